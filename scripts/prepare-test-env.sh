@@ -1,0 +1,102 @@
+#!/usr/bin/env bash
+# Prepares a machine for kcdev's integration tests, idempotently:
+#   1. installs Debian's docker.io, debootstrap and docker-registry if missing;
+#   2. starts dockerd if no engine answers;
+#   3. builds the Keycloak test image kcdev-test/keycloak:<version> from the distribution zip on
+#      Maven Central, on a Debian root filesystem with OpenJDK 17, laid out like the official image
+#      (/opt/keycloak, entrypoint kc.sh, uid 1000), unless that tag already exists;
+#   4. creates a Python virtual environment with the MCP SDK and FastMCP for the interop tests.
+# Prints `export KCDEV_TEST_IMAGE=...` as its last line.
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+keycloak_version=${KCDEV_KEYCLOAK_VERSION:-$(tr -d '[:space:]' <"$here/keycloak-version")}
+image="kcdev-test/keycloak:$keycloak_version"
+cache_dir=${KCDEV_TEST_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/kcdev-test}
+python_env="$cache_dir/python"
+
+log() { printf '==> %s\n' "$*" >&2; }
+die() { printf 'error: %s\n' "$*" >&2; exit 1; }
+
+as_root() {
+  if [ "$(id -u)" -eq 0 ]; then "$@"; elif command -v sudo >/dev/null; then sudo "$@"; else
+    die "this step needs root: $* (run the script as root or install sudo)"
+  fi
+}
+
+install_packages() {
+  local missing=()
+  command -v dockerd >/dev/null || missing+=(docker.io)
+  command -v debootstrap >/dev/null || missing+=(debootstrap)
+  command -v docker-registry >/dev/null || missing+=(docker-registry)
+  command -v mvn >/dev/null || missing+=(maven)
+  command -v unzip >/dev/null || missing+=(unzip)
+  [ ${#missing[@]} -eq 0 ] && return
+  log "installing ${missing[*]}"
+  as_root apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+}
+
+start_engine() {
+  if docker info >/dev/null 2>&1; then return; fi
+  log "starting dockerd"
+  as_root sh -c 'nohup dockerd >/var/log/kcdev-dockerd.log 2>&1 &'
+  for _ in $(seq 1 60); do
+    docker info >/dev/null 2>&1 && return
+    sleep 1
+  done
+  die "dockerd did not answer within 60 s; see /var/log/kcdev-dockerd.log"
+}
+
+build_image() {
+  if docker image inspect "$image" >/dev/null 2>&1; then
+    log "$image already present"
+    return
+  fi
+  log "building $image"
+  mkdir -p "$cache_dir"
+  local zip="$cache_dir/keycloak-quarkus-dist-$keycloak_version.zip"
+  if [ ! -s "$zip" ]; then
+    mvn -q -B dependency:copy \
+      "-Dartifact=org.keycloak:keycloak-quarkus-dist:$keycloak_version:zip" \
+      "-DoutputDirectory=$cache_dir"
+  fi
+  local rootfs
+  rootfs=$(mktemp -d /tmp/kcdev-rootfs.XXXXXX)
+  trap 'as_root rm -rf "$rootfs"' RETURN
+  as_root debootstrap --variant=minbase --include=openjdk-17-jre-headless bookworm "$rootfs" \
+    http://deb.debian.org/debian >/dev/null
+  as_root unzip -q "$zip" -d "$rootfs/opt"
+  as_root mv "$rootfs/opt/keycloak-$keycloak_version" "$rootfs/opt/keycloak"
+  as_root mkdir -p "$rootfs/opt/keycloak/data"
+  as_root chown -R 1000:0 "$rootfs/opt/keycloak"
+  as_root chmod -R g+rwX "$rootfs/opt/keycloak"
+  as_root sh -c "echo 'keycloak:x:1000:0:keycloak user:/opt/keycloak:/sbin/nologin' >>'$rootfs/etc/passwd'"
+  as_root rm -rf "$rootfs/var/cache/apt/archives"/*.deb "$rootfs/var/lib/apt/lists"/*
+  as_root tar -C "$rootfs" -c . | docker import \
+    --change 'ENTRYPOINT ["/opt/keycloak/bin/kc.sh"]' \
+    --change 'USER 1000' \
+    --change 'WORKDIR /opt/keycloak' \
+    --change 'ENV KC_RUN_IN_CONTAINER=true' \
+    --change 'ENV LANG=C.UTF-8' \
+    --change 'EXPOSE 8080 8443 9000' \
+    --change "LABEL org.opencontainers.image.version=$keycloak_version" \
+    --change 'LABEL org.opencontainers.image.title=keycloak' \
+    - "$image" >/dev/null
+  log "built $image"
+}
+
+prepare_python() {
+  if [ -x "$python_env/bin/python" ] && "$python_env/bin/python" -c 'import mcp, fastmcp' 2>/dev/null; then
+    return
+  fi
+  log "creating the Python environment for the interop tests in $python_env"
+  python3 -m venv "$python_env"
+  "$python_env/bin/pip" install -q -r "$here/interop-requirements.txt"
+}
+
+install_packages
+start_engine
+build_image
+prepare_python
+echo "export KCDEV_TEST_IMAGE=$image KCDEV_TEST_PYTHON=$python_env/bin/python"

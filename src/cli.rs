@@ -1,0 +1,201 @@
+//! Command-line definitions. Doc comments are the help text.
+
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use kcdev::docker::PullPolicy;
+use kcdev::instance::Instance;
+
+/// A complete local Keycloak for OAuth-protected MCP servers, in one command.
+///
+/// `kcdev up` starts Keycloak in Docker and provisions a realm that MCP clients can register
+/// with (dynamic client registration) and whose tokens MCP servers accept (audience, roles,
+/// scope). Then scaffold a server with `kcdev new server` and connect a client with
+/// `kcdev client-config`.
+#[derive(Debug, Parser)]
+#[command(
+    name = "kcdev",
+    version,
+    propagate_version = true,
+    max_term_width = 100
+)]
+pub struct Cli {
+    /// Instance to act on: independent setups (container, volume, state) coexist under different names.
+    #[arg(
+        long,
+        global = true,
+        env = "KCDEV_INSTANCE",
+        default_value = "default",
+        value_name = "NAME"
+    )]
+    pub instance: Instance,
+
+    /// Print one JSON object on stdout instead of text.
+    #[arg(long, global = true)]
+    pub json: bool,
+
+    /// Show more detail (every realm object provisioning looked at).
+    #[arg(short, long, global = true)]
+    pub verbose: bool,
+
+    /// Show only errors and the requested data.
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// kcdev's commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Start Keycloak and provision the MCP realm (idempotent: repairs drift, changes nothing else).
+    Up(UpArgs),
+    /// Show the container, its health and the realm's state. Exits 0 when up, 3 when not.
+    Status,
+    /// Print Keycloak's logs.
+    Logs(LogsArgs),
+    /// Stop and remove the container; keep the data unless --volumes.
+    Down(DownArgs),
+}
+
+/// When to pull the Keycloak image.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PullArg {
+    /// Pull only if the image is not present locally.
+    Missing,
+    /// Always pull.
+    Always,
+    /// Never pull; fail if the image is missing.
+    Never,
+}
+
+impl From<PullArg> for PullPolicy {
+    fn from(pull: PullArg) -> Self {
+        match pull {
+            PullArg::Missing => Self::Missing,
+            PullArg::Always => Self::Always,
+            PullArg::Never => Self::Never,
+        }
+    }
+}
+
+/// Options of `kcdev up`. Unset options keep what the last `up` of the instance used.
+#[derive(Debug, Args)]
+pub struct UpArgs {
+    /// Keycloak image (26.6.0 or later) [default: the official image, pinned].
+    #[arg(long, value_name = "IMAGE")]
+    pub image: Option<String>,
+
+    /// When to pull the image.
+    #[arg(long, value_enum, default_value = "missing")]
+    pub pull: PullArg,
+
+    /// Host port for Keycloak's HTTP listener, on 127.0.0.1 [default: 8080].
+    #[arg(long, value_name = "PORT")]
+    pub port: Option<u16>,
+
+    /// Host port for Keycloak's management interface (health), on 127.0.0.1 [default: 9000].
+    #[arg(long, value_name = "PORT")]
+    pub management_port: Option<u16>,
+
+    /// Container memory limit, e.g. 1g or 768m [default: 1g].
+    #[arg(long, value_name = "SIZE", value_parser = parse_memory)]
+    pub memory: Option<u64>,
+
+    /// Seconds to wait for Keycloak to become ready.
+    #[arg(long, value_name = "SECONDS", default_value = "180", value_parser = parse_seconds)]
+    pub timeout: Duration,
+
+    /// Replace the container when its settings differ from the options (the data volume stays).
+    #[arg(long)]
+    pub recreate: bool,
+
+    /// Realm name [default: fastmcp].
+    #[arg(long, value_name = "NAME")]
+    pub realm: Option<String>,
+
+    /// Base URL of your MCP server; its resource URL is this plus /mcp [default: http://localhost:8000].
+    #[arg(long, value_name = "URL")]
+    pub server_url: Option<String>,
+
+    /// Another host MCP clients may register redirect URIs on (repeatable).
+    #[arg(long = "trusted-host", value_name = "HOST")]
+    pub trusted_hosts: Vec<String>,
+
+    /// Password of the test users [default: password123].
+    #[arg(long, value_name = "PASSWORD")]
+    pub user_password: Option<String>,
+
+    /// Delete the realm and provision it from scratch (registered clients and your changes go).
+    #[arg(long)]
+    pub reset_realm: bool,
+}
+
+/// Options of `kcdev logs`.
+#[derive(Debug, Args)]
+pub struct LogsArgs {
+    /// Keep printing new output until interrupted.
+    #[arg(short, long)]
+    pub follow: bool,
+
+    /// Start with the last N lines only.
+    #[arg(long, value_name = "N")]
+    pub tail: Option<usize>,
+}
+
+/// Options of `kcdev down`.
+#[derive(Debug, Args)]
+pub struct DownArgs {
+    /// Also delete the data volume (realm, users, registered clients) and the state file.
+    #[arg(long)]
+    pub volumes: bool,
+}
+
+fn parse_memory(text: &str) -> Result<u64, String> {
+    let bytes = parse_size::Config::new()
+        .with_binary()
+        .parse_size(text)
+        .map_err(|err| format!("{err}; use a size such as 1g, 1536m or 768MiB"))?;
+    const MIN: u64 = 512 << 20;
+    if bytes < MIN {
+        return Err("Keycloak needs at least 512m".to_owned());
+    }
+    Ok(bytes)
+}
+
+fn parse_seconds(text: &str) -> Result<Duration, String> {
+    match text.parse::<u64>() {
+        Ok(seconds) if seconds > 0 => Ok(Duration::from_secs(seconds)),
+        _ => Err("use a whole number of seconds greater than 0".to_owned()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    use super::*;
+
+    #[test]
+    fn definitions_are_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn memory_accepts_docker_spellings() {
+        assert_eq!(parse_memory("1g"), Ok(1 << 30));
+        assert_eq!(parse_memory("768m"), Ok(768 << 20));
+        assert_eq!(parse_memory("1536MiB"), Ok(1536 << 20));
+        assert!(parse_memory("12").is_err());
+        assert!(parse_memory("lots").is_err());
+    }
+
+    #[test]
+    fn instance_comes_from_the_flag() {
+        let cli = Cli::try_parse_from(["kcdev", "status", "--instance", "second"]).unwrap();
+        assert_eq!(cli.instance.name(), "second");
+        assert!(Cli::try_parse_from(["kcdev", "status", "--instance", "Bad/Name"]).is_err());
+    }
+}

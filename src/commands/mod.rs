@@ -1,0 +1,83 @@
+//! One file per command: turn parsed arguments into an operation's options, run it, print the
+//! report. No business logic here.
+
+mod down;
+mod logs;
+mod status;
+mod up;
+
+use kcdev::instance::Instance;
+use kcdev::ops::InstanceContext;
+use kcdev::state::StateStore;
+
+use crate::cli::{Cli, Command};
+use crate::output::Printer;
+
+/// How a command ended, as the process exit code documents it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExitStatus {
+    /// Everything worked (0).
+    Success,
+    /// The command ran, and its answer is "no" (`status`: not up) (3).
+    NotUp,
+}
+
+impl ExitStatus {
+    /// The process exit code.
+    pub fn code(self) -> u8 {
+        match self {
+            Self::Success => 0,
+            Self::NotUp => 3,
+        }
+    }
+}
+
+/// What every command needs: where to print, and which instance it acts on.
+pub struct Ctx {
+    /// Output policy.
+    pub printer: Printer,
+    /// Instance, engine and state directory.
+    pub instance: InstanceContext,
+}
+
+impl Ctx {
+    /// Builds the context from the global flags and the environment.
+    pub fn new(
+        printer: Printer,
+        instance: Instance,
+        docker_host: Option<String>,
+    ) -> anyhow::Result<Self> {
+        Ok(Self {
+            printer,
+            instance: InstanceContext {
+                instance,
+                docker_host,
+                state: StateStore::from_environment()?,
+            },
+        })
+    }
+
+    /// `--instance NAME` for commands printed in hints and next steps; empty for the default.
+    pub fn instance_flag(&self) -> String {
+        instance_flag(&self.instance.instance)
+    }
+}
+
+/// `--instance NAME`, or nothing for the default instance.
+pub fn instance_flag(instance: &Instance) -> String {
+    if *instance == Instance::default_instance() {
+        String::new()
+    } else {
+        format!(" --instance {instance}")
+    }
+}
+
+/// Runs the parsed command.
+pub async fn dispatch(ctx: &Ctx, cli: Cli) -> anyhow::Result<ExitStatus> {
+    match cli.command {
+        Command::Up(args) => up::run(ctx, args).await,
+        Command::Status => status::run(ctx).await,
+        Command::Logs(args) => logs::run(ctx, args).await,
+        Command::Down(args) => down::run(ctx, args).await,
+    }
+}

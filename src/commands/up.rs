@@ -1,0 +1,38 @@
+use anyhow::Context as _;
+use kcdev::ops::{self, UpOptions};
+
+use super::{Ctx, ExitStatus};
+use crate::cli::UpArgs;
+use crate::output::render_up;
+
+pub async fn run(ctx: &Ctx, args: UpArgs) -> anyhow::Result<ExitStatus> {
+    let options = UpOptions {
+        context: ctx.instance.clone(),
+        image: args.image,
+        pull: args.pull.into(),
+        http_port: args.port,
+        management_port: args.management_port,
+        memory_bytes: args.memory,
+        timeout: args.timeout,
+        recreate: args.recreate,
+        realm: args.realm,
+        server_url: args.server_url,
+        trusted_hosts: (!args.trusted_hosts.is_empty()).then_some(args.trusted_hosts),
+        user_password: args.user_password,
+        reset_realm: args.reset_realm,
+    };
+    let reporter = ctx.printer.reporter();
+    let report = ops::up(options, &reporter)
+        .await
+        .with_context(|| format!("cannot bring up instance {}", ctx.instance.instance))?;
+    if ctx.printer.json() {
+        ctx.printer.json_value(&report);
+    } else {
+        ctx.printer.data(&render_up(
+            &report,
+            ctx.printer.verbose(),
+            &ctx.instance_flag(),
+        ));
+    }
+    Ok(ExitStatus::Success)
+}

@@ -1,0 +1,19 @@
+//! The container side of kcdev, over the Docker Engine API (bollard): connecting to the engine,
+//! images and their Keycloak version, the Keycloak container as a typed request, its lifecycle
+//! and readiness. Knows nothing of realms or of the terminal.
+
+mod container;
+mod engine;
+mod error;
+mod image;
+mod lifecycle;
+mod wait;
+
+pub use container::{
+    ContainerStatus, KeycloakContainer, ObservedContainer, SettingDifference, format_bytes,
+};
+pub use engine::{DEFAULT_DOCKER_HOST, Engine};
+pub use error::{DockerError, PortPurpose};
+pub use image::{ImageRef, ImageSummary, InvalidImageRef, PullPolicy, parse_keycloak_version};
+pub use lifecycle::{LogStream, ensure_ports_free};
+pub use wait::{ReadinessProbe, probe_ready};

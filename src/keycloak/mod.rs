@@ -1,0 +1,11 @@
+//! Talking to a running Keycloak: an Admin REST API session (through the `keycloak` crate) whose
+//! master-realm token is refreshed before it expires, and the realm URLs every other part of kcdev
+//! prints or checks. Takes a base URL, never a container.
+
+mod admin;
+mod error;
+mod urls;
+
+pub use admin::AdminSession;
+pub use error::KeycloakApiError;
+pub use urls::RealmUrls;

@@ -1,0 +1,15 @@
+//! kcdev: a complete local Keycloak identity setup for OAuth-protected MCP servers.
+//!
+//! The library holds everything the `kcdev` binary does, without the command line: the container
+//! lifecycle ([`docker`]), the Keycloak Admin API and realm reconcile ([`keycloak`], [`realm`]),
+//! the headless OAuth client ([`oauth`]), and the operations that combine them ([`ops`]).
+#![deny(missing_docs)]
+
+pub mod defaults;
+pub mod docker;
+pub mod instance;
+pub mod keycloak;
+pub mod ops;
+pub mod progress;
+pub mod realm;
+pub mod state;

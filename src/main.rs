@@ -1,0 +1,40 @@
+//! The `kcdev` command: parse, run, report. Exit codes: 0 success, 1 failure (the message says
+//! what failed and how to fix it), 2 invalid usage, 3 `status`: the instance is not up.
+
+mod cli;
+mod commands;
+mod output;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use crate::cli::Cli;
+use crate::commands::{Ctx, dispatch, instance_flag};
+use crate::output::{Printer, report_error};
+
+/// The only environment variable kcdev reads itself (clap reads `KCDEV_INSTANCE`).
+const DOCKER_HOST: &str = "DOCKER_HOST";
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let printer = Printer::new(cli.json, cli.quiet, cli.verbose);
+    let instance = cli.instance.clone();
+    let result = tokio::runtime::Runtime::new()
+        .map_err(anyhow::Error::from)
+        .and_then(|runtime| {
+            let ctx = Ctx::new(
+                printer,
+                cli.instance.clone(),
+                std::env::var(DOCKER_HOST).ok(),
+            )?;
+            runtime.block_on(dispatch(&ctx, cli))
+        });
+    match result {
+        Ok(status) => ExitCode::from(status.code()),
+        Err(error) => {
+            report_error(&printer, &error, &instance_flag(&instance));
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,77 @@
+use std::path::PathBuf;
+
+use crate::docker::{DockerError, SettingDifference};
+use crate::keycloak::KeycloakApiError;
+use crate::realm::RealmError;
+use crate::state::StateError;
+
+/// Failures of kcdev's operations.
+#[derive(Debug, thiserror::Error)]
+pub enum OpsError {
+    /// A container operation failed.
+    #[error(transparent)]
+    Docker(#[from] DockerError),
+    /// Provisioning the realm failed.
+    #[error(transparent)]
+    Realm(#[from] RealmError),
+    /// A Keycloak call failed.
+    #[error(transparent)]
+    Keycloak(#[from] KeycloakApiError),
+    /// Reading or writing the state file failed.
+    #[error(transparent)]
+    State(#[from] StateError),
+    /// The image reference cannot be parsed.
+    #[error(transparent)]
+    InvalidImage(#[from] crate::docker::InvalidImageRef),
+    /// The image runs a Keycloak too old for MCP clients.
+    #[error(
+        "image {image} runs Keycloak {found}; kcdev needs {minimum} or later, because dynamic client registration is broken with MCP clients before {minimum} (keycloak PR #45309)"
+    )]
+    KeycloakTooOld {
+        /// The image.
+        image: String,
+        /// Its Keycloak version.
+        found: String,
+        /// The oldest version kcdev accepts.
+        minimum: String,
+    },
+    /// The existing container was made with other settings.
+    #[error(
+        "container {container} was created with different settings: {}",
+        describe(differences)
+    )]
+    SettingsChanged {
+        /// The container.
+        container: String,
+        /// What differs.
+        differences: Vec<SettingDifference>,
+    },
+    /// Keycloak data exists but its admin password was lost with the state file.
+    #[error("volume {volume} holds Keycloak data from an earlier `up`, but its admin password is gone (no state file at {})", state_path.display())]
+    AdminPasswordUnknown {
+        /// The data volume.
+        volume: String,
+        /// Where the state file should have been.
+        state_path: PathBuf,
+    },
+    /// The instance has no Keycloak container.
+    #[error("instance {instance} has no Keycloak container")]
+    NotCreated {
+        /// The instance.
+        instance: String,
+    },
+    /// The instance's Keycloak is not running and ready.
+    #[error("the Keycloak of instance {instance} is not running")]
+    NotRunning {
+        /// The instance.
+        instance: String,
+    },
+}
+
+fn describe(differences: &[SettingDifference]) -> String {
+    differences
+        .iter()
+        .map(|d| format!("{} is {}, wanted {}", d.setting, d.current, d.wanted))
+        .collect::<Vec<_>>()
+        .join("; ")
+}

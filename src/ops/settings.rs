@@ -1,0 +1,99 @@
+use serde::Serialize;
+
+use crate::docker::{DockerError, Engine};
+use crate::instance::Instance;
+use crate::keycloak::RealmUrls;
+use crate::realm::{RealmSpec, RealmVariables};
+use crate::state::{ContainerSettings, InstanceState, RealmSettings, StateError, StateStore};
+
+/// Where an operation acts: which instance, which engine, which state directory.
+#[derive(Debug, Clone)]
+pub struct InstanceContext {
+    /// The instance.
+    pub instance: Instance,
+    /// The engine address (`DOCKER_HOST`), if set.
+    pub docker_host: Option<String>,
+    /// Where state files live.
+    pub state: StateStore,
+}
+
+impl InstanceContext {
+    /// Connects to the engine.
+    pub async fn engine(&self) -> Result<Engine, DockerError> {
+        Engine::connect(self.docker_host.as_deref()).await
+    }
+
+    /// The instance's state, if `up` ever ran.
+    pub fn load_state(&self) -> Result<Option<InstanceState>, StateError> {
+        self.state.load(&self.instance)
+    }
+}
+
+/// Container and realm settings after flags, state and defaults have been weighed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResolvedSettings {
+    /// Container settings.
+    pub container: ContainerSettings,
+    /// Realm settings.
+    pub realm: RealmSettings,
+}
+
+impl ResolvedSettings {
+    /// The same settings as an instance's state holds them.
+    pub fn from_state(state: &InstanceState) -> Self {
+        Self {
+            container: state.container.clone(),
+            realm: state.realm.clone(),
+        }
+    }
+
+    /// Keycloak's public base URL (the fixed hostname the issuer is built from).
+    pub fn keycloak_url(&self) -> String {
+        format!("http://localhost:{}", self.container.http_port)
+    }
+
+    /// The base URL kcdev itself uses to reach Keycloak (loopback, where the port is published).
+    pub fn admin_url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.container.http_port)
+    }
+
+    /// The realm's URLs.
+    pub fn realm_urls(&self) -> RealmUrls {
+        RealmUrls::new(&self.keycloak_url(), &self.realm.name)
+    }
+
+    /// The values for the realm spec's placeholders.
+    pub fn realm_variables(&self) -> RealmVariables {
+        RealmVariables {
+            realm: self.realm.name.clone(),
+            server_url: self.realm.server_url.trim_end_matches('/').to_owned(),
+            user_password: self.realm.user_password.clone(),
+            extra_trusted_hosts: self.realm.extra_trusted_hosts.clone(),
+        }
+    }
+}
+
+/// A test user as the summary shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TestUser {
+    /// User name.
+    pub username: String,
+    /// Password.
+    pub password: String,
+    /// Realm roles.
+    pub roles: Vec<String>,
+}
+
+impl TestUser {
+    /// The test users the spec defines.
+    pub fn from_spec(spec: &RealmSpec) -> Vec<Self> {
+        spec.users
+            .iter()
+            .map(|user| Self {
+                username: user.username().to_owned(),
+                password: user.password.clone(),
+                roles: user.realm_roles.clone(),
+            })
+            .collect()
+    }
+}

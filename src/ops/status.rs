@@ -1,0 +1,148 @@
+use std::path::PathBuf;
+
+use serde::Serialize;
+
+use super::OpsError;
+use super::settings::{InstanceContext, ResolvedSettings};
+use crate::docker::{ContainerStatus, ObservedContainer, format_bytes, probe_ready};
+use crate::keycloak::AdminSession;
+use crate::realm::{self, RealmSpec};
+
+/// The container as `status` shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ContainerReport {
+    /// Name.
+    pub name: String,
+    /// Id.
+    pub id: String,
+    /// State.
+    pub status: ContainerStatus,
+    /// Docker health, if known.
+    pub health: Option<String>,
+    /// Image.
+    pub image: String,
+    /// Keycloak version recorded at creation.
+    pub keycloak_version: Option<String>,
+    /// Published HTTP address.
+    pub http: Option<String>,
+    /// Published management address.
+    pub management: Option<String>,
+    /// Memory limit.
+    pub memory: String,
+    /// Data volume.
+    pub volume: Option<String>,
+}
+
+impl From<&ObservedContainer> for ContainerReport {
+    fn from(container: &ObservedContainer) -> Self {
+        let address = |binding: &Option<(String, u16)>| {
+            binding.as_ref().map(|(ip, port)| format!("{ip}:{port}"))
+        };
+        Self {
+            name: container.name.clone(),
+            id: container.id.clone(),
+            status: container.status,
+            health: container.health.clone(),
+            image: container.image.clone(),
+            keycloak_version: container.keycloak_version.clone(),
+            http: address(&container.http_binding),
+            management: address(&container.management_binding),
+            memory: format_bytes(container.memory_bytes),
+            volume: container.data_volume.clone(),
+        }
+    }
+}
+
+/// The realm as `status` shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RealmStatus {
+    /// Realm name.
+    pub name: String,
+    /// Issuer.
+    pub issuer: String,
+    /// Whether the realm exists.
+    pub exists: bool,
+    /// Objects that differ from the spec (what the next `up` would change).
+    pub drift: Vec<String>,
+}
+
+/// What `kcdev status` reports.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StatusReport {
+    /// Instance name.
+    pub instance: String,
+    /// Docker engine address.
+    pub engine: String,
+    /// The container, if it exists.
+    pub container: Option<ContainerReport>,
+    /// Whether Keycloak answers ready on its management port.
+    pub ready: bool,
+    /// Keycloak's base URL, if `up` ever ran.
+    pub keycloak_url: Option<String>,
+    /// The realm, if Keycloak is ready and kcdev knows its admin password.
+    pub realm: Option<RealmStatus>,
+    /// The state file, if it exists.
+    pub state_file: Option<PathBuf>,
+}
+
+impl StatusReport {
+    /// Up means: running and ready.
+    pub fn is_up(&self) -> bool {
+        self.ready
+            && self
+                .container
+                .as_ref()
+                .is_some_and(|c| c.status == ContainerStatus::Running)
+    }
+}
+
+/// Reads the instance's container, readiness and realm, changing nothing.
+pub async fn status(context: &InstanceContext) -> Result<StatusReport, OpsError> {
+    let engine = context.engine().await?;
+    let container = engine.find_container(&context.instance).await?;
+    let state = context.load_state()?;
+    let running = container
+        .as_ref()
+        .is_some_and(|c| c.status == ContainerStatus::Running);
+    let management_port = container
+        .as_ref()
+        .and_then(|c| c.management_binding.as_ref())
+        .map(|(_, port)| *port);
+    let ready = match management_port {
+        Some(port) if running => probe_ready(&reqwest::Client::new(), port).await.is_ok(),
+        _ => false,
+    };
+    let settings = state.as_ref().map(ResolvedSettings::from_state);
+    let realm = match (&settings, &state) {
+        (Some(settings), Some(state)) if ready => {
+            let spec = RealmSpec::render(&settings.realm_variables())?;
+            let session = AdminSession::connect(
+                &settings.admin_url(),
+                &state.admin.username,
+                &state.admin.password,
+            )
+            .await?;
+            let plan = realm::drift(&session, &spec).await?;
+            let exists = !plan
+                .changes
+                .iter()
+                .any(|c| c.object == format!("realm {}", settings.realm.name));
+            Some(RealmStatus {
+                name: settings.realm.name.clone(),
+                issuer: settings.realm_urls().issuer,
+                exists,
+                drift: plan.changes.iter().map(|c| c.object.clone()).collect(),
+            })
+        }
+        _ => None,
+    };
+    Ok(StatusReport {
+        instance: context.instance.to_string(),
+        engine: engine.endpoint().to_owned(),
+        container: container.as_ref().map(ContainerReport::from),
+        ready,
+        keycloak_url: settings.map(|s| s.keycloak_url()),
+        realm,
+        state_file: state.map(|_| context.state.path(&context.instance)),
+    })
+}

@@ -1,0 +1,414 @@
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use rand::Rng;
+use rand::distr::Alphanumeric;
+use serde::Serialize;
+
+use super::OpsError;
+use super::settings::{InstanceContext, ResolvedSettings, TestUser};
+use crate::defaults;
+use crate::docker::{
+    ContainerStatus, Engine, ImageRef, KeycloakContainer, ObservedContainer, PullPolicy,
+    ensure_ports_free, parse_keycloak_version, probe_ready,
+};
+use crate::keycloak::{AdminSession, RealmUrls};
+use crate::progress::Reporter;
+use crate::realm::{self, RealmSpec, ReconcileReport};
+use crate::state::{AdminCredentials, ContainerSettings, InstanceState, RealmSettings};
+
+/// Seconds Keycloak gets to stop cleanly when a container is replaced.
+const STOP_GRACE_SECONDS: i32 = 10;
+
+/// What `kcdev up` was asked to do. `None` means: what the last `up` used, else the default.
+#[derive(Debug, Clone)]
+pub struct UpOptions {
+    /// Instance, engine and state directory.
+    pub context: InstanceContext,
+    /// Image reference.
+    pub image: Option<String>,
+    /// When to pull.
+    pub pull: PullPolicy,
+    /// Host HTTP port.
+    pub http_port: Option<u16>,
+    /// Host management port.
+    pub management_port: Option<u16>,
+    /// Memory limit in bytes.
+    pub memory_bytes: Option<u64>,
+    /// How long to wait for readiness.
+    pub timeout: Duration,
+    /// Replace a container whose settings differ.
+    pub recreate: bool,
+    /// Realm name.
+    pub realm: Option<String>,
+    /// MCP server base URL.
+    pub server_url: Option<String>,
+    /// Extra trusted hosts (replacing the last `up`'s when given).
+    pub trusted_hosts: Option<Vec<String>>,
+    /// Test users' password.
+    pub user_password: Option<String>,
+    /// Delete and recreate the realm.
+    pub reset_realm: bool,
+}
+
+/// What happened to the container.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ContainerAction {
+    /// Created and started.
+    Created,
+    /// Removed and created again with new settings (data kept).
+    Recreated,
+    /// Existed, was stopped, and was started.
+    Started,
+    /// Was already running; no container work done.
+    AlreadyRunning,
+}
+
+/// The MCP side of the setup.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct McpSettings {
+    /// Server base URL.
+    pub server_url: String,
+    /// Resource URL (what tokens' `aud` carries and clients connect to).
+    pub resource_url: String,
+    /// Scope the server requires.
+    pub scope: String,
+}
+
+/// How long the parts of `up` took.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct UpTimings {
+    /// Whole operation, seconds.
+    pub total_seconds: f64,
+    /// Waiting for Keycloak to report ready, seconds.
+    pub ready_wait_seconds: f64,
+    /// Reconciling the realm, seconds.
+    pub provisioning_seconds: f64,
+}
+
+/// Everything a user (or a script) needs after `up`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct UpReport {
+    /// Instance name.
+    pub instance: String,
+    /// Container name.
+    pub container: String,
+    /// What happened to it.
+    pub container_action: ContainerAction,
+    /// Image it runs.
+    pub image: String,
+    /// Keycloak version, as far as known.
+    pub keycloak_version: Option<String>,
+    /// Keycloak's base URL.
+    pub keycloak_url: String,
+    /// Admin console URL.
+    pub admin_console_url: String,
+    /// Master-realm admin.
+    pub admin: AdminCredentials,
+    /// The realm's URLs (issuer, JWKS, ...).
+    pub realm: RealmUrls,
+    /// The MCP server the realm is for.
+    pub mcp: McpSettings,
+    /// Test users.
+    pub users: Vec<TestUser>,
+    /// Hosts trusted for anonymous client registration.
+    pub trusted_hosts: Vec<String>,
+    /// What provisioning changed.
+    pub provisioning: ReconcileReport,
+    /// Timings.
+    pub timings: UpTimings,
+    /// The state file.
+    pub state_file: PathBuf,
+}
+
+impl UpOptions {
+    fn resolve(&self, previous: Option<&InstanceState>) -> ResolvedSettings {
+        let container = previous.map(|state| &state.container);
+        let realm = previous.map(|state| &state.realm);
+        ResolvedSettings {
+            container: ContainerSettings {
+                image: self
+                    .image
+                    .clone()
+                    .or_else(|| container.map(|c| c.image.clone()))
+                    .unwrap_or_else(defaults::image),
+                http_port: self
+                    .http_port
+                    .or(container.map(|c| c.http_port))
+                    .unwrap_or(defaults::HTTP_PORT),
+                management_port: self
+                    .management_port
+                    .or(container.map(|c| c.management_port))
+                    .unwrap_or(defaults::MANAGEMENT_PORT),
+                memory_bytes: self
+                    .memory_bytes
+                    .or(container.map(|c| c.memory_bytes))
+                    .unwrap_or(defaults::MEMORY_BYTES),
+            },
+            realm: RealmSettings {
+                name: self
+                    .realm
+                    .clone()
+                    .or_else(|| realm.map(|r| r.name.clone()))
+                    .unwrap_or_else(|| defaults::REALM.to_owned()),
+                server_url: self
+                    .server_url
+                    .clone()
+                    .or_else(|| realm.map(|r| r.server_url.clone()))
+                    .unwrap_or_else(|| defaults::SERVER_URL.to_owned())
+                    .trim_end_matches('/')
+                    .to_owned(),
+                extra_trusted_hosts: self
+                    .trusted_hosts
+                    .clone()
+                    .or_else(|| realm.map(|r| r.extra_trusted_hosts.clone()))
+                    .unwrap_or_default(),
+                user_password: self
+                    .user_password
+                    .clone()
+                    .or_else(|| realm.map(|r| r.user_password.clone()))
+                    .unwrap_or_else(|| defaults::USER_PASSWORD.to_owned()),
+            },
+        }
+    }
+}
+
+fn generate_password() -> String {
+    rand::rng()
+        .sample_iter(&Alphanumeric)
+        .take(24)
+        .map(char::from)
+        .collect()
+}
+
+/// Brings the instance's Keycloak up and its realm in line with the spec.
+pub async fn up(options: UpOptions, reporter: &dyn Reporter) -> Result<UpReport, OpsError> {
+    let started = Instant::now();
+    let context = &options.context;
+    let previous = context.load_state()?;
+    let settings = options.resolve(previous.as_ref());
+    // Bad realm flags are reported before any container work.
+    let spec = RealmSpec::render(&settings.realm_variables())?;
+    let image: ImageRef = settings.container.image.parse()?;
+
+    reporter.step("Connecting to the Docker engine");
+    let engine = context.engine().await?;
+    let existing = engine.find_container(&context.instance).await?;
+    let admin = admin_credentials(context, &engine, previous.as_ref(), existing.as_ref()).await?;
+    let state = InstanceState::new(
+        &context.instance,
+        admin.clone(),
+        settings.container.clone(),
+        settings.realm.clone(),
+    );
+    let mut wanted = KeycloakContainer {
+        instance: context.instance.clone(),
+        image: settings.container.image.clone(),
+        keycloak_version: existing.as_ref().and_then(|c| c.keycloak_version.clone()),
+        http_port: settings.container.http_port,
+        management_port: settings.container.management_port,
+        memory_bytes: settings.container.memory_bytes,
+        admin_username: admin.username.clone(),
+        admin_password: admin.password.clone(),
+    };
+
+    let (action, container_id) = match existing {
+        Some(container) => {
+            let differences = wanted.differences(&container);
+            if !differences.is_empty() && !options.recreate {
+                return Err(OpsError::SettingsChanged {
+                    container: container.name,
+                    differences,
+                });
+            }
+            if differences.is_empty() {
+                let action = start_existing(&engine, &container, &wanted, reporter).await?;
+                if action == ContainerAction::Started {
+                    context.state.save(&state)?;
+                }
+                (action, container.id)
+            } else {
+                wanted.keycloak_version =
+                    check_image(&engine, &image, options.pull, reporter).await?;
+                reporter.step("Replacing the container (the data volume stays)");
+                engine.stop(&container.id, STOP_GRACE_SECONDS).await?;
+                engine.remove_container(&container.id).await?;
+                let id = create_and_start(context, &engine, &wanted, &state, reporter).await?;
+                (ContainerAction::Recreated, id)
+            }
+        }
+        None => {
+            wanted.keycloak_version = check_image(&engine, &image, options.pull, reporter).await?;
+            let id = create_and_start(context, &engine, &wanted, &state, reporter).await?;
+            (ContainerAction::Created, id)
+        }
+    };
+    if action == ContainerAction::AlreadyRunning && previous.as_ref() != Some(&state) {
+        context.state.save(&state)?;
+    }
+    let state_file = context.state.path(&context.instance);
+
+    let wait_started = Instant::now();
+    if action == ContainerAction::AlreadyRunning
+        && probe_ready(&reqwest::Client::new(), wanted.management_port)
+            .await
+            .is_ok()
+    {
+        // Healthy already: nothing to wait for.
+    } else {
+        reporter.step("Waiting for Keycloak to be ready");
+        engine
+            .wait_ready(
+                &container_id,
+                wanted.management_port,
+                options.timeout,
+                reporter,
+            )
+            .await?;
+    }
+    let ready_wait = wait_started.elapsed();
+
+    reporter.step("Provisioning the realm");
+    let provisioning_started = Instant::now();
+    let session =
+        AdminSession::connect(&settings.admin_url(), &admin.username, &admin.password).await?;
+    let keycloak_version = match &wanted.keycloak_version {
+        Some(version) => version.clone(),
+        None => verify_running_version(&engine, &session, &container_id, &image).await?,
+    };
+    let provisioning = realm::reconcile(&session, &spec, options.reset_realm).await?;
+    let provisioning_time = provisioning_started.elapsed();
+
+    let realm_urls = settings.realm_urls();
+    Ok(UpReport {
+        instance: context.instance.to_string(),
+        container: context.instance.container_name(),
+        container_action: action,
+        image: settings.container.image.clone(),
+        keycloak_version: Some(keycloak_version),
+        keycloak_url: settings.keycloak_url(),
+        admin_console_url: realm_urls.admin_console.clone(),
+        admin,
+        mcp: McpSettings {
+            server_url: settings.realm.server_url.clone(),
+            resource_url: settings.realm_variables().resource_url(),
+            scope: spec.mcp_scope.clone(),
+        },
+        users: TestUser::from_spec(&spec),
+        trusted_hosts: spec.trusted_hosts().to_vec(),
+        realm: realm_urls,
+        provisioning,
+        timings: UpTimings {
+            total_seconds: started.elapsed().as_secs_f64(),
+            ready_wait_seconds: ready_wait.as_secs_f64(),
+            provisioning_seconds: provisioning_time.as_secs_f64(),
+        },
+        state_file,
+    })
+}
+
+/// The admin credentials: from the state file; else from the container's environment; else new,
+/// unless a data volume already holds a master realm whose password kcdev no longer knows.
+async fn admin_credentials(
+    context: &InstanceContext,
+    engine: &Engine,
+    previous: Option<&InstanceState>,
+    existing: Option<&ObservedContainer>,
+) -> Result<AdminCredentials, OpsError> {
+    if let Some(state) = previous {
+        return Ok(state.admin.clone());
+    }
+    if let Some(password) = existing.and_then(|c| c.admin_password.clone()) {
+        return Ok(AdminCredentials {
+            username: defaults::ADMIN_USERNAME.to_owned(),
+            password,
+        });
+    }
+    if engine.volume_exists(&context.instance).await? {
+        return Err(OpsError::AdminPasswordUnknown {
+            volume: context.instance.volume_name(),
+            state_path: context.state.path(&context.instance),
+        });
+    }
+    Ok(AdminCredentials {
+        username: defaults::ADMIN_USERNAME.to_owned(),
+        password: generate_password(),
+    })
+}
+
+/// Makes sure the image is there and refuses Keycloak older than the minimum. Returns the
+/// version the image declares, if it declares one.
+async fn check_image(
+    engine: &Engine,
+    image: &ImageRef,
+    pull: PullPolicy,
+    reporter: &dyn Reporter,
+) -> Result<Option<String>, OpsError> {
+    reporter.step("Checking the Keycloak image");
+    let summary = engine.ensure_image(image, pull, reporter).await?;
+    match summary.keycloak_version {
+        Some(version) if version < defaults::MIN_KEYCLOAK_VERSION => {
+            Err(OpsError::KeycloakTooOld {
+                image: image.to_string(),
+                found: version.to_string(),
+                minimum: defaults::MIN_KEYCLOAK_VERSION.to_string(),
+            })
+        }
+        version => Ok(version.map(|v| v.to_string())),
+    }
+}
+
+async fn start_existing(
+    engine: &Engine,
+    container: &ObservedContainer,
+    wanted: &KeycloakContainer,
+    reporter: &dyn Reporter,
+) -> Result<ContainerAction, OpsError> {
+    if container.status == ContainerStatus::Running {
+        return Ok(ContainerAction::AlreadyRunning);
+    }
+    ensure_ports_free(wanted.http_port, wanted.management_port)?;
+    reporter.step("Starting the stopped container");
+    engine.start(&container.id).await?;
+    Ok(ContainerAction::Started)
+}
+
+async fn create_and_start(
+    context: &InstanceContext,
+    engine: &Engine,
+    wanted: &KeycloakContainer,
+    state: &InstanceState,
+    reporter: &dyn Reporter,
+) -> Result<String, OpsError> {
+    ensure_ports_free(wanted.http_port, wanted.management_port)?;
+    // The password must be on disk before Keycloak stores it in its database.
+    context.state.save(state)?;
+    reporter.step("Creating the Keycloak container");
+    let id = engine.create_keycloak(wanted).await?;
+    engine.start(&id).await?;
+    Ok(id)
+}
+
+/// For images that declare no version: ask the running server, and take the container away
+/// again if it is too old.
+async fn verify_running_version(
+    engine: &Engine,
+    session: &AdminSession,
+    container_id: &str,
+    image: &ImageRef,
+) -> Result<String, OpsError> {
+    let reported = session.server_version().await?;
+    let too_old =
+        parse_keycloak_version(&reported).is_some_and(|v| v < defaults::MIN_KEYCLOAK_VERSION);
+    if too_old {
+        engine.stop(container_id, STOP_GRACE_SECONDS).await?;
+        engine.remove_container(container_id).await?;
+        return Err(OpsError::KeycloakTooOld {
+            image: image.to_string(),
+            found: reported,
+            minimum: defaults::MIN_KEYCLOAK_VERSION.to_string(),
+        });
+    }
+    Ok(reported)
+}

@@ -1,0 +1,179 @@
+//! Error rendering: what failed, why (the cause chain), the container's last log lines where
+//! they explain it, and what to do next. Errors state what failed; hints state the fix.
+
+use std::io::{self, Write};
+
+use kcdev::docker::{DockerError, PortPurpose};
+use kcdev::keycloak::KeycloakApiError;
+use kcdev::ops::OpsError;
+use kcdev::realm::RealmError;
+use kcdev::state::StateError;
+use serde_json::json;
+
+use super::Printer;
+
+/// Prints `error` (text on stderr, or a JSON object on stdout with `--json`).
+/// `instance_flag` is what commands in hints need to name the instance (`--instance x`, or empty).
+pub fn report_error(printer: &Printer, error: &anyhow::Error, instance_flag: &str) {
+    let causes: Vec<String> = error.chain().skip(1).map(ToString::to_string).collect();
+    let hints = hints(error, instance_flag);
+    let log_tail = log_tail(error);
+    if printer.json() {
+        printer.json_value(&json!({
+            "error": {
+                "message": error.to_string(),
+                "causes": causes,
+                "hints": hints,
+                "log_tail": log_tail,
+            }
+        }));
+        return;
+    }
+    let mut err = io::stderr().lock();
+    let _ = writeln!(err, "error: {error}");
+    for cause in &causes {
+        let _ = writeln!(err, "  caused by: {cause}");
+    }
+    if !log_tail.is_empty() {
+        let _ = writeln!(err, "\nlast {} lines of the Keycloak log:", log_tail.len());
+        for line in log_tail {
+            let _ = writeln!(err, "  | {line}");
+        }
+        let _ = writeln!(err);
+    }
+    for hint in hints {
+        let _ = writeln!(err, "hint: {hint}");
+    }
+}
+
+fn log_tail(error: &anyhow::Error) -> &[String] {
+    error
+        .chain()
+        .find_map(|cause| cause.downcast_ref::<DockerError>())
+        .map_or(&[], DockerError::log_tail)
+}
+
+fn hints(error: &anyhow::Error, instance: &str) -> Vec<String> {
+    error
+        .chain()
+        .flat_map(|cause| {
+            if let Some(err) = cause.downcast_ref::<OpsError>() {
+                ops_hints(err, instance)
+            } else if let Some(err) = cause.downcast_ref::<DockerError>() {
+                docker_hints(err, instance)
+            } else if let Some(err) = cause.downcast_ref::<KeycloakApiError>() {
+                keycloak_hints(err, instance)
+            } else if let Some(err) = cause.downcast_ref::<RealmError>() {
+                realm_hints(err)
+            } else if let Some(err) = cause.downcast_ref::<StateError>() {
+                state_hints(err, instance)
+            } else {
+                vec![]
+            }
+        })
+        .collect()
+}
+
+fn ops_hints(error: &OpsError, instance: &str) -> Vec<String> {
+    match error {
+        OpsError::KeycloakTooOld { .. } => vec![format!(
+            "use Keycloak 26.6.0 or later, e.g. --image {}",
+            kcdev::defaults::image()
+        )],
+        OpsError::SettingsChanged { .. } => vec![
+            format!(
+                "run `kcdev up{instance} --recreate` to replace the container; the data volume (realm, users, clients) stays"
+            ),
+            "or pass the options the container was created with".to_owned(),
+        ],
+        OpsError::AdminPasswordUnknown { .. } => vec![format!(
+            "run `kcdev down{instance} --volumes` to delete that data and start fresh"
+        )],
+        OpsError::NotCreated { .. } | OpsError::NotRunning { .. } => {
+            vec![format!("start it with `kcdev up{instance}`")]
+        }
+        OpsError::InvalidImage(_) => vec![
+            "pass --image as registry/repository:tag, e.g. quay.io/keycloak/keycloak:26.7.5"
+                .to_owned(),
+        ],
+        _ => vec![],
+    }
+}
+
+fn docker_hints(error: &DockerError, instance: &str) -> Vec<String> {
+    match error {
+        DockerError::EngineUnreachable { .. } => vec![
+            "start Docker: `sudo systemctl start docker` (Linux), Docker Desktop (macOS, Windows), or `colima start`".to_owned(),
+            "to use another engine, set DOCKER_HOST, e.g. DOCKER_HOST=unix://$XDG_RUNTIME_DIR/podman/podman.sock for Podman".to_owned(),
+        ],
+        DockerError::PortTaken { port, purpose } => {
+            let flag = match purpose {
+                PortPurpose::Http => "--port",
+                PortPurpose::Management => "--management-port",
+            };
+            vec![
+                format!("choose another port with `kcdev up{instance} {flag} <PORT>`"),
+                format!("or see what holds it: `lsof -i :{port}` (macOS, Linux) or `netstat -ano | findstr :{port}` (Windows)"),
+            ]
+        }
+        DockerError::ImageMissing { image } => vec![
+            format!("pull it first (`docker pull {image}`), or drop `--pull never`"),
+        ],
+        DockerError::Pull { .. } => vec![
+            "check the image name and that its registry is reachable".to_owned(),
+            "for an image you built or loaded locally, pass it with --image and --pull never".to_owned(),
+        ],
+        DockerError::ExitedDuringStart { oom_killed: true, .. } => vec![
+            format!("give Keycloak more memory: `kcdev up{instance} --memory 1536m --recreate`"),
+        ],
+        DockerError::ExitedDuringStart { .. } => vec![format!(
+            "`kcdev logs{instance}` shows the whole log; `kcdev down{instance} --volumes` starts over if the data is damaged"
+        )],
+        DockerError::NotReady { .. } => vec![
+            format!("on a slow machine, wait longer: `kcdev up{instance} --timeout 300`"),
+            format!("`kcdev logs{instance} -f` shows what Keycloak is doing"),
+        ],
+        DockerError::Operation { .. } => vec!["`docker info` shows whether the engine is healthy".to_owned()],
+    }
+}
+
+fn keycloak_hints(error: &KeycloakApiError, instance: &str) -> Vec<String> {
+    match error {
+        KeycloakApiError::AdminCredentialsRejected { .. } => vec![
+            "the admin password in kcdev's state no longer matches Keycloak's (was it changed in the console?)".to_owned(),
+            format!("`kcdev down{instance} --volumes` then `kcdev up{instance}` starts over with a new password"),
+        ],
+        KeycloakApiError::Unreachable { .. } => vec![format!(
+            "check that Keycloak is running: `kcdev status{instance}`"
+        )],
+        KeycloakApiError::Http { .. } | KeycloakApiError::Unexpected { .. } => vec![format!(
+            "`kcdev logs{instance}` may say why Keycloak refused"
+        )],
+    }
+}
+
+fn realm_hints(error: &RealmError) -> Vec<String> {
+    match error {
+        RealmError::InvalidSetting { setting, .. } => {
+            let flag = match *setting {
+                "realm name" => "--realm",
+                "server URL" => "--server-url",
+                "trusted host" => "--trusted-host",
+                _ => return vec![],
+            };
+            vec![format!("fix the value of {flag}")]
+        }
+        _ => vec![],
+    }
+}
+
+fn state_hints(error: &StateError, instance: &str) -> Vec<String> {
+    match error {
+        StateError::Corrupt { path, .. } | StateError::UnknownSchema { path, .. } => vec![format!(
+            "move {} away and run `kcdev up{instance}` (if Keycloak data exists, `kcdev down{instance} --volumes` first)",
+            path.display()
+        )],
+        StateError::NoStateDir(_) => vec!["set HOME or XDG_STATE_HOME".to_owned()],
+        StateError::Io { .. } => vec![],
+    }
+}

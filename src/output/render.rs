@@ -1,0 +1,229 @@
+//! Human-readable renderings of the operations' reports.
+
+use std::fmt::Write as _;
+
+use kcdev::ops::{ContainerAction, DownReport, StatusReport, UpReport};
+use kcdev::realm::ChangeKind;
+
+/// The summary after `kcdev up`: where everything is and what to run next.
+pub fn render_up(report: &UpReport, verbose: bool, instance: &str) -> String {
+    let mut out = String::new();
+    let version = report
+        .keycloak_version
+        .as_deref()
+        .unwrap_or("(unknown version)");
+    let action = match report.container_action {
+        ContainerAction::Created => "container created",
+        ContainerAction::Recreated => "container recreated, data kept",
+        ContainerAction::Started => "stopped container started",
+        ContainerAction::AlreadyRunning => "already running",
+    };
+    let _ = writeln!(
+        out,
+        "Keycloak {version} is up ({action}, {:.1} s)\n",
+        report.timings.total_seconds
+    );
+    let p = &report.provisioning;
+    let realm_line = if p.up_to_date() {
+        format!("{} (realm up to date)", p.realm)
+    } else {
+        format!(
+            "{} (created {}, updated {}, deleted {}, unchanged {})",
+            p.realm, p.created, p.updated, p.deleted, p.unchanged
+        )
+    };
+    let rows = [
+        ("Keycloak", report.keycloak_url.clone()),
+        ("Admin console", report.admin_console_url.clone()),
+        (
+            "Admin login",
+            format!("{} / {}", report.admin.username, report.admin.password),
+        ),
+        ("Realm", realm_line),
+        ("Issuer", report.realm.issuer.clone()),
+        ("JWKS", report.realm.jwks.clone()),
+        ("MCP server", report.mcp.resource_url.clone()),
+        (
+            "Tokens carry",
+            format!(
+                "aud {} and {}, scope {}, realm roles",
+                report.mcp.resource_url, report.mcp.server_url, report.mcp.scope
+            ),
+        ),
+    ];
+    for (label, value) in rows {
+        let _ = writeln!(out, "  {label:<14} {value}");
+    }
+    for (i, user) in report.users.iter().enumerate() {
+        let label = if i == 0 { "Test users" } else { "" };
+        let _ = writeln!(
+            out,
+            "  {label:<14} {} / {} (roles: {})",
+            user.username,
+            user.password,
+            user.roles.join(", ")
+        );
+    }
+    if verbose || !p.up_to_date() {
+        out.push('\n');
+        for change in &p.changes {
+            let verb = match change.kind {
+                ChangeKind::Create => "created",
+                ChangeKind::Update => "updated",
+                ChangeKind::Delete => "deleted",
+            };
+            let _ = writeln!(out, "  {verb:>9} {}", change.object);
+            if verbose {
+                for detail in &change.details {
+                    let _ = writeln!(out, "            {detail}");
+                }
+            }
+        }
+        if verbose {
+            for object in &p.unchanged_objects {
+                let _ = writeln!(out, "  unchanged {object}");
+            }
+        }
+    }
+    let _ = writeln!(
+        out,
+        "\nLaptop-only settings: anonymous client registration from redirect hosts {}; no consent screen.",
+        report.trusted_hosts.join(", ")
+    );
+    let _ = writeln!(
+        out,
+        "FastMCP: KeycloakAuthProvider(realm_url=\"{}\", base_url=\"{}\", audience=\"{}\")",
+        report.realm.issuer, report.mcp.server_url, report.mcp.server_url
+    );
+    let _ = writeln!(out, "\nNext:");
+    let next = [
+        (
+            format!("kcdev token{instance} --decode"),
+            "a test user's access token, decoded",
+        ),
+        (format!("kcdev status{instance}"), "health and realm drift"),
+        (format!("kcdev logs{instance} -f"), "Keycloak's log"),
+        (
+            format!("kcdev down{instance}"),
+            "stop (data kept; add --volumes to delete it)",
+        ),
+    ];
+    for (command, what) in next {
+        let _ = writeln!(out, "  {command:<36} {what}");
+    }
+    out
+}
+
+/// `kcdev status` as text.
+pub fn render_status(report: &StatusReport) -> String {
+    let mut out = String::new();
+    let headline = if report.is_up() { "up" } else { "not up" };
+    let _ = writeln!(out, "Instance {}: {headline}\n", report.instance);
+    let _ = writeln!(out, "  {:<14} {}", "Engine", report.engine);
+    match &report.container {
+        None => {
+            let _ = writeln!(out, "  {:<14} none (run `kcdev up`)", "Container");
+        }
+        Some(c) => {
+            let health = c
+                .health
+                .as_deref()
+                .map(|h| format!(", health {h}"))
+                .unwrap_or_default();
+            let rows = [
+                (
+                    "Container",
+                    format!(
+                        "{} ({}{health})",
+                        c.name,
+                        serde_json::to_value(c.status)
+                            .ok()
+                            .and_then(|v| v.as_str().map(str::to_owned))
+                            .unwrap_or_default()
+                    ),
+                ),
+                (
+                    "Image",
+                    format!(
+                        "{} (Keycloak {})",
+                        c.image,
+                        c.keycloak_version.as_deref().unwrap_or("unknown")
+                    ),
+                ),
+                (
+                    "HTTP",
+                    c.http.clone().unwrap_or_else(|| "not published".to_owned()),
+                ),
+                (
+                    "Management",
+                    c.management
+                        .clone()
+                        .unwrap_or_else(|| "not published".to_owned()),
+                ),
+                ("Memory limit", c.memory.clone()),
+                (
+                    "Volume",
+                    c.volume.clone().unwrap_or_else(|| "none".to_owned()),
+                ),
+            ];
+            for (label, value) in rows {
+                let _ = writeln!(out, "  {label:<14} {value}");
+            }
+        }
+    }
+    let _ = writeln!(
+        out,
+        "  {:<14} {}",
+        "Ready",
+        if report.ready { "yes" } else { "no" }
+    );
+    if let Some(url) = &report.keycloak_url {
+        let _ = writeln!(out, "  {:<14} {url}", "Keycloak");
+    }
+    if let Some(realm) = &report.realm {
+        let state = if !realm.exists {
+            "missing (run `kcdev up`)".to_owned()
+        } else if realm.drift.is_empty() {
+            "matches the spec".to_owned()
+        } else {
+            format!(
+                "{} objects differ from the spec (`kcdev up` repairs them): {}",
+                realm.drift.len(),
+                realm.drift.join(", ")
+            )
+        };
+        let _ = writeln!(out, "  {:<14} {} ({})", "Realm", realm.name, realm.issuer);
+        let _ = writeln!(out, "  {:<14} {state}", "");
+    }
+    out
+}
+
+/// `kcdev down` as text.
+pub fn render_down(report: &DownReport) -> String {
+    let mut out = String::new();
+    match &report.container_removed {
+        Some(name) => {
+            let _ = writeln!(out, "Stopped and removed {name}.");
+        }
+        None => {
+            let _ = writeln!(
+                out,
+                "No container for instance {}; nothing to stop.",
+                report.instance
+            );
+        }
+    }
+    for volume in &report.volumes_removed {
+        let _ = writeln!(out, "Removed volume {volume}.");
+    }
+    if report.state_removed {
+        let _ = writeln!(out, "Removed the state file.");
+    }
+    if report.data_kept {
+        let _ = writeln!(
+            out,
+            "Data kept: the next `kcdev up` brings back the realm, users and registered clients."
+        );
+    }
+    out
+}

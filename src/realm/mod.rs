@@ -1,0 +1,136 @@
+//! The realm kcdev provisions: a declarative spec (`realm/realm.toml`, embedded) and the
+//! reconcile that makes a Keycloak realm match it — observe, plan (pure), apply — touching
+//! nothing the spec does not name.
+
+mod apply;
+mod diff;
+mod observe;
+mod plan;
+mod render;
+mod spec;
+
+pub use observe::{ObservedRealm, ObservedUser, observe};
+pub use plan::{Change, ChangeKind, Plan, plan};
+use serde::Serialize;
+pub use spec::{
+    ClientScopeSpec, PolicySpec, RealmSpec, RealmVariables, Representation, TokenClaimsSpec,
+    UserSpec,
+};
+
+use crate::keycloak::{AdminSession, KeycloakApiError};
+
+/// Failures of provisioning.
+#[derive(Debug, thiserror::Error)]
+pub enum RealmError {
+    /// A flag value the realm cannot use.
+    #[error("invalid {setting} {value:?}: expected {expected}")]
+    InvalidSetting {
+        /// Which setting.
+        setting: &'static str,
+        /// The value given.
+        value: String,
+        /// What would be accepted.
+        expected: &'static str,
+    },
+    /// The embedded spec is inconsistent (a kcdev bug) or Keycloak answered unexpectedly.
+    #[error("realm spec: {0}")]
+    Spec(String),
+    /// An Admin API call failed.
+    #[error(transparent)]
+    Api(#[from] KeycloakApiError),
+    /// A `keycloak` crate call failed; turned into [`RealmError::Api`] with context before it
+    /// leaves this module.
+    #[error(transparent)]
+    Keycloak(#[from] keycloak::KeycloakError),
+}
+
+pub(crate) fn api_error(
+    operation: impl Into<String>,
+    error: keycloak::KeycloakError,
+) -> RealmError {
+    RealmError::Api(KeycloakApiError::from_crate(operation, error))
+}
+
+/// What a reconcile did.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ReconcileReport {
+    /// Realm name.
+    pub realm: String,
+    /// Objects created.
+    pub created: usize,
+    /// Objects updated.
+    pub updated: usize,
+    /// Objects deleted.
+    pub deleted: usize,
+    /// Objects already as the spec says.
+    pub unchanged: usize,
+    /// Every change made, in order.
+    pub changes: Vec<Change>,
+    /// Objects left as they were.
+    pub unchanged_objects: Vec<String>,
+}
+
+impl ReconcileReport {
+    fn new(realm: &str, plan: Plan) -> Self {
+        let count = |kind| {
+            plan.changes
+                .iter()
+                .filter(|change| change.kind == kind)
+                .count()
+        };
+        Self {
+            realm: realm.to_owned(),
+            created: count(ChangeKind::Create),
+            updated: count(ChangeKind::Update),
+            deleted: count(ChangeKind::Delete),
+            unchanged: plan.unchanged.len(),
+            changes: plan.changes,
+            unchanged_objects: plan.unchanged,
+        }
+    }
+
+    /// Whether the realm already matched the spec.
+    pub fn up_to_date(&self) -> bool {
+        self.changes.is_empty()
+    }
+}
+
+/// Makes the realm match `spec`: creates it if missing (after deleting it first when `reset`),
+/// then applies the planned changes. Running it again right after makes no write call.
+pub async fn reconcile(
+    session: &AdminSession,
+    spec: &RealmSpec,
+    reset: bool,
+) -> Result<ReconcileReport, RealmError> {
+    let realm = spec.realm_name();
+    if reset {
+        match session.api().realm_delete(realm).await {
+            Ok(_) | Err(keycloak::KeycloakError::HttpFailure { status: 404, .. }) => {}
+            Err(err) => return Err(api_error("delete the realm", err)),
+        }
+    }
+    let mut observed = observe(session, spec).await?;
+    let mut realm_created = None;
+    if observed.realm.is_none() {
+        let create = Change::create_realm(spec);
+        apply::apply(session, realm, &observed, std::slice::from_ref(&create)).await?;
+        realm_created = Some(create);
+        observed = observe(session, spec).await?;
+    }
+    let mut plan = plan(spec, &observed);
+    apply::apply(session, realm, &observed, &plan.changes).await?;
+    plan.changes.splice(0..0, realm_created);
+    Ok(ReconcileReport::new(realm, plan))
+}
+
+/// The changes `reconcile` would make, without making them.
+pub async fn drift(session: &AdminSession, spec: &RealmSpec) -> Result<Plan, RealmError> {
+    let observed = observe(session, spec).await?;
+    if observed.realm.is_none() {
+        return Ok(Plan {
+            changes: vec![Change::create_realm(spec)],
+            unchanged: vec![],
+        });
+    }
+    Ok(plan(spec, &observed))
+}

@@ -1,0 +1,202 @@
+//! Reading the parts of a realm the spec talks about. Only GET requests, plus one password-grant
+//! login per test user to find out whether their password is still the one kcdev prints.
+
+use serde::Serialize;
+use serde_json::Value;
+
+use super::spec::{RealmSpec, field};
+use super::{RealmError, api_error};
+use crate::keycloak::AdminSession;
+
+/// Component type of client-registration policies.
+pub(crate) const POLICY_TYPE: &str =
+    "org.keycloak.services.clientregistration.policy.ClientRegistrationPolicy";
+
+/// What the server holds for the objects the spec names.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ObservedRealm {
+    /// The realm representation; `None` when the realm does not exist.
+    pub realm: Option<Value>,
+    /// Realm roles.
+    pub roles: Vec<Value>,
+    /// Client scopes, with their protocol mappers.
+    pub client_scopes: Vec<Value>,
+    /// Names of the realm's default client scopes.
+    pub default_scopes: Vec<String>,
+    /// Anonymous client-registration policies.
+    pub anonymous_policies: Vec<Value>,
+    /// The spec's clients that exist.
+    pub clients: Vec<Value>,
+    /// The spec's users that exist.
+    pub users: Vec<ObservedUser>,
+}
+
+/// A test user as the server has it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ObservedUser {
+    /// The user representation.
+    pub representation: Value,
+    /// Names of the realm roles mapped directly to the user.
+    pub realm_roles: Vec<String>,
+    /// Whether the spec's password logs the user in.
+    pub password_accepted: bool,
+}
+
+fn to_values<T: Serialize>(items: impl IntoIterator<Item = T>) -> Vec<Value> {
+    items
+        .into_iter()
+        .filter_map(|item| serde_json::to_value(item).ok())
+        .collect()
+}
+
+/// Reads the realm's current state for `spec`.
+pub async fn observe(
+    session: &AdminSession,
+    spec: &RealmSpec,
+) -> Result<ObservedRealm, RealmError> {
+    let api = session.api();
+    let realm = spec.realm_name();
+    let representation = match api.realm_get(realm).await {
+        Ok(representation) => representation,
+        Err(keycloak::KeycloakError::HttpFailure { status: 404, .. }) => {
+            return Ok(ObservedRealm::default());
+        }
+        Err(err) => return Err(api_error("read the realm", err)),
+    };
+    let realm_id = representation.id.clone().unwrap_or_default();
+    let roles = api
+        .realm_roles_get(realm, Some(false), None, Some(1000), None)
+        .await
+        .map_err(|err| api_error("list realm roles", err))?;
+    let client_scopes = api
+        .realm_client_scopes_get(realm)
+        .await
+        .map_err(|err| api_error("list client scopes", err))?;
+    let default_scopes = api
+        .realm_default_default_client_scopes_get(realm)
+        .await
+        .map_err(|err| api_error("list default client scopes", err))?
+        .into_iter()
+        .filter_map(|scope| scope.name)
+        .collect();
+    let anonymous_policies = api
+        .realm_components_get(
+            realm,
+            None,
+            Some(realm_id),
+            None,
+            Some(POLICY_TYPE.to_owned()),
+        )
+        .await
+        .map_err(|err| api_error("list client-registration policies", err))?
+        .into_iter()
+        .filter(|component| component.sub_type.as_deref() == Some("anonymous"));
+    let mut clients = Vec::new();
+    for client in &spec.clients {
+        let client_id = field(client, "clientId").to_owned();
+        let found = api
+            .realm_clients_get(realm, Some(client_id.clone()), None, None, None, None, None)
+            .await
+            .map_err(|err| api_error(format!("look up client {client_id}"), err))?;
+        clients.extend(to_values(
+            found
+                .into_iter()
+                .filter(|c| c.client_id.as_deref() == Some(&client_id)),
+        ));
+    }
+    let mut users = Vec::new();
+    for user in &spec.users {
+        if let Some(observed) =
+            observe_user(session, realm, user.username(), &user.password).await?
+        {
+            users.push(observed);
+        }
+    }
+    Ok(ObservedRealm {
+        realm: serde_json::to_value(representation).ok(),
+        roles: to_values(roles),
+        client_scopes: to_values(client_scopes),
+        default_scopes,
+        anonymous_policies: to_values(anonymous_policies),
+        clients,
+        users,
+    })
+}
+
+async fn observe_user(
+    session: &AdminSession,
+    realm: &str,
+    username: &str,
+    password: &str,
+) -> Result<Option<ObservedUser>, RealmError> {
+    let api = session.api();
+    let found = api
+        .realm_users_get(
+            realm,
+            Some(false),
+            None,
+            None,
+            None,
+            None,
+            None,
+            Some(true),
+            None,
+            None,
+            None,
+            None,
+            None,
+            None,
+            None,
+            None,
+            Some(username.to_owned()),
+        )
+        .await
+        .map_err(|err| api_error(format!("look up user {username}"), err))?;
+    let Some(user) = found
+        .into_iter()
+        .find(|u| u.username.as_deref() == Some(username))
+    else {
+        return Ok(None);
+    };
+    let id = user.id.clone().unwrap_or_default();
+    let realm_roles = api
+        .realm_users_with_user_id_role_mappings_realm_get(realm, &id)
+        .await
+        .map_err(|err| api_error(format!("read the roles of user {username}"), err))?
+        .into_iter()
+        .filter_map(|role| role.name)
+        .collect();
+    let password_accepted = password_logs_in(session, realm, username, password).await;
+    Ok(Some(ObservedUser {
+        representation: serde_json::to_value(user).unwrap_or_default(),
+        realm_roles,
+        password_accepted,
+    }))
+}
+
+/// Keycloak never returns passwords, so the only way to know whether a user's password is still
+/// the printed one is to try it, through the realm's built-in `admin-cli` client.
+async fn password_logs_in(
+    session: &AdminSession,
+    realm: &str,
+    username: &str,
+    password: &str,
+) -> bool {
+    let url = format!(
+        "{}/realms/{realm}/protocol/openid-connect/token",
+        session.base_url()
+    );
+    let form = [
+        ("grant_type", "password"),
+        ("client_id", "admin-cli"),
+        ("username", username),
+        ("password", password),
+    ];
+    session
+        .http()
+        .post(url)
+        .form(&form)
+        .send()
+        .await
+        .is_ok_and(|response| response.status().is_success())
+}

@@ -1,0 +1,592 @@
+//! The pure core of provisioning: from the spec and what the server holds, the list of changes
+//! that makes the server match. No I/O here.
+
+use std::collections::HashSet;
+
+use serde::Serialize;
+use serde_json::{Map, Value, json};
+
+use super::diff::field_differences;
+use super::observe::{ObservedRealm, POLICY_TYPE};
+use super::spec::{PolicySpec, RealmSpec, Representation, field};
+
+/// What a change does to its object.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ChangeKind {
+    /// The object is created.
+    Create,
+    /// Fields of the object are changed.
+    Update,
+    /// The object is removed.
+    Delete,
+}
+
+/// One change to one object of the realm.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Change {
+    /// Create, update or delete.
+    pub kind: ChangeKind,
+    /// The object, as a person would name it ("client scope mcp:tools").
+    pub object: String,
+    /// The fields that differ, as `path: current -> wanted`.
+    pub details: Vec<String>,
+    #[serde(skip)]
+    pub(crate) action: Action,
+}
+
+/// The Admin API call that carries out a change. Objects are named, not identified, where the
+/// id is only known once an earlier change has run.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Action {
+    CreateRealm(Value),
+    UpdateRealm(Value),
+    CreateRole(Value),
+    UpdateRole {
+        name: String,
+        body: Value,
+    },
+    CreateClientScope(Value),
+    UpdateClientScope {
+        id: String,
+        body: Value,
+    },
+    AddDefaultScope {
+        scope: String,
+    },
+    CreateMapper {
+        scope: String,
+        body: Value,
+    },
+    UpdateMapper {
+        scope: String,
+        id: String,
+        body: Value,
+    },
+    CreatePolicy(Value),
+    UpdatePolicy {
+        id: String,
+        body: Value,
+    },
+    DeletePolicy {
+        id: String,
+    },
+    CreateClient(Value),
+    UpdateClient {
+        id: String,
+        body: Value,
+    },
+    CreateUser {
+        body: Value,
+        roles: Vec<String>,
+    },
+    UpdateUser {
+        id: String,
+        body: Value,
+    },
+    AddUserRoles {
+        id: String,
+        roles: Vec<String>,
+    },
+    ResetPassword {
+        id: String,
+        password: String,
+    },
+}
+
+/// The changes that make the realm match the spec, and the objects that already do.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Plan {
+    /// Changes, in the order they must run.
+    pub changes: Vec<Change>,
+    /// Objects that already match.
+    pub unchanged: Vec<String>,
+}
+
+impl Change {
+    /// Creating the realm itself, which must happen before anything in it can be observed.
+    pub(crate) fn create_realm(spec: &RealmSpec) -> Self {
+        Self {
+            kind: ChangeKind::Create,
+            object: format!("realm {}", spec.realm_name()),
+            details: vec![],
+            action: Action::CreateRealm(Value::Object(spec.realm.clone())),
+        }
+    }
+}
+
+impl Plan {
+    fn record(&mut self, object: String, kind: ChangeKind, details: Vec<String>, action: Action) {
+        self.changes.push(Change {
+            kind,
+            object,
+            details,
+            action,
+        });
+    }
+
+    /// Adds a create, an update (when fields differ) or nothing.
+    fn converge(
+        &mut self,
+        object: String,
+        wanted: &Representation,
+        actual: Option<&Value>,
+        create: impl FnOnce() -> Action,
+        update: impl FnOnce(&Value) -> Action,
+    ) {
+        match actual {
+            None => self.record(object, ChangeKind::Create, vec![], create()),
+            Some(actual) => {
+                let details = field_differences(&Value::Object(wanted.clone()), actual);
+                if details.is_empty() {
+                    self.unchanged.push(object);
+                } else {
+                    let action = update(actual);
+                    self.record(object, ChangeKind::Update, details, action);
+                }
+            }
+        }
+    }
+}
+
+/// The existing object overlaid with the spec's fields: a full representation for PUT requests
+/// that replace an object, changing only what the spec declares.
+fn merged(actual: &Value, wanted: &Representation) -> Value {
+    let mut body = actual.clone();
+    json_patch::merge(&mut body, &Value::Object(wanted.clone()));
+    body
+}
+
+fn id_of(value: &Value) -> String {
+    value
+        .get("id")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_owned()
+}
+
+fn find_by<'a>(items: &'a [Value], key: &str, wanted: &str) -> Option<&'a Value> {
+    items
+        .iter()
+        .find(|item| item.get(key).and_then(Value::as_str) == Some(wanted))
+}
+
+/// Plans the changes for an existing realm.
+pub fn plan(spec: &RealmSpec, observed: &ObservedRealm) -> Plan {
+    let mut plan = Plan::default();
+    if let Some(realm) = &observed.realm {
+        plan.converge(
+            "realm settings".to_owned(),
+            &spec.realm,
+            Some(realm),
+            || Action::UpdateRealm(Value::Object(spec.realm.clone())),
+            |_| Action::UpdateRealm(Value::Object(spec.realm.clone())),
+        );
+    }
+    plan_roles(spec, observed, &mut plan);
+    let created_scopes = plan_client_scopes(spec, observed, &mut plan);
+    plan_token_claims(spec, observed, &created_scopes, &mut plan);
+    plan_policies(spec, observed, &mut plan);
+    plan_clients(spec, observed, &mut plan);
+    plan_users(spec, observed, &mut plan);
+    plan
+}
+
+fn plan_roles(spec: &RealmSpec, observed: &ObservedRealm, plan: &mut Plan) {
+    for role in &spec.roles {
+        let name = field(role, "name").to_owned();
+        plan.converge(
+            format!("realm role {name}"),
+            role,
+            find_by(&observed.roles, "name", &name),
+            || Action::CreateRole(Value::Object(role.clone())),
+            |actual| Action::UpdateRole {
+                name: name.clone(),
+                body: merged(actual, role),
+            },
+        );
+    }
+}
+
+/// Returns the names of the scopes this plan creates (their mappers come with them).
+fn plan_client_scopes(
+    spec: &RealmSpec,
+    observed: &ObservedRealm,
+    plan: &mut Plan,
+) -> HashSet<String> {
+    let mut created = HashSet::new();
+    for scope in &spec.client_scopes {
+        let name = scope.name().to_owned();
+        let actual = find_by(&observed.client_scopes, "name", &name);
+        if actual.is_none() {
+            created.insert(name.clone());
+        }
+        plan.converge(
+            format!("client scope {name}"),
+            &scope.representation,
+            actual,
+            || {
+                let mut body = scope.representation.clone();
+                if spec.token_claims.scopes.contains(&name) {
+                    body.insert(
+                        "protocolMappers".to_owned(),
+                        json!(spec.token_claims.protocol_mappers),
+                    );
+                }
+                Action::CreateClientScope(Value::Object(body))
+            },
+            |actual| Action::UpdateClientScope {
+                id: id_of(actual),
+                body: merged(actual, &scope.representation),
+            },
+        );
+        if scope.realm_default {
+            let object = format!("realm default scope {name}");
+            if observed.default_scopes.contains(&name) {
+                plan.unchanged.push(object);
+            } else {
+                plan.record(
+                    object,
+                    ChangeKind::Create,
+                    vec![],
+                    Action::AddDefaultScope { scope: name },
+                );
+            }
+        }
+    }
+    created
+}
+
+fn plan_token_claims(
+    spec: &RealmSpec,
+    observed: &ObservedRealm,
+    created: &HashSet<String>,
+    plan: &mut Plan,
+) {
+    for scope_name in spec
+        .token_claims
+        .scopes
+        .iter()
+        .filter(|name| !created.contains(*name))
+    {
+        let existing_mappers = find_by(&observed.client_scopes, "name", scope_name)
+            .and_then(|scope| scope.get("protocolMappers"))
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default();
+        for mapper in &spec.token_claims.protocol_mappers {
+            let mapper_name = field(mapper, "name");
+            plan.converge(
+                format!("mapper '{mapper_name}' on scope {scope_name}"),
+                mapper,
+                find_by(&existing_mappers, "name", mapper_name),
+                || Action::CreateMapper {
+                    scope: scope_name.clone(),
+                    body: Value::Object(mapper.clone()),
+                },
+                |actual| Action::UpdateMapper {
+                    scope: scope_name.clone(),
+                    id: id_of(actual),
+                    body: merged(actual, mapper),
+                },
+            );
+        }
+    }
+}
+
+fn policy_fields(policy: &PolicySpec) -> Representation {
+    let mut fields = Map::new();
+    fields.insert("name".to_owned(), json!(policy.name));
+    fields.insert("config".to_owned(), json!(policy.config));
+    fields
+}
+
+fn plan_policies(spec: &RealmSpec, observed: &ObservedRealm, plan: &mut Plan) {
+    let realm_id = observed.realm.as_ref().map(id_of).unwrap_or_default();
+    let mut kept = HashSet::new();
+    for policy in &spec.anonymous_registration_policies {
+        let actual = find_by(
+            &observed.anonymous_policies,
+            "providerId",
+            &policy.provider_id,
+        );
+        if let Some(actual) = actual {
+            kept.insert(id_of(actual));
+        }
+        let wanted = policy_fields(policy);
+        plan.converge(
+            format!("registration policy {}", policy.name),
+            &wanted,
+            actual,
+            || {
+                let mut body = wanted.clone();
+                body.insert("providerId".to_owned(), json!(policy.provider_id));
+                body.insert("providerType".to_owned(), json!(POLICY_TYPE));
+                body.insert("subType".to_owned(), json!("anonymous"));
+                body.insert("parentId".to_owned(), json!(realm_id));
+                Action::CreatePolicy(Value::Object(body))
+            },
+            |actual| Action::UpdatePolicy {
+                id: id_of(actual),
+                body: merged(actual, &wanted),
+            },
+        );
+    }
+    // The anonymous policy set is declared whole: anything else (Keycloak's defaults, a second
+    // copy of a declared policy) goes.
+    for extra in observed
+        .anonymous_policies
+        .iter()
+        .filter(|p| !kept.contains(&id_of(p)))
+    {
+        let name = extra
+            .get("name")
+            .and_then(Value::as_str)
+            .unwrap_or("(unnamed)");
+        plan.record(
+            format!("registration policy {name}"),
+            ChangeKind::Delete,
+            vec![],
+            Action::DeletePolicy { id: id_of(extra) },
+        );
+    }
+}
+
+fn plan_clients(spec: &RealmSpec, observed: &ObservedRealm, plan: &mut Plan) {
+    for client in &spec.clients {
+        let client_id = field(client, "clientId");
+        plan.converge(
+            format!("client {client_id}"),
+            client,
+            find_by(&observed.clients, "clientId", client_id),
+            || Action::CreateClient(Value::Object(client.clone())),
+            |actual| Action::UpdateClient {
+                id: id_of(actual),
+                body: merged(actual, client),
+            },
+        );
+    }
+}
+
+fn plan_users(spec: &RealmSpec, observed: &ObservedRealm, plan: &mut Plan) {
+    for user in &spec.users {
+        let username = user.username();
+        let actual = observed.users.iter().find(|observed| {
+            observed
+                .representation
+                .get("username")
+                .and_then(Value::as_str)
+                == Some(username)
+        });
+        plan.converge(
+            format!("user {username}"),
+            &user.representation,
+            actual.map(|observed| &observed.representation),
+            || {
+                let mut body = user.representation.clone();
+                body.insert(
+                    "credentials".to_owned(),
+                    json!([{"type": "password", "value": user.password, "temporary": false}]),
+                );
+                Action::CreateUser {
+                    body: Value::Object(body),
+                    roles: user.realm_roles.clone(),
+                }
+            },
+            |actual| Action::UpdateUser {
+                id: id_of(actual),
+                body: merged(actual, &user.representation),
+            },
+        );
+        let Some(actual) = actual else { continue };
+        let id = id_of(&actual.representation);
+        let missing: Vec<String> = user
+            .realm_roles
+            .iter()
+            .filter(|role| !actual.realm_roles.contains(role))
+            .cloned()
+            .collect();
+        let roles_object = format!("roles of user {username}");
+        if missing.is_empty() {
+            plan.unchanged.push(roles_object);
+        } else {
+            let details = vec![format!("add {}", missing.join(", "))];
+            plan.record(
+                roles_object,
+                ChangeKind::Update,
+                details,
+                Action::AddUserRoles {
+                    id: id.clone(),
+                    roles: missing,
+                },
+            );
+        }
+        let password_object = format!("password of user {username}");
+        if actual.password_accepted {
+            plan.unchanged.push(password_object);
+        } else {
+            plan.record(
+                password_object,
+                ChangeKind::Update,
+                vec!["reset to the password kcdev prints".to_owned()],
+                Action::ResetPassword {
+                    id,
+                    password: user.password.clone(),
+                },
+            );
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::realm::observe::ObservedUser;
+    use crate::realm::spec::RealmVariables;
+
+    fn spec() -> RealmSpec {
+        RealmSpec::render(&RealmVariables {
+            realm: "fastmcp".into(),
+            server_url: "http://localhost:8000".into(),
+            user_password: "password123".into(),
+            extra_trusted_hosts: vec![],
+        })
+        .unwrap()
+    }
+
+    /// What a realm that already matches the spec looks like to `observe`.
+    fn converged(spec: &RealmSpec) -> ObservedRealm {
+        let mut realm = Value::Object(spec.realm.clone());
+        realm["id"] = json!("realm-id");
+        let mut client_scopes: Vec<Value> = spec
+            .client_scopes
+            .iter()
+            .map(|scope| {
+                let mut value = Value::Object(scope.representation.clone());
+                value["id"] = json!(format!("id-{}", scope.name()));
+                value["protocolMappers"] = json!(spec.token_claims.protocol_mappers);
+                value
+            })
+            .collect();
+        client_scopes.push(json!({"id": "id-basic", "name": "basic", "protocolMappers": spec.token_claims.protocol_mappers}));
+        ObservedRealm {
+            realm: Some(realm),
+            roles: spec.roles.iter().cloned().map(Value::Object).collect(),
+            client_scopes,
+            default_scopes: vec!["mcp:tools".into(), "basic".into()],
+            anonymous_policies: spec
+                .anonymous_registration_policies
+                .iter()
+                .map(|p| {
+                    let mut value = Value::Object(policy_fields(p));
+                    value["id"] = json!(format!("id-{}", p.provider_id));
+                    value["providerId"] = json!(p.provider_id);
+                    value
+                })
+                .collect(),
+            clients: spec.clients.iter().cloned().map(Value::Object).collect(),
+            users: spec
+                .users
+                .iter()
+                .map(|user| ObservedUser {
+                    representation: Value::Object(user.representation.clone()),
+                    realm_roles: user.realm_roles.clone(),
+                    password_accepted: true,
+                })
+                .collect(),
+        }
+    }
+
+    fn objects(plan: &Plan) -> Vec<(ChangeKind, &str)> {
+        plan.changes
+            .iter()
+            .map(|c| (c.kind, c.object.as_str()))
+            .collect()
+    }
+
+    #[test]
+    fn a_converged_realm_needs_no_change() {
+        let spec = spec();
+        let plan = plan(&spec, &converged(&spec));
+        assert_eq!(objects(&plan), vec![]);
+        assert!(
+            plan.unchanged
+                .contains(&"client scope mcp:tools".to_owned())
+        );
+        assert!(
+            plan.unchanged
+                .contains(&"password of user testadmin".to_owned())
+        );
+    }
+
+    #[test]
+    fn an_empty_realm_gets_everything() {
+        let spec = spec();
+        let observed = ObservedRealm {
+            realm: Some(json!({"id": "r", "realm": "fastmcp"})),
+            client_scopes: vec![json!({"id": "b", "name": "basic", "protocolMappers": []})],
+            anonymous_policies: vec![
+                json!({"id": "c1", "name": "Consent Required", "providerId": "consent-required"}),
+                json!({"id": "t1", "name": "Trusted Hosts", "providerId": "trusted-hosts", "config": {}}),
+            ],
+            ..Default::default()
+        };
+        let plan = plan(&spec, &observed);
+        let changes = objects(&plan);
+        assert!(changes.contains(&(ChangeKind::Create, "client scope mcp:tools")));
+        assert!(changes.contains(&(
+            ChangeKind::Create,
+            "mapper 'kcdev realm roles' on scope basic"
+        )));
+        assert!(
+            !changes
+                .iter()
+                .any(|(_, o)| o.contains("on scope mcp:tools")),
+            "created with the scope"
+        );
+        assert!(changes.contains(&(ChangeKind::Update, "registration policy Trusted Hosts")));
+        assert!(changes.contains(&(ChangeKind::Delete, "registration policy Consent Required")));
+        assert!(changes.contains(&(ChangeKind::Create, "user testadmin")));
+        assert!(changes.contains(&(ChangeKind::Create, "realm default scope mcp:tools")));
+    }
+
+    #[test]
+    fn drift_is_named_field_by_field() {
+        let spec = spec();
+        let mut observed = converged(&spec);
+        observed.realm.as_mut().unwrap()["accessTokenLifespan"] = json!(300);
+        observed.client_scopes[1]["protocolMappers"][0]["config"]["included.custom.audience"] =
+            json!("http://wrong");
+        observed.users[0].realm_roles.clear();
+        observed.users[1].password_accepted = false;
+        observed.anonymous_policies.remove(0);
+        let plan = plan(&spec, &observed);
+        let realm = plan
+            .changes
+            .iter()
+            .find(|c| c.object == "realm settings")
+            .unwrap();
+        assert_eq!(realm.details, ["accessTokenLifespan: 300 -> 3600"]);
+        let changes = objects(&plan);
+        assert!(changes.contains(&(
+            ChangeKind::Update,
+            "mapper 'kcdev audience: MCP resource URL' on scope basic"
+        )));
+        assert!(changes.contains(&(ChangeKind::Update, "roles of user testuser")));
+        assert!(changes.contains(&(ChangeKind::Update, "password of user testadmin")));
+        assert!(changes.contains(&(ChangeKind::Create, "registration policy Trusted Hosts")));
+        assert_eq!(changes.len(), 5);
+    }
+
+    #[test]
+    fn updates_keep_fields_the_spec_does_not_own() {
+        let actual =
+            json!({"id": "x", "name": "n", "description": "old", "attributes": {"mine": "1"}});
+        let wanted = json!({"description": "new", "attributes": {"kcdev": "2"}});
+        let body = merged(&actual, wanted.as_object().unwrap());
+        assert_eq!(
+            body,
+            json!({"id": "x", "name": "n", "description": "new", "attributes": {"mine": "1", "kcdev": "2"}})
+        );
+    }
+}

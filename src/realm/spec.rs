@@ -1,0 +1,333 @@
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+use serde_json::{Map, Value};
+use url::Url;
+
+use super::RealmError;
+
+/// The realm spec as shipped, with its placeholders.
+const SPEC_SOURCE: &str = include_str!("../../realm/realm.toml");
+
+/// A JSON object holding (part of) a Keycloak Admin API representation.
+pub type Representation = Map<String, Value>;
+
+/// The values that fill the spec's placeholders.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RealmVariables {
+    /// Realm name.
+    pub realm: String,
+    /// MCP server base URL (no trailing slash).
+    pub server_url: String,
+    /// Test users' password.
+    pub user_password: String,
+    /// Trusted hosts beyond the built-in list (the server URL's host is added automatically).
+    pub extra_trusted_hosts: Vec<String>,
+}
+
+/// The realm kcdev provisions, with its placeholders filled in.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct RealmSpec {
+    /// The client scope MCP servers require.
+    pub mcp_scope: String,
+    /// Realm settings (a subset of `RealmRepresentation`).
+    pub realm: Representation,
+    /// Realm roles (key: `name`).
+    pub roles: Vec<Representation>,
+    /// Client scopes kcdev owns.
+    pub client_scopes: Vec<ClientScopeSpec>,
+    /// Protocol mappers attached to several scopes so every token carries them.
+    pub token_claims: TokenClaimsSpec,
+    /// The complete set of anonymous client-registration policies.
+    pub anonymous_registration_policies: Vec<PolicySpec>,
+    /// Clients kcdev owns (key: `clientId`).
+    pub clients: Vec<Representation>,
+    /// Test users.
+    pub users: Vec<UserSpec>,
+}
+
+/// A client scope kcdev owns.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ClientScopeSpec {
+    /// Whether new clients get it as a default scope.
+    #[serde(default)]
+    pub realm_default: bool,
+    /// The `ClientScopeRepresentation` fields kcdev sets (key: `name`).
+    #[serde(flatten)]
+    pub representation: Representation,
+}
+
+/// Protocol mappers kcdev keeps on the named scopes (its own or built-in ones).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct TokenClaimsSpec {
+    /// Names of the client scopes that carry the mappers.
+    pub scopes: Vec<String>,
+    /// The mappers (`ProtocolMapperRepresentation`s, key: `name`).
+    pub protocol_mappers: Vec<Representation>,
+}
+
+/// One client-registration policy (a Keycloak component).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct PolicySpec {
+    /// Display name.
+    pub name: String,
+    /// Policy provider id (`trusted-hosts`, `max-clients`, ...).
+    pub provider_id: String,
+    /// Configuration: every key listed is set to exactly these values.
+    pub config: BTreeMap<String, Vec<String>>,
+}
+
+/// A test user.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UserSpec {
+    /// Password (never temporary).
+    pub password: String,
+    /// Realm roles mapped to the user.
+    #[serde(default)]
+    pub realm_roles: Vec<String>,
+    /// The `UserRepresentation` fields kcdev sets (key: `username`).
+    #[serde(flatten)]
+    pub representation: Representation,
+}
+
+/// The value of a representation's string field.
+pub fn field<'a>(representation: &'a Representation, key: &str) -> &'a str {
+    representation
+        .get(key)
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+}
+
+impl ClientScopeSpec {
+    /// The scope's name.
+    pub fn name(&self) -> &str {
+        field(&self.representation, "name")
+    }
+}
+
+impl UserSpec {
+    /// The user's name.
+    pub fn username(&self) -> &str {
+        field(&self.representation, "username")
+    }
+}
+
+impl RealmVariables {
+    /// The MCP resource URL: the base URL plus `/mcp`.
+    pub fn resource_url(&self) -> String {
+        format!("{}/mcp", self.server_url.trim_end_matches('/'))
+    }
+
+    /// Checks the values before they reach Keycloak, so a typo is reported with its flag.
+    pub fn validate(&self) -> Result<(), RealmError> {
+        let realm_ok = !self.realm.is_empty()
+            && self.realm.len() <= 64
+            && self
+                .realm
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+        if !realm_ok {
+            return Err(RealmError::InvalidSetting {
+                setting: "realm name",
+                value: self.realm.clone(),
+                expected: "1 to 64 characters of letters, digits, '-' or '_'",
+            });
+        }
+        let server = Url::parse(&self.server_url).ok();
+        let server_ok = server.as_ref().is_some_and(|url| {
+            matches!(url.scheme(), "http" | "https")
+                && url.host_str().is_some()
+                && url.query().is_none()
+                && url.fragment().is_none()
+        });
+        if !server_ok {
+            return Err(RealmError::InvalidSetting {
+                setting: "server URL",
+                value: self.server_url.clone(),
+                expected: "an http(s) URL such as http://localhost:8000, without query or fragment",
+            });
+        }
+        if let Some(bad) = self
+            .extra_trusted_hosts
+            .iter()
+            .find(|host| !is_host_name(host))
+        {
+            return Err(RealmError::InvalidSetting {
+                setting: "trusted host",
+                value: bad.clone(),
+                expected: "a host name or IP address such as example.com, *.example.com or 10.0.0.5",
+            });
+        }
+        Ok(())
+    }
+
+    fn server_host(&self) -> Option<String> {
+        Url::parse(&self.server_url)
+            .ok()?
+            .host_str()
+            .map(|host| host.trim_matches(['[', ']']).to_owned())
+    }
+}
+
+fn is_host_name(host: &str) -> bool {
+    let name = host.strip_prefix("*.").unwrap_or(host);
+    !name.is_empty()
+        && name.len() <= 253
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | ':'))
+}
+
+impl RealmSpec {
+    /// The shipped spec with `variables` filled in.
+    pub fn render(variables: &RealmVariables) -> Result<Self, RealmError> {
+        variables.validate()?;
+        let source: Value =
+            toml::from_str(SPEC_SOURCE).map_err(|err| RealmError::Spec(err.to_string()))?;
+        let mut hosts: Vec<String> = variables.server_host().into_iter().collect();
+        hosts.extend(variables.extra_trusted_hosts.iter().cloned());
+        let scalars = [
+            ("realm", variables.realm.clone()),
+            (
+                "server_url",
+                variables.server_url.trim_end_matches('/').to_owned(),
+            ),
+            ("resource_url", variables.resource_url()),
+            ("user_password", variables.user_password.clone()),
+        ];
+        let lists = [("extra_trusted_hosts", hosts)];
+        let rendered = super::render::substitute(source, &scalars, &lists)?;
+        let mut spec: Self =
+            serde_json::from_value(rendered).map_err(|err| RealmError::Spec(err.to_string()))?;
+        for policy in &mut spec.anonymous_registration_policies {
+            for values in policy.config.values_mut() {
+                dedup_keep_order(values);
+            }
+        }
+        Ok(spec)
+    }
+
+    /// The trusted hosts the spec gives anonymous client registration.
+    pub fn trusted_hosts(&self) -> &[String] {
+        self.anonymous_registration_policies
+            .iter()
+            .find(|policy| policy.provider_id == "trusted-hosts")
+            .and_then(|policy| policy.config.get("trusted-hosts"))
+            .map_or(&[], Vec::as_slice)
+    }
+
+    /// The realm name.
+    pub fn realm_name(&self) -> &str {
+        field(&self.realm, "realm")
+    }
+}
+
+fn dedup_keep_order(values: &mut Vec<String>) {
+    let mut seen = std::collections::HashSet::new();
+    values.retain(|value| seen.insert(value.clone()));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    pub(crate) fn variables() -> RealmVariables {
+        RealmVariables {
+            realm: "fastmcp".into(),
+            server_url: "http://localhost:8000".into(),
+            user_password: "password123".into(),
+            extra_trusted_hosts: vec!["example.org".into()],
+        }
+    }
+
+    #[test]
+    fn the_shipped_spec_renders_completely() {
+        let spec = RealmSpec::render(&variables()).unwrap();
+        let text = serde_json::to_string(&serde_json::json!({
+            "realm": spec.realm,
+            "roles": spec.roles,
+            "mappers": spec.token_claims.protocol_mappers,
+            "users": spec.users.iter().map(|u| &u.representation).collect::<Vec<_>>(),
+        }))
+        .unwrap();
+        assert!(!text.contains("${"), "unfilled placeholder in {text}");
+        assert_eq!(spec.realm_name(), "fastmcp");
+        assert!(
+            spec.client_scopes
+                .iter()
+                .any(|scope| scope.name() == spec.mcp_scope)
+        );
+        assert!(spec.token_claims.scopes.contains(&spec.mcp_scope));
+        assert!(spec.users.iter().all(|user| user.password == "password123"));
+    }
+
+    #[test]
+    fn audiences_are_the_resource_and_the_base_url() {
+        let spec = RealmSpec::render(&variables()).unwrap();
+        let audiences: Vec<_> = spec
+            .token_claims
+            .protocol_mappers
+            .iter()
+            .filter_map(|mapper| mapper["config"].get("included.custom.audience"))
+            .collect();
+        assert_eq!(
+            audiences,
+            ["http://localhost:8000/mcp", "http://localhost:8000"]
+        );
+    }
+
+    #[test]
+    fn trusted_hosts_add_the_server_host_and_extras_once() {
+        let spec = RealmSpec::render(&variables()).unwrap();
+        let hosts = spec.trusted_hosts();
+        assert_eq!(hosts.iter().filter(|h| *h == "localhost").count(), 1);
+        assert!(hosts.contains(&"example.org".to_owned()));
+        assert!(hosts.contains(&"github.com".to_owned()));
+        let elsewhere = RealmVariables {
+            server_url: "https://mcp.internal.test:9443".into(),
+            ..variables()
+        };
+        assert!(
+            RealmSpec::render(&elsewhere)
+                .unwrap()
+                .trusted_hosts()
+                .contains(&"mcp.internal.test".to_owned())
+        );
+    }
+
+    #[test]
+    fn rejects_bad_settings_with_their_name() {
+        let cases = [
+            RealmVariables {
+                realm: "a/b".into(),
+                ..variables()
+            },
+            RealmVariables {
+                server_url: "localhost:8000".into(),
+                ..variables()
+            },
+            RealmVariables {
+                server_url: "ftp://x".into(),
+                ..variables()
+            },
+            RealmVariables {
+                extra_trusted_hosts: vec!["http://x/".into()],
+                ..variables()
+            },
+        ];
+        for case in cases {
+            assert!(
+                matches!(
+                    RealmSpec::render(&case),
+                    Err(RealmError::InvalidSetting { .. })
+                ),
+                "{case:?}"
+            );
+        }
+    }
+}
