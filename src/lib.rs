@@ -9,6 +9,7 @@ pub mod defaults;
 pub mod docker;
 pub mod instance;
 pub mod keycloak;
+pub mod oauth;
 pub mod ops;
 pub mod progress;
 pub mod realm;

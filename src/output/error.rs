@@ -64,7 +64,7 @@ fn hints(error: &anyhow::Error, instance: &str) -> Vec<String> {
             } else if let Some(err) = cause.downcast_ref::<KeycloakApiError>() {
                 keycloak_hints(err, instance)
             } else if let Some(err) = cause.downcast_ref::<RealmError>() {
-                realm_hints(err)
+                realm_hints(err, instance)
             } else if let Some(err) = cause.downcast_ref::<StateError>() {
                 state_hints(err, instance)
             } else {
@@ -75,7 +75,12 @@ fn hints(error: &anyhow::Error, instance: &str) -> Vec<String> {
 }
 
 fn ops_hints(error: &OpsError, instance: &str) -> Vec<String> {
+    // Transparent variants hide the wrapped error from the cause chain: look inside them here.
     match error {
+        OpsError::Docker(err) => docker_hints(err, instance),
+        OpsError::Realm(err) => realm_hints(err, instance),
+        OpsError::Keycloak(err) => keycloak_hints(err, instance),
+        OpsError::State(err) => state_hints(err, instance),
         OpsError::KeycloakTooOld { .. } => vec![format!(
             "use Keycloak 26.6.0 or later, e.g. --image {}",
             kcdev::defaults::image()
@@ -92,11 +97,10 @@ fn ops_hints(error: &OpsError, instance: &str) -> Vec<String> {
         OpsError::NotCreated { .. } | OpsError::NotRunning { .. } => {
             vec![format!("start it with `kcdev up{instance}`")]
         }
-        OpsError::InvalidImage(_) => vec![
-            "pass --image as registry/repository:tag, e.g. quay.io/keycloak/keycloak:26.7.5"
-                .to_owned(),
-        ],
-        _ => vec![],
+        OpsError::InvalidImage(_) => vec![format!(
+            "pass --image as registry/repository:tag, e.g. {}",
+            kcdev::defaults::image()
+        )],
     }
 }
 
@@ -152,8 +156,9 @@ fn keycloak_hints(error: &KeycloakApiError, instance: &str) -> Vec<String> {
     }
 }
 
-fn realm_hints(error: &RealmError) -> Vec<String> {
+fn realm_hints(error: &RealmError, instance: &str) -> Vec<String> {
     match error {
+        RealmError::Api(err) => keycloak_hints(err, instance),
         RealmError::InvalidSetting { setting, .. } => {
             let flag = match *setting {
                 "realm name" => "--realm",

@@ -1,0 +1,241 @@
+//! The integration-test harness: runs the real `kcdev` binary against the real Docker engine and
+//! the Keycloak test image, each test with its own instance name, ports and state directory, so
+//! tests run beside each other and beside a developer's own instance. Everything a test creates
+//! is removed by label when it ends (`KCDEV_TEST_KEEP=1` keeps it for debugging).
+#![allow(dead_code, unsafe_code)] // each test binary uses part of the harness; atexit is FFI
+
+pub mod oauth;
+
+use std::path::PathBuf;
+use std::process::Command;
+use std::sync::{Mutex, OnceLock};
+
+use kcdev::keycloak::AdminSession;
+use serde_json::Value;
+
+/// The Keycloak image the tests run (built by scripts/prepare-test-env.sh).
+pub fn test_image() -> String {
+    std::env::var("KCDEV_TEST_IMAGE").unwrap_or_else(|_| {
+        panic!("KCDEV_TEST_IMAGE is not set: run `eval \"$(scripts/prepare-test-env.sh)\"` first (see README)")
+    })
+}
+
+/// A port nothing listens on right now.
+pub fn free_port() -> u16 {
+    port_check::free_local_port().expect("no free local port")
+}
+
+/// The outcome of one `kcdev` run.
+#[derive(Debug)]
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    /// Panics with the whole output unless the run exited 0.
+    pub fn ok(self) -> Self {
+        assert_eq!(self.code, 0, "kcdev failed:\n--- stdout\n{}\n--- stderr\n{}", self.stdout, self.stderr);
+        self
+    }
+
+    /// Panics unless the run failed with `code`, cleanly (no panic, no raw dump).
+    pub fn failed_with(self, code: i32) -> Self {
+        assert_eq!(self.code, code, "unexpected exit code:\n--- stdout\n{}\n--- stderr\n{}", self.stdout, self.stderr);
+        assert!(!self.stderr.contains("panicked"), "kcdev panicked:\n{}", self.stderr);
+        assert!(!self.stderr.contains("RUST_BACKTRACE"), "raw dump:\n{}", self.stderr);
+        self
+    }
+
+    /// stdout as JSON.
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.stdout).unwrap_or_else(|err| panic!("stdout is not JSON ({err}):\n{}", self.stdout))
+    }
+
+    /// Panics unless stderr contains every fragment.
+    pub fn stderr_has(&self, fragments: &[&str]) -> &Self {
+        for fragment in fragments {
+            assert!(self.stderr.contains(fragment), "stderr lacks {fragment:?}:\n{}", self.stderr);
+        }
+        self
+    }
+}
+
+/// One kcdev instance under test.
+pub struct Kcdev {
+    pub instance: String,
+    pub port: u16,
+    pub management_port: u16,
+    home: PathBuf,
+    cleanup_on_drop: bool,
+}
+
+impl Kcdev {
+    /// A fresh instance named after `label` (lowercase, unique within the test binary).
+    pub fn new(label: &str) -> Self {
+        let instance = format!("t-{label}-{}", std::process::id());
+        let home = std::env::temp_dir().join(format!("kcdev-test-{instance}"));
+        let _ = std::fs::remove_dir_all(&home);
+        std::fs::create_dir_all(&home).expect("create test home");
+        let port = free_port();
+        let management_port = loop {
+            let candidate = free_port();
+            if candidate != port {
+                break candidate;
+            }
+        };
+        Self {
+            instance,
+            port,
+            management_port,
+            home,
+            cleanup_on_drop: true,
+        }
+    }
+
+    /// The XDG state directory this instance's kcdev runs use.
+    pub fn state_home(&self) -> PathBuf {
+        self.home.join("state")
+    }
+
+    /// The instance's state file.
+    pub fn state_path(&self) -> PathBuf {
+        self.state_home().join("kcdev").join(format!("{}.json", self.instance))
+    }
+
+    /// The state file's content.
+    pub fn state(&self) -> Value {
+        let text = std::fs::read_to_string(self.state_path()).expect("state file");
+        serde_json::from_str(&text).expect("state JSON")
+    }
+
+    /// A `kcdev` command for this instance, isolated from the developer's environment.
+    pub fn command(&self, args: &[&str]) -> Command {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_kcdev"));
+        command
+            .args(args)
+            .env_remove("KCDEV_INSTANCE")
+            .env("KCDEV_INSTANCE", &self.instance)
+            .env("XDG_STATE_HOME", self.state_home())
+            .env("XDG_CONFIG_HOME", self.home.join("config"))
+            .env("XDG_DATA_HOME", self.home.join("data"))
+            .env("XDG_CACHE_HOME", self.home.join("cache"))
+            .env("NO_COLOR", "1");
+        command
+    }
+
+    /// Runs `kcdev` with `args` and collects its output.
+    pub fn run(&self, args: &[&str]) -> Run {
+        self.run_command(self.command(args))
+    }
+
+    /// Runs a prepared command.
+    pub fn run_command(&self, mut command: Command) -> Run {
+        let output = command.output().expect("run kcdev");
+        Run {
+            code: output.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        }
+    }
+
+    /// The flags that point `up` at the test image and this instance's ports.
+    pub fn up_flags(&self) -> Vec<String> {
+        self.up_flags_with_image(&test_image())
+    }
+
+    /// The flags that point `up` at `image` and this instance's ports.
+    pub fn up_flags_with_image(&self, image: &str) -> Vec<String> {
+        vec![
+            "up".into(),
+            "--image".into(),
+            image.to_owned(),
+            "--port".into(),
+            self.port.to_string(),
+            "--management-port".into(),
+            self.management_port.to_string(),
+        ]
+    }
+
+    /// `kcdev up` with the test image and this instance's ports, plus `extra`; must succeed.
+    pub fn up(&self, extra: &[&str]) -> Value {
+        let mut args = self.up_flags();
+        args.push("--json".to_owned());
+        args.extend(extra.iter().map(|s| (*s).to_owned()));
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        self.run(&args).ok().json()
+    }
+
+    /// Keycloak's public base URL.
+    pub fn base_url(&self) -> String {
+        format!("http://localhost:{}", self.port)
+    }
+
+    /// An Admin API session with the instance's bootstrap admin.
+    pub async fn admin(&self) -> AdminSession {
+        let state = self.state();
+        AdminSession::connect(
+            &format!("http://127.0.0.1:{}", self.port),
+            state["admin"]["username"].as_str().unwrap(),
+            state["admin"]["password"].as_str().unwrap(),
+        )
+        .await
+        .expect("admin session")
+    }
+
+    fn teardown(&self) {
+        if std::env::var_os("KCDEV_TEST_KEEP").is_some() {
+            eprintln!("KCDEV_TEST_KEEP: leaving instance {} in place", self.instance);
+            return;
+        }
+        let _ = self.command(&["down", "--volumes"]).output();
+        let _ = std::fs::remove_dir_all(&self.home);
+    }
+}
+
+impl Drop for Kcdev {
+    fn drop(&mut self) {
+        if self.cleanup_on_drop {
+            self.teardown();
+        }
+    }
+}
+
+static SHARED: OnceLock<Kcdev> = OnceLock::new();
+static AT_EXIT: Mutex<Vec<&'static Kcdev>> = Mutex::new(Vec::new());
+
+extern "C" fn teardown_shared() {
+    if let Ok(instances) = AT_EXIT.lock() {
+        for instance in instances.iter() {
+            instance.teardown();
+        }
+    }
+}
+
+/// The test binary's one shared Keycloak instance, brought up on first use with `up_extra` and
+/// taken down when the test binary exits. Tests that only read from it run in parallel.
+pub fn shared(label: &str, up_extra: &[&str]) -> &'static Kcdev {
+    SHARED.get_or_init(|| {
+        let mut kcdev = Kcdev::new(label);
+        kcdev.cleanup_on_drop = false;
+        kcdev.up(up_extra);
+        kcdev
+    });
+    let kcdev = SHARED.get().expect("initialised above");
+    let mut registered = AT_EXIT.lock().expect("at-exit list");
+    if registered.is_empty() {
+        registered.push(kcdev);
+        // SAFETY: registering a plain extern "C" function that does not unwind.
+        unsafe {
+            libc::atexit(teardown_shared);
+        }
+    }
+    kcdev
+}
+
+/// A Docker client for checking what kcdev did.
+pub fn docker() -> bollard::Docker {
+    let host = std::env::var("DOCKER_HOST").unwrap_or_else(|_| kcdev::docker::DEFAULT_DOCKER_HOST.to_owned());
+    bollard::Docker::connect_with_host(&host).expect("docker client")
+}
