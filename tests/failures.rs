@@ -6,7 +6,9 @@ mod common;
 use std::net::TcpListener;
 
 use bollard::models::ContainerCreateBody;
-use bollard::query_parameters::{CommitContainerOptionsBuilder, RemoveContainerOptionsBuilder, RemoveImageOptionsBuilder};
+use bollard::query_parameters::{
+    CommitContainerOptionsBuilder, RemoveContainerOptionsBuilder, RemoveImageOptionsBuilder,
+};
 use common::{Kcdev, Run, docker, test_image};
 
 /// Asserts that the instance has no container, no volume and no state file.
@@ -14,8 +16,14 @@ async fn nothing_created(kcdev: &Kcdev) {
     let docker = docker();
     let container = format!("kcdev-{}-keycloak", kcdev.instance);
     let volume = format!("kcdev-{}-data", kcdev.instance);
-    assert!(docker.inspect_container(&container, None).await.is_err(), "container {container} was created");
-    assert!(docker.inspect_volume(&volume).await.is_err(), "volume {volume} was created");
+    assert!(
+        docker.inspect_container(&container, None).await.is_err(),
+        "container {container} was created"
+    );
+    assert!(
+        docker.inspect_volume(&volume).await.is_err(),
+        "volume {volume} was created"
+    );
     assert!(!kcdev.state_path().exists(), "state file was written");
 }
 
@@ -46,7 +54,12 @@ async fn engine_unreachable_names_the_socket_and_the_fixes() {
     let mut command = kcdev.command(&["up", "--json"]);
     command.env("DOCKER_HOST", "unix:///tmp/kcdev-no-such-docker.sock");
     let json = kcdev.run_command(command).failed_with(1).json();
-    assert!(json["error"]["message"].as_str().unwrap().contains("cannot bring up"));
+    assert!(
+        json["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("cannot bring up")
+    );
     assert!(!json["error"]["hints"].as_array().unwrap().is_empty());
 }
 
@@ -54,16 +67,18 @@ async fn engine_unreachable_names_the_socket_and_the_fixes() {
 async fn a_taken_port_is_reported_with_the_flag_that_changes_it() {
     let kcdev = Kcdev::new("porttaken");
     let listener = TcpListener::bind(("127.0.0.1", kcdev.port)).unwrap();
-    up(&kcdev, &[])
-        .failed_with(1)
-        .stderr_has(&[&format!("port {} on 127.0.0.1 is already in use", kcdev.port), "--port <PORT>"]);
+    up(&kcdev, &[]).failed_with(1).stderr_has(&[
+        &format!("port {} on 127.0.0.1 is already in use", kcdev.port),
+        "--port <PORT>",
+    ]);
     nothing_created(&kcdev).await;
     drop(listener);
 
     let listener = TcpListener::bind(("127.0.0.1", kcdev.management_port)).unwrap();
-    up(&kcdev, &[])
-        .failed_with(1)
-        .stderr_has(&[&format!("port {}", kcdev.management_port), "--management-port <PORT>"]);
+    up(&kcdev, &[]).failed_with(1).stderr_has(&[
+        &format!("port {}", kcdev.management_port),
+        "--management-port <PORT>",
+    ]);
     nothing_created(&kcdev).await;
     drop(listener);
 }
@@ -89,7 +104,11 @@ async fn keycloak_older_than_26_6_is_refused_with_the_reason() {
     let scratch = format!("kcdev-oldkc-{}", std::process::id());
     docker
         .create_container(
-            Some(bollard::query_parameters::CreateContainerOptionsBuilder::default().name(&scratch).build()),
+            Some(
+                bollard::query_parameters::CreateContainerOptionsBuilder::default()
+                    .name(&scratch)
+                    .build(),
+            ),
             ContainerCreateBody {
                 image: Some(test_image()),
                 ..Default::default()
@@ -104,19 +123,34 @@ async fn keycloak_older_than_26_6_is_refused_with_the_reason() {
         .tag("26.4.5")
         .changes("LABEL org.opencontainers.image.version=26.4.5")
         .build();
-    docker.commit_container(options, bollard::models::ContainerConfig::default()).await.unwrap();
     docker
-        .remove_container(&scratch, Some(RemoveContainerOptionsBuilder::default().force(true).build()))
+        .commit_container(options, bollard::models::ContainerConfig::default())
+        .await
+        .unwrap();
+    docker
+        .remove_container(
+            &scratch,
+            Some(RemoveContainerOptionsBuilder::default().force(true).build()),
+        )
         .await
         .unwrap();
     let old_image = format!("{repo}:26.4.5");
 
     let run = up_with_image(&kcdev, &old_image, &["--pull", "never"]).failed_with(1);
-    run.stderr_has(&["runs Keycloak 26.4.5", "needs 26.6.0 or later", "dynamic client registration", "--image"]);
+    run.stderr_has(&[
+        "runs Keycloak 26.4.5",
+        "needs 26.6.0 or later",
+        "dynamic client registration",
+        "--image",
+    ]);
     nothing_created(&kcdev).await;
 
     let _ = docker
-        .remove_image(&old_image, Some(RemoveImageOptionsBuilder::default().force(true).build()), None)
+        .remove_image(
+            &old_image,
+            Some(RemoveImageOptionsBuilder::default().force(true).build()),
+            None,
+        )
         .await;
 }
 
@@ -126,13 +160,21 @@ async fn invalid_flags_are_named() {
     up(&kcdev, &["--server-url", "localhost:8000"])
         .failed_with(1)
         .stderr_has(&["invalid server URL \"localhost:8000\"", "--server-url"]);
-    up(&kcdev, &["--realm", "a/b"]).failed_with(1).stderr_has(&["--realm"]);
+    up(&kcdev, &["--realm", "a/b"])
+        .failed_with(1)
+        .stderr_has(&["--realm"]);
     up(&kcdev, &["--trusted-host", "https://x.example/"])
         .failed_with(1)
         .stderr_has(&["--trusted-host"]);
-    up_with_image(&kcdev, "bad image", &[]).failed_with(1).stderr_has(&["invalid image reference"]);
-    up(&kcdev, &["--memory", "lots"]).failed_with(2).stderr_has(&["--memory", "1g"]);
-    up(&kcdev, &["--pull", "sometimes"]).failed_with(2).stderr_has(&["missing", "always", "never"]);
+    up_with_image(&kcdev, "bad image", &[])
+        .failed_with(1)
+        .stderr_has(&["invalid image reference"]);
+    up(&kcdev, &["--memory", "lots"])
+        .failed_with(2)
+        .stderr_has(&["--memory", "1g"]);
+    up(&kcdev, &["--pull", "sometimes"])
+        .failed_with(2)
+        .stderr_has(&["missing", "always", "never"]);
     kcdev
         .run(&["status", "--instance", "Bad/Name"])
         .failed_with(2)
@@ -150,16 +192,20 @@ async fn a_damaged_state_file_is_named_with_the_way_out() {
         "is not valid kcdev state",
         "move",
     ]);
-    assert_eq!(std::fs::read_to_string(kcdev.state_path()).unwrap(), "{ not json", "nothing lost");
+    assert_eq!(
+        std::fs::read_to_string(kcdev.state_path()).unwrap(),
+        "{ not json",
+        "nothing lost"
+    );
 }
 
 #[tokio::test]
 async fn commands_on_an_instance_that_is_not_up() {
     let kcdev = Kcdev::new("absent");
-    kcdev
-        .run(&["logs"])
-        .failed_with(1)
-        .stderr_has(&["has no Keycloak container", &format!("kcdev up --instance {}", kcdev.instance)]);
+    kcdev.run(&["logs"]).failed_with(1).stderr_has(&[
+        "has no Keycloak container",
+        &format!("kcdev up --instance {}", kcdev.instance),
+    ]);
     let status = kcdev.run(&["status", "--json"]).failed_with(3).json();
     assert_eq!(status["container"], serde_json::Value::Null);
     assert_eq!(status["ready"], false);

@@ -8,7 +8,10 @@ use common::{Kcdev, docker, oauth};
 use serde_json::Value;
 
 async fn inspect(name: &str) -> Option<bollard::models::ContainerInspectResponse> {
-    docker().inspect_container(name, None::<InspectContainerOptions>).await.ok()
+    docker()
+        .inspect_container(name, None::<InspectContainerOptions>)
+        .await
+        .ok()
 }
 
 async fn volume_exists(name: &str) -> bool {
@@ -16,7 +19,10 @@ async fn volume_exists(name: &str) -> bool {
 }
 
 async fn discovery(kcdev: &Kcdev) -> Value {
-    let url = format!("{}/realms/fastmcp/.well-known/openid-configuration", kcdev.base_url());
+    let url = format!(
+        "{}/realms/fastmcp/.well-known/openid-configuration",
+        kcdev.base_url()
+    );
     let response = reqwest::get(&url).await.expect("realm endpoint answers");
     assert_eq!(response.status(), 200, "{url}");
     response.json().await.unwrap()
@@ -24,7 +30,11 @@ async fn discovery(kcdev: &Kcdev) -> Value {
 
 async fn client_exists(kcdev: &Kcdev, client_id: String) -> bool {
     let admin = kcdev.admin().await;
-    let found = admin.api().realm_clients_get("fastmcp", Some(client_id), None, None, None, None, None).await.unwrap();
+    let found = admin
+        .api()
+        .realm_clients_get("fastmcp", Some(client_id), None, None, None, None, None)
+        .await
+        .unwrap();
     !found.is_empty()
 }
 
@@ -37,7 +47,10 @@ async fn an_instance_from_nothing_to_nothing() {
     // up from nothing
     let report = kcdev.up(&[]);
     assert_eq!(report["container_action"], "created");
-    assert_eq!(report["keycloak_version"], kcdev::defaults::keycloak_version());
+    assert_eq!(
+        report["keycloak_version"],
+        kcdev::defaults::keycloak_version()
+    );
     let container = inspect(&container_name).await.expect("container exists");
     let first_id = container.id.clone().unwrap();
     let state = container.state.clone().unwrap();
@@ -46,7 +59,11 @@ async fn an_instance_from_nothing_to_nothing() {
     assert_eq!(host.memory, Some(1 << 30));
     for (port, binding) in host.port_bindings.unwrap() {
         let binding = &binding.unwrap()[0];
-        assert_eq!(binding.host_ip.as_deref(), Some("127.0.0.1"), "{port} must be published on loopback only");
+        assert_eq!(
+            binding.host_ip.as_deref(),
+            Some("127.0.0.1"),
+            "{port} must be published on loopback only"
+        );
     }
     let labels = container.config.clone().unwrap().labels.unwrap();
     assert_eq!(labels["dev.kcdev.instance"], kcdev.instance);
@@ -64,7 +81,10 @@ async fn an_instance_from_nothing_to_nothing() {
         let mode = std::fs::metadata(&state_path).unwrap().permissions().mode();
         assert_eq!(mode & 0o777, 0o600);
     }
-    let password = kcdev.state()["admin"]["password"].as_str().unwrap().to_owned();
+    let password = kcdev.state()["admin"]["password"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     assert!(password.len() >= 20 && password != "admin");
     assert_eq!(report["admin"]["password"], password.as_str());
     kcdev.admin().await;
@@ -75,15 +95,29 @@ async fn an_instance_from_nothing_to_nothing() {
     assert_eq!(again["provisioning"]["changes"], serde_json::json!([]));
     let container = inspect(&container_name).await.unwrap();
     assert_eq!(container.id.as_deref(), Some(first_id.as_str()));
-    assert_eq!(container.state.unwrap().started_at, state.started_at, "not restarted");
-    assert_eq!(kcdev.state()["admin"]["password"], password.as_str(), "password reused");
+    assert_eq!(
+        container.state.unwrap().started_at,
+        state.started_at,
+        "not restarted"
+    );
+    assert_eq!(
+        kcdev.state()["admin"]["password"],
+        password.as_str(),
+        "password reused"
+    );
 
     // status
     let status = kcdev.run(&["status", "--json"]).ok().json();
     assert_eq!(status["ready"], true);
     assert_eq!(status["container"]["status"], "running");
-    assert_eq!(status["container"]["http"], format!("127.0.0.1:{}", kcdev.port).as_str());
-    assert_eq!(status["container"]["keycloak_version"], kcdev::defaults::keycloak_version());
+    assert_eq!(
+        status["container"]["http"],
+        format!("127.0.0.1:{}", kcdev.port).as_str()
+    );
+    assert_eq!(
+        status["container"]["keycloak_version"],
+        kcdev::defaults::keycloak_version()
+    );
     assert_eq!(status["realm"]["exists"], true);
     assert_eq!(status["realm"]["drift"], serde_json::json!([]));
     let text = kcdev.run(&["status"]).ok();
@@ -96,17 +130,28 @@ async fn an_instance_from_nothing_to_nothing() {
     assert_eq!(tail.stdout.lines().count(), 3, "{}", tail.stdout);
 
     // a registered client, to check that data survives what follows
-    let client = oauth::register(&kcdev, "fastmcp", &oauth::public_client("http://localhost:1234/callback", Some("mcp:tools"))).await;
+    let client = oauth::register(
+        &kcdev,
+        "fastmcp",
+        &oauth::public_client("http://localhost:1234/callback", Some("mcp:tools")),
+    )
+    .await;
 
     // stopped behind kcdev's back: status says not up, up starts the same container
     let stop = StopContainerOptionsBuilder::default().t(10).build();
-    docker().stop_container(&container_name, Some(stop)).await.unwrap();
+    docker()
+        .stop_container(&container_name, Some(stop))
+        .await
+        .unwrap();
     let status = kcdev.run(&["status", "--json"]).failed_with(3).json();
     assert_eq!(status["container"]["status"], "exited");
     assert_eq!(status["ready"], false);
     let restarted = kcdev.up(&[]);
     assert_eq!(restarted["container_action"], "started");
-    assert_eq!(inspect(&container_name).await.unwrap().id.as_deref(), Some(first_id.as_str()));
+    assert_eq!(
+        inspect(&container_name).await.unwrap().id.as_deref(),
+        Some(first_id.as_str())
+    );
     assert!(client_exists(&kcdev, client.client_id.clone()).await);
 
     // changed settings: refused without --recreate, and nothing touched
@@ -115,14 +160,24 @@ async fn an_instance_from_nothing_to_nothing() {
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let refused = kcdev.run(&args).failed_with(1);
     refused.stderr_has(&["memory limit is 1g, wanted 1536m", "--recreate"]);
-    assert_eq!(inspect(&container_name).await.unwrap().id.as_deref(), Some(first_id.as_str()));
+    assert_eq!(
+        inspect(&container_name).await.unwrap().id.as_deref(),
+        Some(first_id.as_str())
+    );
     let recreated = kcdev.up(&["--memory", "1536m", "--recreate"]);
     assert_eq!(recreated["container_action"], "recreated");
     let container = inspect(&container_name).await.unwrap();
     assert_ne!(container.id.as_deref(), Some(first_id.as_str()));
     assert_eq!(container.host_config.unwrap().memory, Some(1536 << 20));
-    assert!(client_exists(&kcdev, client.client_id.clone()).await, "data volume kept");
-    assert_eq!(kcdev.up(&[])["container_action"], "already-running", "the new memory limit is remembered");
+    assert!(
+        client_exists(&kcdev, client.client_id.clone()).await,
+        "data volume kept"
+    );
+    assert_eq!(
+        kcdev.up(&[])["container_action"],
+        "already-running",
+        "the new memory limit is remembered"
+    );
 
     // down keeps data; twice is fine; up brings everything back
     let down = kcdev.run(&["down", "--json"]).ok().json();
@@ -134,8 +189,15 @@ async fn an_instance_from_nothing_to_nothing() {
     assert!(twice.stdout.contains("nothing to stop"), "{}", twice.stdout);
     let back = kcdev.up(&[]);
     assert_eq!(back["container_action"], "created");
-    assert_eq!(back["provisioning"]["changes"], serde_json::json!([]), "realm came back from the volume");
-    assert!(client_exists(&kcdev, client.client_id.clone()).await, "registered client survived down + up");
+    assert_eq!(
+        back["provisioning"]["changes"],
+        serde_json::json!([]),
+        "realm came back from the volume"
+    );
+    assert!(
+        client_exists(&kcdev, client.client_id.clone()).await,
+        "registered client survived down + up"
+    );
 
     // down --volumes removes data and state; twice is fine
     let gone = kcdev.run(&["down", "--volumes", "--json"]).ok().json();

@@ -35,7 +35,9 @@ pub enum OAuthError {
         username: String,
     },
     /// The login stopped at a page other than the login form (a required action, an error page).
-    #[error("the login of {username:?} stopped at Keycloak's page {page:?} instead of redirecting back")]
+    #[error(
+        "the login of {username:?} stopped at Keycloak's page {page:?} instead of redirecting back"
+    )]
     StoppedAtPage {
         /// The user.
         username: String,
@@ -71,7 +73,10 @@ impl OAuthError {
     }
 
     /// Turns a non-success answer into [`OAuthError::Status`].
-    pub(crate) async fn check(step: &'static str, response: reqwest::Response) -> Result<reqwest::Response, Self> {
+    pub(crate) async fn check(
+        step: &'static str,
+        response: reqwest::Response,
+    ) -> Result<reqwest::Response, Self> {
         if response.status().is_success() {
             return Ok(response);
         }

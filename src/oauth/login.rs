@@ -48,10 +48,11 @@ pub async fn authorize(
 ) -> Result<AuthorizationResponse, OAuthError> {
     let pkce = Pkce::generate();
     let state = random_state();
-    let mut url = Url::parse(&request.authorization_endpoint).map_err(|err| OAuthError::Unexpected {
-        step: "authorization",
-        detail: format!("invalid authorization endpoint: {err}"),
-    })?;
+    let mut url =
+        Url::parse(&request.authorization_endpoint).map_err(|err| OAuthError::Unexpected {
+            step: "authorization",
+            detail: format!("invalid authorization endpoint: {err}"),
+        })?;
     {
         let mut query = url.query_pairs_mut();
         query
@@ -68,7 +69,14 @@ pub async fn authorize(
             query.append_pair("resource", resource);
         }
     }
-    let callback = login_at(http, url.as_str(), &request.redirect_uri, username, password).await?;
+    let callback = login_at(
+        http,
+        url.as_str(),
+        &request.redirect_uri,
+        username,
+        password,
+    )
+    .await?;
     let params: BTreeMap<String, String> = callback.query_pairs().into_owned().collect();
     if let Some(error) = params.get("error") {
         return Err(OAuthError::Authorization {
@@ -94,10 +102,13 @@ pub async fn authorize(
             expected: expected.clone(),
         });
     }
-    let code = params.get("code").cloned().ok_or_else(|| OAuthError::Unexpected {
-        step: "authorization",
-        detail: format!("no code in the redirect to {callback}"),
-    })?;
+    let code = params
+        .get("code")
+        .cloned()
+        .ok_or_else(|| OAuthError::Unexpected {
+            step: "authorization",
+            detail: format!("no code in the redirect to {callback}"),
+        })?;
     Ok(AuthorizationResponse { code, iss, pkce })
 }
 
@@ -119,7 +130,12 @@ pub async fn login_at(
     for _ in 0..MAX_STEPS {
         let (page_url, response) = next.send(http, &cookies).await?;
         for value in response.headers().get_all(SET_COOKIE) {
-            if let Some((name, value)) = value.to_str().ok().and_then(|v| v.split(';').next()).and_then(|pair| pair.split_once('=')) {
+            if let Some((name, value)) = value
+                .to_str()
+                .ok()
+                .and_then(|v| v.split(';').next())
+                .and_then(|pair| pair.split_once('='))
+            {
                 cookies.insert(name.trim().to_owned(), value.trim().to_owned());
             }
         }
@@ -129,7 +145,9 @@ pub async fn login_at(
                 .get(LOCATION)
                 .and_then(|value| value.to_str().ok())
                 .ok_or_else(|| unexpected(format!("redirect without Location from {page_url}")))?;
-            let target = page_url.join(location).map_err(|err| unexpected(err.to_string()))?;
+            let target = page_url
+                .join(location)
+                .map_err(|err| unexpected(err.to_string()))?;
             if target.as_str().starts_with(redirect_uri) {
                 return Ok(target);
             }
@@ -137,7 +155,10 @@ pub async fn login_at(
             continue;
         }
         let status = response.status().as_u16();
-        let body = response.text().await.map_err(OAuthError::http(page_url.as_str()))?;
+        let body = response
+            .text()
+            .await
+            .map_err(OAuthError::http(page_url.as_str()))?;
         if status >= 400 && !body.contains("<form") {
             return Err(OAuthError::Status {
                 step: "authorization",
@@ -172,7 +193,9 @@ pub async fn login_at(
             }
         };
     }
-    Err(unexpected(format!("no redirect to {redirect_uri} after {MAX_STEPS} steps")))
+    Err(unexpected(format!(
+        "no redirect to {redirect_uri} after {MAX_STEPS} steps"
+    )))
 }
 
 fn unexpected(detail: String) -> OAuthError {
@@ -188,12 +211,21 @@ enum Request {
 }
 
 impl Request {
-    async fn send(&self, http: &reqwest::Client, cookies: &BTreeMap<String, String>) -> Result<(Url, reqwest::Response), OAuthError> {
+    async fn send(
+        &self,
+        http: &reqwest::Client,
+        cookies: &BTreeMap<String, String>,
+    ) -> Result<(Url, reqwest::Response), OAuthError> {
         let url = match self {
             Self::Get(url) | Self::Post(url, _) => url,
         };
-        let parsed = Url::parse(url).map_err(|err| unexpected(format!("invalid URL {url}: {err}")))?;
-        let cookie_header = cookies.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("; ");
+        let parsed =
+            Url::parse(url).map_err(|err| unexpected(format!("invalid URL {url}: {err}")))?;
+        let cookie_header = cookies
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("; ");
         let builder = match self {
             Self::Get(_) => http.get(url),
             Self::Post(_, form) => http.post(url).form(form),
@@ -209,25 +241,40 @@ impl Request {
 
 /// The Keycloak pages the login can land on.
 enum Page {
-    Login { action: String },
-    Consent { action: String, fields: Vec<(String, String)> },
-    Other { title: String },
+    Login {
+        action: String,
+    },
+    Consent {
+        action: String,
+        fields: Vec<(String, String)>,
+    },
+    Other {
+        title: String,
+    },
 }
 
 impl Page {
     fn parse(body: &str, page_url: &Url) -> Self {
         let html = Html::parse_document(body);
         let selector = |css: &str| Selector::parse(css).ok();
-        let resolve = |action: &str| page_url.join(action).map(String::from).unwrap_or_else(|_| action.to_owned());
+        let resolve = |action: &str| {
+            page_url
+                .join(action)
+                .map(String::from)
+                .unwrap_or_else(|_| action.to_owned())
+        };
         if let Some(form) = selector("form#kc-form-login").and_then(|s| html.select(&s).next())
             && let Some(action) = form.value().attr("action")
         {
-            return Self::Login { action: resolve(action) };
+            return Self::Login {
+                action: resolve(action),
+            };
         }
         // The consent page: a form with an "accept" button and a hidden `code`.
         let consent = selector("form").and_then(|forms| {
             html.select(&forms).find(|form| {
-                selector("[name=accept]").is_some_and(|accept| form.select(&accept).next().is_some())
+                selector("[name=accept]")
+                    .is_some_and(|accept| form.select(&accept).next().is_some())
             })
         });
         if let Some(form) = consent
@@ -238,7 +285,10 @@ impl Page {
                     form.select(&hidden)
                         .filter_map(|input| {
                             let name = input.value().attr("name")?;
-                            Some((name.to_owned(), input.value().attr("value").unwrap_or_default().to_owned()))
+                            Some((
+                                name.to_owned(),
+                                input.value().attr("value").unwrap_or_default().to_owned(),
+                            ))
                         })
                         .collect()
                 })
@@ -278,7 +328,10 @@ mod tests {
     fn finds_the_login_form_with_its_escaped_action() {
         let body = r#"<html><body><form id="kc-form-login" action="http://localhost:8080/realms/r/login-actions/authenticate?session_code=a&amp;execution=b" method="post"><input name="username"></form></body></html>"#;
         match Page::parse(body, &url()) {
-            Page::Login { action } => assert_eq!(action, "http://localhost:8080/realms/r/login-actions/authenticate?session_code=a&execution=b"),
+            Page::Login { action } => assert_eq!(
+                action,
+                "http://localhost:8080/realms/r/login-actions/authenticate?session_code=a&execution=b"
+            ),
             _ => panic!("login form not found"),
         }
     }
@@ -288,7 +341,10 @@ mod tests {
         let body = r#"<div id="kc-oauth"><form action="/realms/r/login-actions/consent?x=1" method="POST"><input type="hidden" name="code" value="c1"><input name="accept" type="submit" value="Yes"></form></div>"#;
         match Page::parse(body, &url()) {
             Page::Consent { action, fields } => {
-                assert_eq!(action, "http://localhost:8080/realms/r/login-actions/consent?x=1");
+                assert_eq!(
+                    action,
+                    "http://localhost:8080/realms/r/login-actions/consent?x=1"
+                );
                 assert!(fields.contains(&("code".to_owned(), "c1".to_owned())));
                 assert!(fields.iter().any(|(name, _)| name == "accept"));
             }

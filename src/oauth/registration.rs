@@ -32,7 +32,11 @@ pub struct RegisteredClient {
 }
 
 /// Registers a client anonymously with `body` as the client metadata.
-pub async fn register(http: &reqwest::Client, endpoint: &str, body: &Value) -> Result<RegisteredClient, OAuthError> {
+pub async fn register(
+    http: &reqwest::Client,
+    endpoint: &str,
+    body: &Value,
+) -> Result<RegisteredClient, OAuthError> {
     let response = http
         .post(endpoint)
         .json(body)
@@ -49,11 +53,18 @@ pub async fn register(http: &reqwest::Client, endpoint: &str, body: &Value) -> R
 
 /// Deletes a registration with its own registration access token (RFC 7592), as a client
 /// cleaning up after itself would.
-pub async fn delete_registration(http: &reqwest::Client, client: &RegisteredClient) -> Result<(), OAuthError> {
-    let (Some(uri), Some(token)) = (&client.registration_client_uri, &client.registration_access_token) else {
+pub async fn delete_registration(
+    http: &reqwest::Client,
+    client: &RegisteredClient,
+) -> Result<(), OAuthError> {
+    let (Some(uri), Some(token)) = (
+        &client.registration_client_uri,
+        &client.registration_access_token,
+    ) else {
         return Err(OAuthError::Unexpected {
             step: "registration deletion",
-            detail: "the registration has no registration_client_uri or registration_access_token".to_owned(),
+            detail: "the registration has no registration_client_uri or registration_access_token"
+                .to_owned(),
         });
     };
     let response = http

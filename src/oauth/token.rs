@@ -28,7 +28,11 @@ pub struct TokenResponse {
     pub id_token: Option<String>,
 }
 
-async fn request_token(http: &reqwest::Client, token_endpoint: &str, form: &[(&str, &str)]) -> Result<TokenResponse, OAuthError> {
+async fn request_token(
+    http: &reqwest::Client,
+    token_endpoint: &str,
+    form: &[(&str, &str)],
+) -> Result<TokenResponse, OAuthError> {
     let response = http
         .post(token_endpoint)
         .form(form)

@@ -36,27 +36,48 @@ pub struct Run {
 impl Run {
     /// Panics with the whole output unless the run exited 0.
     pub fn ok(self) -> Self {
-        assert_eq!(self.code, 0, "kcdev failed:\n--- stdout\n{}\n--- stderr\n{}", self.stdout, self.stderr);
+        assert_eq!(
+            self.code, 0,
+            "kcdev failed:\n--- stdout\n{}\n--- stderr\n{}",
+            self.stdout, self.stderr
+        );
         self
     }
 
     /// Panics unless the run failed with `code`, cleanly (no panic, no raw dump).
     pub fn failed_with(self, code: i32) -> Self {
-        assert_eq!(self.code, code, "unexpected exit code:\n--- stdout\n{}\n--- stderr\n{}", self.stdout, self.stderr);
-        assert!(!self.stderr.contains("panicked"), "kcdev panicked:\n{}", self.stderr);
-        assert!(!self.stderr.contains("RUST_BACKTRACE"), "raw dump:\n{}", self.stderr);
+        assert_eq!(
+            self.code, code,
+            "unexpected exit code:\n--- stdout\n{}\n--- stderr\n{}",
+            self.stdout, self.stderr
+        );
+        assert!(
+            !self.stderr.contains("panicked"),
+            "kcdev panicked:\n{}",
+            self.stderr
+        );
+        assert!(
+            !self.stderr.contains("RUST_BACKTRACE"),
+            "raw dump:\n{}",
+            self.stderr
+        );
         self
     }
 
     /// stdout as JSON.
     pub fn json(&self) -> Value {
-        serde_json::from_str(&self.stdout).unwrap_or_else(|err| panic!("stdout is not JSON ({err}):\n{}", self.stdout))
+        serde_json::from_str(&self.stdout)
+            .unwrap_or_else(|err| panic!("stdout is not JSON ({err}):\n{}", self.stdout))
     }
 
     /// Panics unless stderr contains every fragment.
     pub fn stderr_has(&self, fragments: &[&str]) -> &Self {
         for fragment in fragments {
-            assert!(self.stderr.contains(fragment), "stderr lacks {fragment:?}:\n{}", self.stderr);
+            assert!(
+                self.stderr.contains(fragment),
+                "stderr lacks {fragment:?}:\n{}",
+                self.stderr
+            );
         }
         self
     }
@@ -101,7 +122,9 @@ impl Kcdev {
 
     /// The instance's state file.
     pub fn state_path(&self) -> PathBuf {
-        self.state_home().join("kcdev").join(format!("{}.json", self.instance))
+        self.state_home()
+            .join("kcdev")
+            .join(format!("{}.json", self.instance))
     }
 
     /// The state file's content.
@@ -186,7 +209,10 @@ impl Kcdev {
 
     fn teardown(&self) {
         if std::env::var_os("KCDEV_TEST_KEEP").is_some() {
-            eprintln!("KCDEV_TEST_KEEP: leaving instance {} in place", self.instance);
+            eprintln!(
+                "KCDEV_TEST_KEEP: leaving instance {} in place",
+                self.instance
+            );
             return;
         }
         let _ = self.command(&["down", "--volumes"]).output();
@@ -236,6 +262,7 @@ pub fn shared(label: &str, up_extra: &[&str]) -> &'static Kcdev {
 
 /// A Docker client for checking what kcdev did.
 pub fn docker() -> bollard::Docker {
-    let host = std::env::var("DOCKER_HOST").unwrap_or_else(|_| kcdev::docker::DEFAULT_DOCKER_HOST.to_owned());
+    let host = std::env::var("DOCKER_HOST")
+        .unwrap_or_else(|_| kcdev::docker::DEFAULT_DOCKER_HOST.to_owned());
     bollard::Docker::connect_with_host(&host).expect("docker client")
 }

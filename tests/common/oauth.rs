@@ -21,34 +21,46 @@ pub fn client_registrations() -> Vec<(&'static str, Value)> {
         body
     };
     vec![
-        ("Claude Code", public(json!({
-            "client_name": "Claude Code (kcdev)",
-            "redirect_uris": ["http://localhost:54213/callback"],
-        }))),
-        ("MCP Inspector (web, no scope resolved)", public(json!({
-            "client_name": "MCP Inspector",
-            "redirect_uris": ["http://localhost:6274/oauth/callback"],
-            "client_uri": "https://github.com/modelcontextprotocol/inspector",
-            "scope": "",
-            "application_type": "native",
-        }))),
-        ("MCP Inspector (CLI)", public(json!({
-            "client_name": "MCP Inspector",
-            "redirect_uris": ["http://127.0.0.1:6276/oauth/callback"],
-            "client_uri": "https://github.com/modelcontextprotocol/inspector",
-            "scope": "mcp:tools",
-            "application_type": "native",
-        }))),
+        (
+            "Claude Code",
+            public(json!({
+                "client_name": "Claude Code (kcdev)",
+                "redirect_uris": ["http://localhost:54213/callback"],
+            })),
+        ),
+        (
+            "MCP Inspector (web, no scope resolved)",
+            public(json!({
+                "client_name": "MCP Inspector",
+                "redirect_uris": ["http://localhost:6274/oauth/callback"],
+                "client_uri": "https://github.com/modelcontextprotocol/inspector",
+                "scope": "",
+                "application_type": "native",
+            })),
+        ),
+        (
+            "MCP Inspector (CLI)",
+            public(json!({
+                "client_name": "MCP Inspector",
+                "redirect_uris": ["http://127.0.0.1:6276/oauth/callback"],
+                "client_uri": "https://github.com/modelcontextprotocol/inspector",
+                "scope": "mcp:tools",
+                "application_type": "native",
+            })),
+        ),
         // Keycloak's discovery lists no `none` auth method, so mcp-remote picks client_secret_post.
-        ("mcp-remote (Claude Desktop bridge)", public(json!({
-            "client_name": "MCP CLI Proxy",
-            "redirect_uris": ["http://localhost:16442/oauth/callback"],
-            "client_uri": "https://github.com/modelcontextprotocol/mcp-cli",
-            "token_endpoint_auth_method": "client_secret_post",
-            "scope": "mcp:tools",
-            "software_id": "2e6dc280-f3c3-4e01-99a7-8181dbd1d23d",
-            "software_version": "0.15.1",
-        }))),
+        (
+            "mcp-remote (Claude Desktop bridge)",
+            public(json!({
+                "client_name": "MCP CLI Proxy",
+                "redirect_uris": ["http://localhost:16442/oauth/callback"],
+                "client_uri": "https://github.com/modelcontextprotocol/mcp-cli",
+                "token_endpoint_auth_method": "client_secret_post",
+                "scope": "mcp:tools",
+                "software_id": "2e6dc280-f3c3-4e01-99a7-8181dbd1d23d",
+                "software_version": "0.15.1",
+            })),
+        ),
         ("VS Code", {
             let mut body = public(json!({
                 "client_name": "Visual Studio Code",
@@ -62,22 +74,32 @@ pub fn client_registrations() -> Vec<(&'static str, Value)> {
                 "scope": "mcp:tools",
                 "application_type": "native",
             }));
-            body["grant_types"] = json!(["authorization_code", "refresh_token", "urn:ietf:params:oauth:grant-type:device_code"]);
+            body["grant_types"] = json!([
+                "authorization_code",
+                "refresh_token",
+                "urn:ietf:params:oauth:grant-type:device_code"
+            ]);
             body
         }),
-        ("Cursor", public(json!({
-            "client_name": "Cursor",
-            "redirect_uris": [
-                "cursor://anysphere.cursor-mcp/oauth/callback",
-                "https://www.cursor.com/agents/mcp/oauth/callback",
-                "http://localhost:8787/callback"
-            ],
-        }))),
-        ("FastMCP / Python SDK", public(json!({
-            "client_name": "FastMCP Client",
-            "redirect_uris": ["http://localhost:51234/callback"],
-            "scope": "mcp:tools offline_access",
-        }))),
+        (
+            "Cursor",
+            public(json!({
+                "client_name": "Cursor",
+                "redirect_uris": [
+                    "cursor://anysphere.cursor-mcp/oauth/callback",
+                    "https://www.cursor.com/agents/mcp/oauth/callback",
+                    "http://localhost:8787/callback"
+                ],
+            })),
+        ),
+        (
+            "FastMCP / Python SDK",
+            public(json!({
+                "client_name": "FastMCP Client",
+                "redirect_uris": ["http://localhost:51234/callback"],
+                "scope": "mcp:tools offline_access",
+            })),
+        ),
     ]
 }
 
@@ -110,7 +132,14 @@ pub async fn register(kcdev: &Kcdev, realm: &str, body: &Value) -> RegisteredCli
 }
 
 /// PKCE login as `username` with `client`, then the code exchange; returns the tokens.
-pub async fn login(kcdev: &Kcdev, realm: &str, client: &RegisteredClient, username: &str, password: &str, scope: Option<&str>) -> TokenResponse {
+pub async fn login(
+    kcdev: &Kcdev,
+    realm: &str,
+    client: &RegisteredClient,
+    username: &str,
+    password: &str,
+    scope: Option<&str>,
+) -> TokenResponse {
     let http = oauth::http_client().unwrap();
     let urls = urls(kcdev, realm);
     let redirect_uri = client.redirect_uris[0].clone();
@@ -125,16 +154,28 @@ pub async fn login(kcdev: &Kcdev, realm: &str, client: &RegisteredClient, userna
     let authorization = oauth::authorize(&http, &request, username, password)
         .await
         .unwrap_or_else(|err| panic!("login of {username} failed: {err}"));
-    oauth::exchange_code(&http, &urls.token, &client.client_id, client.client_secret.as_deref(), &redirect_uri, &authorization)
-        .await
-        .unwrap_or_else(|err| panic!("code exchange failed: {err}"))
+    oauth::exchange_code(
+        &http,
+        &urls.token,
+        &client.client_id,
+        client.client_secret.as_deref(),
+        &redirect_uri,
+        &authorization,
+    )
+    .await
+    .unwrap_or_else(|err| panic!("code exchange failed: {err}"))
 }
 
 /// Validates an access token the way an MCP server does: signature against the realm's JWKS,
 /// issuer, audience, expiry. Returns its claims.
 pub async fn validate(kcdev: &Kcdev, realm: &str, token: &str, audience: &str) -> Value {
     let urls = urls(kcdev, realm);
-    let jwks: JwkSet = reqwest::get(&urls.jwks).await.unwrap().json().await.unwrap();
+    let jwks: JwkSet = reqwest::get(&urls.jwks)
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     let header = decode_header(token).unwrap();
     let kid = header.kid.clone().expect("token has a kid");
     let jwk = jwks.find(&kid).expect("kid is in the JWKS");
@@ -152,7 +193,12 @@ pub async fn validate(kcdev: &Kcdev, realm: &str, token: &str, audience: &str) -
 pub fn realm_roles(claims: &Value) -> Vec<String> {
     claims["realm_access"]["roles"]
         .as_array()
-        .map(|roles| roles.iter().filter_map(|r| r.as_str().map(str::to_owned)).collect())
+        .map(|roles| {
+            roles
+                .iter()
+                .filter_map(|r| r.as_str().map(str::to_owned))
+                .collect()
+        })
         .unwrap_or_default()
 }
 
@@ -160,7 +206,10 @@ pub fn realm_roles(claims: &Value) -> Vec<String> {
 pub fn audiences(claims: &Value) -> Vec<String> {
     match &claims["aud"] {
         Value::String(one) => vec![one.clone()],
-        Value::Array(many) => many.iter().filter_map(|a| a.as_str().map(str::to_owned)).collect(),
+        Value::Array(many) => many
+            .iter()
+            .filter_map(|a| a.as_str().map(str::to_owned))
+            .collect(),
         _ => vec![],
     }
 }

@@ -1,0 +1,197 @@
+//! The pull path, for real: Debian's `docker-registry` serves an image on 127.0.0.1 and
+//! `kcdev up --image 127.0.0.1:<port>/...` pulls it with per-layer byte progress, then runs it.
+
+mod common;
+
+use std::process::{Child, Command};
+use std::time::Duration;
+
+use bollard::models::{ContainerConfig, ContainerCreateBody};
+use bollard::query_parameters::{
+    CommitContainerOptionsBuilder, CreateContainerOptionsBuilder, PushImageOptionsBuilder,
+    RemoveContainerOptionsBuilder, RemoveImageOptionsBuilder, UploadToContainerOptionsBuilder,
+};
+use common::{Kcdev, docker, free_port, test_image};
+use futures_util::TryStreamExt;
+use rand::RngCore;
+
+/// A `docker-registry` process serving from a temporary directory; stopped on drop.
+struct Registry {
+    child: Child,
+    port: u16,
+    _dir: tempfile::TempDir,
+}
+
+impl Registry {
+    fn start() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let port = free_port();
+        let config = dir.path().join("config.yml");
+        std::fs::write(
+            &config,
+            format!(
+                "version: 0.1\nstorage:\n  filesystem:\n    rootdirectory: {}\nhttp:\n  addr: 127.0.0.1:{port}\n",
+                dir.path().join("data").display()
+            ),
+        )
+        .unwrap();
+        let child = Command::new("docker-registry")
+            .arg("serve")
+            .arg(&config)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("docker-registry is installed by scripts/prepare-test-env.sh");
+        for _ in 0..100 {
+            if port_check::is_port_reachable(("127.0.0.1", port)) {
+                return Self {
+                    child,
+                    port,
+                    _dir: dir,
+                };
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        panic!("docker-registry did not listen on 127.0.0.1:{port}");
+    }
+}
+
+impl Drop for Registry {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The test image plus one layer of 8 MiB of random bytes, so that pulling it must really
+/// download something whatever the local image store already holds.
+async fn image_with_unique_layer(repository: &str, tag: &str) {
+    let docker = docker();
+    let scratch = format!("kcdev-pull-{}", std::process::id());
+    docker
+        .create_container(
+            Some(
+                CreateContainerOptionsBuilder::default()
+                    .name(&scratch)
+                    .build(),
+            ),
+            ContainerCreateBody {
+                image: Some(test_image()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    let mut payload = vec![0u8; 8 << 20];
+    rand::rng().fill_bytes(&mut payload);
+    let mut archive = tar::Builder::new(Vec::new());
+    let mut header = tar::Header::new_gnu();
+    header.set_size(payload.len() as u64);
+    header.set_mode(0o644);
+    header.set_cksum();
+    archive
+        .append_data(&mut header, "kcdev-pull-test.bin", payload.as_slice())
+        .unwrap();
+    let archive = archive.into_inner().unwrap();
+    docker
+        .upload_to_container(
+            &scratch,
+            Some(
+                UploadToContainerOptionsBuilder::default()
+                    .path("/tmp")
+                    .build(),
+            ),
+            bollard::body_full(archive.into()),
+        )
+        .await
+        .unwrap();
+    let options = CommitContainerOptionsBuilder::default()
+        .container(&scratch)
+        .repo(repository)
+        .tag(tag)
+        .build();
+    docker
+        .commit_container(options, ContainerConfig::default())
+        .await
+        .unwrap();
+    docker
+        .remove_container(
+            &scratch,
+            Some(RemoveContainerOptionsBuilder::default().force(true).build()),
+        )
+        .await
+        .unwrap();
+}
+
+async fn remove_image(image: &str) {
+    let _ = docker()
+        .remove_image(
+            image,
+            Some(RemoveImageOptionsBuilder::default().force(true).build()),
+            None,
+        )
+        .await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn up_pulls_from_a_registry_with_byte_progress() {
+    let registry = Registry::start();
+    let repository = format!("127.0.0.1:{}/kcdev-test/keycloak-pull", registry.port);
+    let tag = kcdev::defaults::keycloak_version();
+    let image = format!("{repository}:{tag}");
+    image_with_unique_layer(&repository, tag).await;
+    docker()
+        .push_image(
+            &repository,
+            Some(PushImageOptionsBuilder::default().tag(tag).build()),
+            None,
+        )
+        .try_collect::<Vec<_>>()
+        .await
+        .expect("push to the local registry");
+    remove_image(&image).await;
+    assert!(
+        docker().inspect_image(&image).await.is_err(),
+        "the image must be absent before the pull"
+    );
+
+    let kcdev = Kcdev::new("pull");
+    let mut args = kcdev.up_flags_with_image(&image);
+    args.push("--json".to_owned());
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let run = kcdev.run(&args).ok();
+    // Not a terminal: plain lines, one per layer status, with byte counts while downloading.
+    run.stderr_has(&[
+        &format!("==> Pulling {image}"),
+        "Already exists",
+        "Pull complete",
+        &format!("==> Pulled {image}"),
+    ]);
+    let downloading = run
+        .stderr
+        .lines()
+        .find(|line| line.contains("Downloading") && line.contains(" / "))
+        .unwrap_or_else(|| panic!("no byte progress for the downloaded layer:\n{}", run.stderr));
+    assert!(
+        downloading.contains("MiB") || downloading.contains("KiB"),
+        "{downloading}"
+    );
+    let report = run.json();
+    assert_eq!(report["image"], image.as_str());
+    assert_eq!(report["container_action"], "created");
+    let inspect = docker()
+        .inspect_container(&format!("kcdev-{}-keycloak", kcdev.instance), None)
+        .await
+        .unwrap();
+    assert_eq!(
+        inspect.config.unwrap().image.as_deref(),
+        Some(image.as_str())
+    );
+
+    // `--pull missing` (the default) does not pull again.
+    let again = kcdev.run(&args).ok();
+    assert!(!again.stderr.contains("Pulling"), "{}", again.stderr);
+
+    kcdev.run(&["down", "--volumes"]).ok();
+    remove_image(&image).await;
+}
