@@ -1,6 +1,8 @@
 //! Bad input and failing surroundings: each gives a message naming the problem and the fix, a
 //! non-zero exit, and leaves nothing half-created. None of these boots Keycloak.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stderr)] // tests fail loudly
+
 mod common;
 
 use std::net::TcpListener;

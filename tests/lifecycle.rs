@@ -1,6 +1,8 @@
 //! `up` / `status` / `logs` / `down` against the real engine and Keycloak: the whole life of one
 //! instance, asserting on what Docker and Keycloak report, not only on exit codes.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stderr)] // tests fail loudly
+
 mod common;
 
 use bollard::query_parameters::{InspectContainerOptions, StopContainerOptionsBuilder};

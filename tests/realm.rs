@@ -5,6 +5,8 @@
 //! All tests share one Keycloak. Tests that change the realm take the lock exclusively; the
 //! others read in parallel.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stderr)] // tests fail loudly
+
 mod common;
 
 use std::time::Duration;
