@@ -25,6 +25,7 @@ struct Registry {
 }
 
 impl Registry {
+    #[allow(clippy::zombie_processes)] // `Drop` kills and waits for it
     fn start() -> Self {
         let dir = tempfile::tempdir().unwrap();
         let port = free_port();
