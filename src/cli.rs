@@ -1,5 +1,6 @@
 //! Command-line definitions. Doc comments are the help text.
 
+use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
@@ -58,6 +59,68 @@ pub enum Command {
     Logs(LogsArgs),
     /// Stop and remove the container; keep the data unless --volumes.
     Down(DownArgs),
+    /// Create a project wired to the realm.
+    #[command(subcommand)]
+    New(NewCommand),
+    /// Build and run a generated MCP server against the realm (Ctrl-C stops it).
+    Run(RunArgs),
+    /// Print an access token of a test user, for curl and scripts.
+    Token(TokenArgs),
+}
+
+/// What `kcdev new` creates.
+#[derive(Debug, Subcommand)]
+pub enum NewCommand {
+    /// A Rust MCP server (rmcp, axum, jsonwebtoken) that accepts exactly the realm's tokens.
+    Server(NewServerArgs),
+}
+
+/// Options of `kcdev new server`.
+#[derive(Debug, Args)]
+pub struct NewServerArgs {
+    /// Project and crate name.
+    #[arg(default_value = "mcp-server")]
+    pub name: String,
+
+    /// Directory to create it in [default: the name].
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
+
+    /// Write into a non-empty directory (files with the same names are replaced).
+    #[arg(long)]
+    pub force: bool,
+
+    /// Realm URL to trust [default: the instance's realm].
+    #[arg(long, value_name = "URL")]
+    pub realm_url: Option<String>,
+
+    /// The server's base URL [default: the instance's --server-url].
+    #[arg(long, value_name = "URL")]
+    pub server_url: Option<String>,
+}
+
+/// Options of `kcdev run`.
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// The project directory.
+    #[arg(default_value = ".")]
+    pub dir: PathBuf,
+}
+
+/// Options of `kcdev token`.
+#[derive(Debug, Args)]
+pub struct TokenArgs {
+    /// Test user to log in as.
+    #[arg(long, default_value = "testuser")]
+    pub user: String,
+
+    /// Their password [default: the test users' password].
+    #[arg(long)]
+    pub password: Option<String>,
+
+    /// Print the token's claims instead of the token.
+    #[arg(long)]
+    pub decode: bool,
 }
 
 /// When to pull the Keycloak image.

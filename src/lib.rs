@@ -13,4 +13,5 @@ pub mod oauth;
 pub mod ops;
 pub mod progress;
 pub mod realm;
+pub mod scaffold;
 pub mod state;

@@ -3,14 +3,17 @@
 
 mod down;
 mod logs;
+mod new_server;
+mod run;
 mod status;
+mod token;
 mod up;
 
 use kcdev::instance::Instance;
 use kcdev::ops::InstanceContext;
 use kcdev::state::StateStore;
 
-use crate::cli::{Cli, Command};
+use crate::cli::{Cli, Command, NewCommand};
 use crate::output::Printer;
 
 /// How a command ended, as the process exit code documents it.
@@ -20,6 +23,8 @@ pub enum ExitStatus {
     Success,
     /// The command ran, and its answer is "no" (`status`: not up) (3).
     NotUp,
+    /// The exit code of a program kcdev ran (`run`).
+    Child(u8),
 }
 
 impl ExitStatus {
@@ -28,6 +33,7 @@ impl ExitStatus {
         match self {
             Self::Success => 0,
             Self::NotUp => 3,
+            Self::Child(code) => code,
         }
     }
 }
@@ -79,5 +85,8 @@ pub async fn dispatch(ctx: &Ctx, cli: Cli) -> anyhow::Result<ExitStatus> {
         Command::Status => status::run(ctx).await,
         Command::Logs(args) => logs::run(ctx, args).await,
         Command::Down(args) => down::run(ctx, args).await,
+        Command::New(NewCommand::Server(args)) => new_server::run(ctx, args),
+        Command::Run(args) => run::run(ctx, args).await,
+        Command::Token(args) => token::run(ctx, args).await,
     }
 }

@@ -54,6 +54,18 @@ pub enum OpsError {
         /// Where the state file should have been.
         state_path: PathBuf,
     },
+    /// Scaffolding failed.
+    #[error(transparent)]
+    Scaffold(#[from] crate::scaffold::ScaffoldError),
+    /// An OAuth step against the realm failed.
+    #[error(transparent)]
+    OAuth(#[from] crate::oauth::OAuthError),
+    /// The directory is not a Cargo project.
+    #[error("{} has no Cargo.toml", dir.display())]
+    NoProject {
+        /// The directory.
+        dir: PathBuf,
+    },
     /// The instance has no Keycloak container.
     #[error("instance {instance} has no Keycloak container")]
     NotCreated {

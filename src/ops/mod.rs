@@ -4,13 +4,19 @@
 mod down;
 mod error;
 mod logs;
+mod new_server;
+mod run;
 mod settings;
 mod status;
+mod token;
 mod up;
 
 pub use down::{DownOptions, DownReport, down};
 pub use error::OpsError;
 pub use logs::{LogsOptions, logs};
+pub use new_server::{NewServerOptions, NewServerReport, ValuesSource, new_server};
+pub use run::{ServerLaunch, prepare_run};
 pub use settings::{InstanceContext, ResolvedSettings, TestUser};
 pub use status::{ContainerReport, RealmStatus, StatusReport, status};
+pub use token::{KCDEV_CLIENT_ID, TokenOptions, TokenReport, token};
 pub use up::{ContainerAction, UpOptions, UpReport, up};

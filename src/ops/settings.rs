@@ -1,6 +1,7 @@
 use serde::Serialize;
 
-use crate::docker::{DockerError, Engine};
+use super::OpsError;
+use crate::docker::{ContainerStatus, DockerError, Engine, probe_ready};
 use crate::instance::Instance;
 use crate::keycloak::RealmUrls;
 use crate::realm::{RealmSpec, RealmVariables};
@@ -26,6 +27,25 @@ impl InstanceContext {
     /// The instance's state, if `up` ever ran.
     pub fn load_state(&self) -> Result<Option<InstanceState>, StateError> {
         self.state.load(&self.instance)
+    }
+
+    /// The state of an instance whose Keycloak is running and ready; an error naming what is
+    /// missing otherwise.
+    pub async fn require_up(&self) -> Result<InstanceState, OpsError> {
+        let not_running = || OpsError::NotRunning {
+            instance: self.instance.to_string(),
+        };
+        let state = self.load_state()?.ok_or_else(not_running)?;
+        let engine = self.engine().await?;
+        let container = engine
+            .find_container(&self.instance)
+            .await?
+            .ok_or_else(not_running)?;
+        let ready = container.status == ContainerStatus::Running
+            && probe_ready(&reqwest::Client::new(), state.container.management_port)
+                .await
+                .is_ok();
+        if ready { Ok(state) } else { Err(not_running()) }
     }
 }
 

@@ -5,8 +5,10 @@ use std::io::{self, Write};
 
 use kcdev::docker::{DockerError, PortPurpose};
 use kcdev::keycloak::KeycloakApiError;
+use kcdev::oauth::OAuthError;
 use kcdev::ops::OpsError;
 use kcdev::realm::RealmError;
+use kcdev::scaffold::ScaffoldError;
 use kcdev::state::StateError;
 use serde_json::json;
 
@@ -94,12 +96,34 @@ fn ops_hints(error: &OpsError, instance: &str) -> Vec<String> {
         OpsError::AdminPasswordUnknown { .. } => vec![format!(
             "run `kcdev down{instance} --volumes` to delete that data and start fresh"
         )],
+        OpsError::Scaffold(ScaffoldError::NotEmpty { .. }) => vec![
+            "pick another name or --dir, or pass --force to write into it (files with the same names are replaced)".to_owned(),
+        ],
+        OpsError::Scaffold(_) => vec![],
+        OpsError::OAuth(err) => oauth_hints(err, instance),
+        OpsError::NoProject { .. } => vec![
+            "pass the directory `kcdev new server` created, e.g. `kcdev run mcp-server`".to_owned(),
+        ],
         OpsError::NotCreated { .. } | OpsError::NotRunning { .. } => {
             vec![format!("start it with `kcdev up{instance}`")]
         }
         OpsError::InvalidImage(_) => vec![format!(
             "pass --image as registry/repository:tag, e.g. {}",
             kcdev::defaults::image()
+        )],
+    }
+}
+
+fn oauth_hints(error: &OAuthError, instance: &str) -> Vec<String> {
+    match error {
+        OAuthError::BadCredentials { .. } => vec![format!(
+            "the test users' password is the one `kcdev up{instance}` printed; pass --password if you changed it"
+        )],
+        OAuthError::StoppedAtPage { .. } => vec![format!(
+            "`kcdev up{instance}` repairs the test users (profile, required actions)"
+        )],
+        _ => vec![format!(
+            "`kcdev doctor{instance}` checks the whole chain and names the fault"
         )],
     }
 }

@@ -11,7 +11,7 @@ use serde::Serialize;
 
 pub use error::report_error;
 pub use progress::TerminalReporter;
-pub use render::{render_down, render_status, render_up};
+pub use render::{render_down, render_new_server, render_status, render_up};
 
 /// Output policy for one run.
 #[derive(Debug, Clone, Copy)]

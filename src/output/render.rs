@@ -2,7 +2,9 @@
 
 use std::fmt::Write as _;
 
-use kcdev::ops::{ContainerAction, DownReport, StatusReport, UpReport};
+use kcdev::ops::{
+    ContainerAction, DownReport, NewServerReport, StatusReport, UpReport, ValuesSource,
+};
 use kcdev::realm::ChangeKind;
 
 /// The summary after `kcdev up`: where everything is and what to run next.
@@ -224,6 +226,50 @@ pub fn render_down(report: &DownReport) -> String {
             out,
             "Data kept: the next `kcdev up` brings back the realm, users and registered clients."
         );
+    }
+    out
+}
+
+/// `kcdev new server` as text.
+pub fn render_new_server(report: &NewServerReport, instance: &str) -> String {
+    let mut out = String::new();
+    let dir = report.project.dir.display();
+    let _ = writeln!(
+        out,
+        "Created {} in {dir} ({} files): a Rust MCP server (rmcp, axum, jsonwebtoken)\n",
+        report.crate_name,
+        report.project.files.len()
+    );
+    let _ = writeln!(out, "  {:<14} {}", "Trusts realm", report.realm_url);
+    let _ = writeln!(out, "  {:<14} {}", "Serves", report.resource_url);
+    let _ = writeln!(
+        out,
+        "  {:<14} aud {}, scope {}",
+        "Tokens need", report.resource_url, report.scope
+    );
+    if report.source == ValuesSource::Defaults {
+        let _ = writeln!(
+            out,
+            "\nNo kcdev instance has been brought up, so these are kcdev's defaults; `kcdev up{instance}` provisions the realm they point to."
+        );
+    }
+    let _ = writeln!(out, "\nNext:");
+    let next = [
+        (
+            format!("kcdev run{instance} {dir}"),
+            "build and run it against the realm",
+        ),
+        (
+            format!("cd {dir} && cargo test"),
+            "its own tests (no Keycloak needed)",
+        ),
+        (
+            format!("kcdev client-config{instance} inspector"),
+            "connect MCP Inspector (or claude-code, claude-desktop, vscode, cursor)",
+        ),
+    ];
+    for (command, what) in next {
+        let _ = writeln!(out, "  {command:<36} {what}");
     }
     out
 }

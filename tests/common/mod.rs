@@ -4,6 +4,7 @@
 //! is removed by label when it ends (`KCDEV_TEST_KEEP=1` keeps it for debugging).
 #![allow(dead_code, unsafe_code)] // each test binary uses part of the harness; atexit is FFI
 
+pub mod mcp;
 pub mod oauth;
 
 use std::path::PathBuf;
@@ -229,14 +230,29 @@ impl Drop for Kcdev {
 }
 
 static SHARED: OnceLock<Kcdev> = OnceLock::new();
-static AT_EXIT: Mutex<Vec<&'static Kcdev>> = Mutex::new(Vec::new());
+type Cleanup = Box<dyn Fn() + Send + Sync>;
+static AT_EXIT: Mutex<Vec<Cleanup>> = Mutex::new(Vec::new());
 
-extern "C" fn teardown_shared() {
-    if let Ok(instances) = AT_EXIT.lock() {
-        for instance in instances.iter() {
-            instance.teardown();
+extern "C" fn run_at_exit() {
+    if let Ok(cleanups) = AT_EXIT.lock() {
+        // Last registered, first undone: a server goes before the Keycloak it talks to.
+        for cleanup in cleanups.iter().rev() {
+            cleanup();
         }
     }
+}
+
+/// Runs `cleanup` when the test binary exits (libtest exits the process after the last test,
+/// so shared fixtures have no other place to be torn down).
+pub fn at_exit(cleanup: impl Fn() + Send + Sync + 'static) {
+    let mut cleanups = AT_EXIT.lock().expect("at-exit list");
+    if cleanups.is_empty() {
+        // SAFETY: registering a plain extern "C" function that does not unwind.
+        unsafe {
+            libc::atexit(run_at_exit);
+        }
+    }
+    cleanups.push(Box::new(cleanup));
 }
 
 /// The test binary's one shared Keycloak instance, brought up on first use with `up_extra` and
@@ -246,18 +262,19 @@ pub fn shared(label: &str, up_extra: &[&str]) -> &'static Kcdev {
         let mut kcdev = Kcdev::new(label);
         kcdev.cleanup_on_drop = false;
         kcdev.up(up_extra);
+        let (instance, home) = (kcdev.instance.clone(), kcdev.home.clone());
+        at_exit(move || {
+            Kcdev {
+                instance: instance.clone(),
+                port: 0,
+                management_port: 0,
+                home: home.clone(),
+                cleanup_on_drop: false,
+            }
+            .teardown()
+        });
         kcdev
-    });
-    let kcdev = SHARED.get().expect("initialised above");
-    let mut registered = AT_EXIT.lock().expect("at-exit list");
-    if registered.is_empty() {
-        registered.push(kcdev);
-        // SAFETY: registering a plain extern "C" function that does not unwind.
-        unsafe {
-            libc::atexit(teardown_shared);
-        }
-    }
-    kcdev
+    })
 }
 
 /// A Docker client for checking what kcdev did.

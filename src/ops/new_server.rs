@@ -1,0 +1,113 @@
+use std::path::PathBuf;
+
+use serde::Serialize;
+
+use super::OpsError;
+use super::settings::{InstanceContext, ResolvedSettings};
+use crate::defaults;
+use crate::realm::{RealmSpec, RealmVariables};
+use crate::scaffold::{self, GeneratedProject, ServerValues};
+
+/// What `kcdev new server` was asked to do.
+#[derive(Debug, Clone)]
+pub struct NewServerOptions {
+    /// Instance whose realm the server is wired to.
+    pub context: InstanceContext,
+    /// Project (and crate) name.
+    pub name: String,
+    /// Target directory (default: the name).
+    pub dir: Option<PathBuf>,
+    /// Write into a non-empty directory.
+    pub force: bool,
+    /// Realm URL, instead of the instance's.
+    pub realm_url: Option<String>,
+    /// Server base URL, instead of the instance's.
+    pub server_url: Option<String>,
+}
+
+/// Where the values came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ValuesSource {
+    /// The instance's state (what `up` provisioned).
+    Instance,
+    /// kcdev's defaults (no instance has been brought up).
+    Defaults,
+}
+
+/// What `kcdev new server` wrote.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct NewServerReport {
+    /// The project.
+    pub project: GeneratedProject,
+    /// Crate name.
+    pub crate_name: String,
+    /// Realm URL it trusts.
+    pub realm_url: String,
+    /// Its base URL.
+    pub server_url: String,
+    /// Its resource URL (the token audience).
+    pub resource_url: String,
+    /// The scope it requires.
+    pub scope: String,
+    /// Where the values came from (flags override either).
+    pub source: ValuesSource,
+}
+
+/// Writes a new MCP server project wired to the instance's realm.
+pub fn new_server(options: NewServerOptions) -> Result<NewServerReport, OpsError> {
+    let state = options.context.load_state()?;
+    let (mut realm_url, mut server_url, source) = match &state {
+        Some(state) => {
+            let settings = ResolvedSettings::from_state(state);
+            (
+                settings.realm_urls().issuer,
+                settings.realm.server_url,
+                ValuesSource::Instance,
+            )
+        }
+        None => (
+            format!(
+                "http://localhost:{}/realms/{}",
+                defaults::HTTP_PORT,
+                defaults::REALM
+            ),
+            defaults::SERVER_URL.to_owned(),
+            ValuesSource::Defaults,
+        ),
+    };
+    if let Some(flag) = options.realm_url {
+        realm_url = flag.trim_end_matches('/').to_owned();
+    }
+    if let Some(flag) = options.server_url {
+        server_url = flag.trim_end_matches('/').to_owned();
+    }
+    // The scope comes from the realm spec, the one place that names it.
+    let variables = RealmVariables {
+        realm: defaults::REALM.to_owned(),
+        server_url: server_url.clone(),
+        user_password: defaults::USER_PASSWORD.to_owned(),
+        extra_trusted_hosts: vec![],
+    };
+    let spec = RealmSpec::render(&variables)?;
+    let values = ServerValues {
+        crate_name: options.name.clone(),
+        realm_url: realm_url.clone(),
+        server_url: server_url.clone(),
+        scope: spec.mcp_scope.clone(),
+    };
+    let project = scaffold::generate_server(&scaffold::NewServerOptions {
+        dir: options.dir.unwrap_or_else(|| PathBuf::from(&options.name)),
+        values,
+        force: options.force,
+    })?;
+    Ok(NewServerReport {
+        project,
+        crate_name: options.name,
+        resource_url: variables.resource_url(),
+        realm_url,
+        server_url,
+        scope: spec.mcp_scope,
+        source,
+    })
+}

@@ -1,0 +1,46 @@
+//! RFC 9728 Protected Resource Metadata: how clients find out which authorization server to
+//! use and which scope to ask for.
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::extract::State;
+use serde::Serialize;
+
+use crate::config::Config;
+
+/// The metadata document, served at `/.well-known/oauth-protected-resource/mcp` and at the root
+/// well-known path.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ProtectedResourceMetadata {
+    /// The resource URL, exactly as clients use it.
+    pub resource: String,
+    /// The realm's issuer.
+    pub authorization_servers: Vec<String>,
+    /// The scopes clients should request (and register with).
+    pub scopes_supported: Vec<String>,
+    /// Tokens go in the `Authorization` header only.
+    pub bearer_methods_supported: Vec<String>,
+    /// A name for people.
+    pub resource_name: String,
+}
+
+impl ProtectedResourceMetadata {
+    /// The document for `config`.
+    pub fn new(config: &Config) -> Self {
+        Self {
+            resource: config.resource.clone(),
+            authorization_servers: vec![config.issuer.clone()],
+            scopes_supported: config.required_scopes.clone(),
+            bearer_methods_supported: vec!["header".to_owned()],
+            resource_name: env!("CARGO_PKG_NAME").to_owned(),
+        }
+    }
+}
+
+/// Serves the document.
+pub async fn serve(
+    State(document): State<Arc<ProtectedResourceMetadata>>,
+) -> Json<ProtectedResourceMetadata> {
+    Json(document.as_ref().clone())
+}

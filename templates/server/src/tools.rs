@@ -1,0 +1,125 @@
+//! The MCP tools. Add yours here: a method with `#[tool]` in the `#[tool_router]` block. The
+//! caller's verified token claims come with every request (see `caller`).
+
+use axum::http::request::Parts;
+use rmcp::handler::server::router::tool::ToolRouter;
+use rmcp::handler::server::tool::Extension;
+use rmcp::handler::server::wrapper::Json;
+use rmcp::model::{CallToolResult, ContentBlock, Implementation, ServerCapabilities, ServerConfig};
+use rmcp::{ErrorData, ServerHandler, schemars, tool, tool_handler, tool_router};
+use serde::Serialize;
+
+use crate::auth::Claims;
+
+/// The realm role `admin_only` requires.
+pub const ADMIN_ROLE: &str = "admin";
+
+/// The MCP server: one instance per session.
+#[derive(Debug, Clone)]
+pub struct McpServer {
+    tool_router: ToolRouter<Self>,
+}
+
+/// What `whoami` returns.
+#[derive(Debug, Serialize, schemars::JsonSchema)]
+pub struct WhoAmI {
+    /// The user's id (`sub`).
+    pub subject: Option<String>,
+    /// The user's login name.
+    pub username: Option<String>,
+    /// The client the token was issued to (`azp`).
+    pub client: Option<String>,
+    /// Granted scopes.
+    pub scopes: Vec<String>,
+    /// Realm roles.
+    pub realm_roles: Vec<String>,
+    /// Audiences.
+    pub audience: Vec<String>,
+    /// Expiry, seconds since the epoch.
+    pub expires_at: u64,
+}
+
+impl From<&Claims> for WhoAmI {
+    fn from(claims: &Claims) -> Self {
+        Self {
+            subject: claims.sub.clone(),
+            username: claims.preferred_username.clone(),
+            client: claims.azp.clone(),
+            scopes: claims.scopes().map(str::to_owned).collect(),
+            realm_roles: claims.realm_access.roles.clone(),
+            audience: claims.aud.clone(),
+            expires_at: claims.exp,
+        }
+    }
+}
+
+/// The verified claims of the request's caller. rmcp hands tools the HTTP request parts, and
+/// the auth layer put the claims into their extensions.
+fn caller(parts: &Parts) -> Result<&Claims, ErrorData> {
+    parts.extensions.get::<Claims>().ok_or_else(|| {
+        ErrorData::internal_error(
+            "no authenticated caller on this request; is the auth layer in front of /mcp?",
+            None,
+        )
+    })
+}
+
+impl Default for McpServer {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+#[tool_router]
+impl McpServer {
+    /// A server with every tool.
+    pub fn new() -> Self {
+        Self {
+            tool_router: Self::tool_router(),
+        }
+    }
+
+    /// Who is calling.
+    #[tool(
+        description = "Who is calling: user id, user name, client, scopes, realm roles, audience and expiry of the access token"
+    )]
+    async fn whoami(&self, Extension(parts): Extension<Parts>) -> Result<Json<WhoAmI>, ErrorData> {
+        Ok(Json(WhoAmI::from(caller(&parts)?)))
+    }
+
+    /// A tool only admins may use: permission failures are tool errors the model can read, not
+    /// protocol errors.
+    #[tool(description = "An example of a tool only users with the realm role 'admin' may use")]
+    async fn admin_only(
+        &self,
+        Extension(parts): Extension<Parts>,
+    ) -> Result<CallToolResult, ErrorData> {
+        let claims = caller(&parts)?;
+        if !claims.has_role(ADMIN_ROLE) {
+            return Ok(CallToolResult::error(vec![ContentBlock::text(format!(
+                "forbidden: this tool requires the realm role '{ADMIN_ROLE}'"
+            ))]));
+        }
+        let name = claims
+            .preferred_username
+            .as_deref()
+            .unwrap_or(claims.principal());
+        Ok(CallToolResult::success(vec![ContentBlock::text(format!(
+            "Hello {name}: you are an admin."
+        ))]))
+    }
+}
+
+#[tool_handler(router = self.tool_router)]
+impl ServerHandler for McpServer {
+    fn get_info(&self) -> ServerConfig {
+        ServerConfig::new(ServerCapabilities::builder().enable_tools().build())
+            .with_server_info(Implementation::new(
+                env!("CARGO_PKG_NAME"),
+                env!("CARGO_PKG_VERSION"),
+            ))
+            .with_instructions(
+                "Tools of an OAuth-protected MCP server. `whoami` shows the caller's identity.",
+            )
+    }
+}

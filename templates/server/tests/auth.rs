@@ -1,0 +1,261 @@
+//! The server's own checks, against a fake issuer: the challenge, the metadata, the tools per
+//! role, every kind of bad token, and session binding.
+
+mod support;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use jsonwebtoken::{Algorithm, EncodingKey, Header};
+use serde_json::{Value, json};
+use support::{ENCRYPTION_KID, Harness, PUBLIC_KEY_PEM, sign, start};
+
+fn challenge(response: &reqwest::Response) -> String {
+    response
+        .headers()
+        .get("www-authenticate")
+        .map(|value| value.to_str().unwrap().to_owned())
+        .unwrap_or_default()
+}
+
+fn expected_challenge(harness: &Harness) -> String {
+    format!(
+        "resource_metadata=\"{}/.well-known/oauth-protected-resource/mcp\", scope=\"mcp:tools\"",
+        harness.server_url
+    )
+}
+
+#[tokio::test]
+async fn without_a_token_the_answer_says_where_to_log_in() {
+    let harness = start().await;
+    let response = harness
+        .client(None)
+        .post(&json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {}}))
+        .await;
+    assert_eq!(response.status(), 401);
+    assert_eq!(
+        challenge(&response),
+        format!("Bearer {}", expected_challenge(&harness))
+    );
+}
+
+#[tokio::test]
+async fn metadata_names_the_resource_the_realm_and_the_scope() {
+    let harness = start().await;
+    for path in [
+        "/.well-known/oauth-protected-resource/mcp",
+        "/.well-known/oauth-protected-resource",
+    ] {
+        let document: Value = reqwest::get(format!("{}{path}", harness.server_url))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(document["resource"], harness.resource.as_str(), "{path}");
+        assert_eq!(document["authorization_servers"], json!([harness.issuer]));
+        assert_eq!(document["scopes_supported"], json!(["mcp:tools"]));
+        assert_eq!(document["bearer_methods_supported"], json!(["header"]));
+    }
+}
+
+#[tokio::test]
+async fn tools_see_the_caller_and_respect_roles() {
+    let harness = start().await;
+    let mut user = harness.client(Some(harness.token("alice", &["user"], json!({}))));
+    user.initialize().await;
+    let tools = user.request("tools/list", json!({})).await;
+    let names: Vec<&str> = tools["result"]["tools"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names.len(), 2);
+    assert!(names.contains(&"whoami") && names.contains(&"admin_only"));
+
+    let whoami = user.call_tool("whoami").await;
+    let identity = &whoami["result"]["structuredContent"];
+    assert_eq!(identity["subject"], "id-alice");
+    assert_eq!(identity["username"], "alice");
+    assert_eq!(identity["realm_roles"], json!(["user"]));
+    assert!(
+        identity["scopes"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("mcp:tools"))
+    );
+
+    let denied = user.call_tool("admin_only").await;
+    assert_eq!(denied["result"]["isError"], true);
+    assert!(
+        denied["result"]["content"][0]["text"]
+            .as_str()
+            .unwrap()
+            .contains("requires the realm role 'admin'")
+    );
+
+    let mut admin = harness.client(Some(harness.token("root", &["user", "admin"], json!({}))));
+    admin.initialize().await;
+    let allowed = admin.call_tool("admin_only").await;
+    assert_ne!(allowed["result"]["isError"], true, "{allowed}");
+}
+
+#[tokio::test]
+async fn every_kind_of_bad_token_is_refused() {
+    let harness = start().await;
+    let good = harness.claims("alice", &["user"], json!({}));
+    let past = good["iat"].as_u64().unwrap() - 600;
+    let future = good["iat"].as_u64().unwrap() + 600;
+    let tampered = {
+        let token = harness.token("alice", &["user"], json!({}));
+        let parts: Vec<&str> = token.split('.').collect();
+        let payload = URL_SAFE_NO_PAD.encode(
+            serde_json::to_vec(&harness.claims("alice", &["user", "admin"], json!({}))).unwrap(),
+        );
+        format!("{}.{payload}.{}", parts[0], parts[2])
+    };
+    let unsigned = format!(
+        "{}.{}.",
+        URL_SAFE_NO_PAD.encode(br#"{"alg":"none","typ":"JWT","kid":"test-signing-key"}"#),
+        URL_SAFE_NO_PAD.encode(serde_json::to_vec(&good).unwrap())
+    );
+    let hmac_with_public_key = {
+        let mut header = Header::new(Algorithm::HS256);
+        header.kid = Some(support::KID.to_owned());
+        jsonwebtoken::encode(&header, &good, &EncodingKey::from_secret(PUBLIC_KEY_PEM)).unwrap()
+    };
+    let cases: Vec<(&str, Option<String>, u16, &str)> = vec![
+        ("garbage", Some("not-a-token".into()), 401, "malformed"),
+        (
+            "expired",
+            Some(harness.token("alice", &["user"], json!({"exp": past}))),
+            401,
+            "expired",
+        ),
+        (
+            "not yet valid",
+            Some(harness.token("alice", &["user"], json!({"nbf": future}))),
+            401,
+            "not valid yet",
+        ),
+        (
+            "wrong issuer",
+            Some(harness.token(
+                "alice",
+                &["user"],
+                json!({"iss": "http://localhost:8080/realms/other"}),
+            )),
+            401,
+            "issuer",
+        ),
+        (
+            "wrong audience",
+            Some(harness.token("alice", &["user"], json!({"aud": "account"}))),
+            401,
+            "audience",
+        ),
+        (
+            "no audience",
+            Some(harness.token("alice", &["user"], json!({"aud": null}))),
+            401,
+            "audience",
+        ),
+        (
+            "missing scope",
+            Some(harness.token("alice", &["user"], json!({"scope": "openid"}))),
+            403,
+            "missing scope mcp:tools",
+        ),
+        ("tampered payload", Some(tampered), 401, "signature"),
+        (
+            "unknown key id",
+            Some(sign(&good, "no-such-key")),
+            401,
+            "unknown signing key",
+        ),
+        (
+            "encryption key",
+            Some(sign(&good, ENCRYPTION_KID)),
+            401,
+            "unknown signing key",
+        ),
+        ("alg none", Some(unsigned), 401, "malformed"),
+        (
+            "HS256 with the public key",
+            Some(hmac_with_public_key),
+            401,
+            "not accepted",
+        ),
+        (
+            "ID token",
+            Some(harness.token("alice", &["user"], json!({"typ": "ID"}))),
+            401,
+            "not an access token",
+        ),
+        ("huge header", Some("a".repeat(32 * 1024)), 401, "too large"),
+    ];
+    for (case, token, status, description) in cases {
+        let response = harness
+            .client(token)
+            .post(&json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {}}))
+            .await;
+        assert_eq!(response.status().as_u16(), status, "{case}");
+        let header = challenge(&response);
+        let error = if status == 403 {
+            "insufficient_scope"
+        } else {
+            "invalid_token"
+        };
+        assert!(
+            header.starts_with(&format!("Bearer error=\"{error}\"")),
+            "{case}: {header}"
+        );
+        assert!(header.contains(description), "{case}: {header}");
+        assert!(
+            header.ends_with(&expected_challenge(&harness)),
+            "{case}: {header}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn unknown_key_ids_cannot_make_the_server_hammer_keycloak() {
+    let harness = start().await;
+    let fetches_at_start = harness
+        .jwks_requests
+        .load(std::sync::atomic::Ordering::SeqCst);
+    let good = harness.claims("alice", &["user"], json!({}));
+    for i in 0..50 {
+        let response = harness
+            .client(Some(sign(&good, &format!("made-up-{i}"))))
+            .post(&json!({"jsonrpc": "2.0", "id": 1, "method": "ping"}))
+            .await;
+        assert_eq!(response.status(), 401);
+    }
+    let extra = harness
+        .jwks_requests
+        .load(std::sync::atomic::Ordering::SeqCst)
+        - fetches_at_start;
+    assert!(
+        extra <= 1,
+        "{extra} key-set downloads for 50 unknown key ids"
+    );
+}
+
+#[tokio::test]
+async fn a_session_belongs_to_the_user_who_opened_it() {
+    let harness = start().await;
+    let mut alice = harness.client(Some(harness.token("alice", &["user"], json!({}))));
+    alice.initialize().await;
+    let session = alice.session.clone().expect("a session id");
+    let mut bob = harness.client(Some(harness.token("bob", &["user"], json!({}))));
+    bob.session = Some(session);
+    let response = bob
+        .post(&json!({"jsonrpc": "2.0", "id": 1, "method": "tools/list"}))
+        .await;
+    assert_eq!(response.status(), 404);
+    assert_eq!(
+        alice.call_tool("whoami").await["result"]["structuredContent"]["username"],
+        "alice"
+    );
+}

@@ -1,0 +1,265 @@
+//! Test support: a fake issuer (discovery document and key set, signed with a test key) and a
+//! minimal MCP-over-HTTP client, so the server's checks are tested without Keycloak.
+#![allow(dead_code)]
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use axum::Router;
+use axum::routing::get;
+use jsonwebtoken::jwk::{Jwk, JwkSet};
+use jsonwebtoken::{Algorithm, EncodingKey, Header};
+use serde_json::{Value, json};
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+
+use __KCDEV_CRATE_IDENT__::auth::AuthState;
+use __KCDEV_CRATE_IDENT__::{app, config::Config};
+
+/// A private key for tests only; the server trusts it through the fake issuer.
+pub const SIGNING_KEY_PEM: &[u8] = include_bytes!("test-signing-key.pem");
+/// Its public half, which an attacker could use as an HMAC secret.
+pub const PUBLIC_KEY_PEM: &[u8] = include_bytes!("test-signing-key.pub.pem");
+pub const KID: &str = "test-signing-key";
+pub const ENCRYPTION_KID: &str = "test-encryption-key";
+
+/// The server under test, with its fake issuer.
+pub struct Harness {
+    pub resource: String,
+    pub server_url: String,
+    pub issuer: String,
+    pub jwks_requests: Arc<AtomicUsize>,
+    pub auth: Arc<AuthState>,
+    shutdown: CancellationToken,
+}
+
+impl Drop for Harness {
+    fn drop(&mut self) {
+        self.shutdown.cancel();
+    }
+}
+
+fn now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+}
+
+fn jwks() -> JwkSet {
+    let key = EncodingKey::from_rsa_pem(SIGNING_KEY_PEM).unwrap();
+    let mut signing = Jwk::from_encoding_key(&key, Algorithm::RS256).unwrap();
+    signing.common.key_id = Some(KID.to_owned());
+    // Keycloak also publishes an encryption key; tokens naming it must fail.
+    let mut encryption: Jwk =
+        serde_json::from_value(serde_json::to_value(&signing).unwrap()).unwrap();
+    encryption.common.key_id = Some(ENCRYPTION_KID.to_owned());
+    encryption.common.public_key_use = Some(jsonwebtoken::jwk::PublicKeyUse::Encryption);
+    encryption.common.key_algorithm = Some(jsonwebtoken::jwk::KeyAlgorithm::RSA_OAEP);
+    JwkSet {
+        keys: vec![signing, encryption],
+    }
+}
+
+async fn serve(listener: TcpListener, router: Router, shutdown: CancellationToken) {
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, router)
+            .with_graceful_shutdown(async move { shutdown.cancelled().await })
+            .await;
+    });
+}
+
+/// Starts a fake issuer and the server configured against it.
+pub async fn start() -> Harness {
+    let shutdown = CancellationToken::new();
+    let issuer_listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let issuer = format!(
+        "http://127.0.0.1:{}/realms/test",
+        issuer_listener.local_addr().unwrap().port()
+    );
+    let jwks_requests = Arc::new(AtomicUsize::new(0));
+    let discovery =
+        json!({"issuer": issuer, "jwks_uri": format!("{issuer}/protocol/openid-connect/certs")});
+    let counter = jwks_requests.clone();
+    let issuer_app = Router::new()
+        .route(
+            "/realms/test/.well-known/openid-configuration",
+            get(move || async move { axum::Json(discovery) }),
+        )
+        .route(
+            "/realms/test/protocol/openid-connect/certs",
+            get(move || {
+                counter.fetch_add(1, Ordering::SeqCst);
+                async { axum::Json(jwks()) }
+            }),
+        );
+    serve(issuer_listener, issuer_app, shutdown.clone()).await;
+
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let server_url = format!("http://localhost:{}", listener.local_addr().unwrap().port());
+    let vars = [
+        ("KEYCLOAK_REALM_URL", issuer.clone()),
+        ("MCP_SERVER_URL", server_url.clone()),
+    ];
+    let config = Config::from_lookup(|name| {
+        vars.iter()
+            .find(|(k, _)| *k == name)
+            .map(|(_, v)| v.clone())
+    })
+    .unwrap();
+    let auth = Arc::new(AuthState::discover(&config).await.unwrap());
+    serve(
+        listener,
+        app::router(&config, auth.clone(), shutdown.clone()),
+        shutdown.clone(),
+    )
+    .await;
+    Harness {
+        resource: config.resource.clone(),
+        server_url,
+        issuer,
+        jwks_requests,
+        auth,
+        shutdown,
+    }
+}
+
+impl Harness {
+    /// Claims of a good token for `user`, with `changes` applied (`null` removes a claim).
+    pub fn claims(&self, user: &str, roles: &[&str], changes: Value) -> Value {
+        let mut claims = json!({
+            "iss": self.issuer,
+            "aud": [self.resource, self.server_url],
+            "sub": format!("id-{user}"),
+            "preferred_username": user,
+            "azp": "test-client",
+            "typ": "Bearer",
+            "iat": now(),
+            "exp": now() + 300,
+            "scope": "openid mcp:tools",
+            "realm_access": {"roles": roles},
+        });
+        for (key, value) in changes.as_object().unwrap() {
+            if value.is_null() {
+                claims.as_object_mut().unwrap().remove(key);
+            } else {
+                claims[key] = value.clone();
+            }
+        }
+        claims
+    }
+
+    /// A signed token for `user` with `changes`.
+    pub fn token(&self, user: &str, roles: &[&str], changes: Value) -> String {
+        sign(&self.claims(user, roles, changes), KID)
+    }
+
+    /// An MCP client for this server.
+    pub fn client(&self, token: Option<String>) -> Mcp {
+        Mcp {
+            http: reqwest::Client::new(),
+            url: self.resource.clone(),
+            token,
+            session: None,
+        }
+    }
+}
+
+/// Claims signed RS256 with the test key, naming key `kid`.
+pub fn sign(claims: &Value, kid: &str) -> String {
+    let mut header = Header::new(Algorithm::RS256);
+    header.kid = Some(kid.to_owned());
+    jsonwebtoken::encode(
+        &header,
+        claims,
+        &EncodingKey::from_rsa_pem(SIGNING_KEY_PEM).unwrap(),
+    )
+    .unwrap()
+}
+
+/// A minimal Streamable HTTP client: JSON-RPC over POST, answers as JSON or SSE.
+pub struct Mcp {
+    pub http: reqwest::Client,
+    pub url: String,
+    pub token: Option<String>,
+    pub session: Option<String>,
+}
+
+impl Mcp {
+    /// POSTs a JSON-RPC message.
+    pub async fn post(&self, message: &Value) -> reqwest::Response {
+        let mut request = self
+            .http
+            .post(&self.url)
+            .header("accept", "application/json, text/event-stream")
+            .header("mcp-protocol-version", "2025-06-18")
+            .json(message);
+        if let Some(token) = &self.token {
+            request = request.bearer_auth(token);
+        }
+        if let Some(session) = &self.session {
+            request = request.header("mcp-session-id", session);
+        }
+        request.send().await.unwrap()
+    }
+
+    /// Sends a request and returns its JSON-RPC response.
+    pub async fn request(&self, method: &str, params: Value) -> Value {
+        let response = self
+            .post(&json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params}))
+            .await;
+        assert!(
+            response.status().is_success(),
+            "{method}: HTTP {}",
+            response.status()
+        );
+        parse_response(&response.text().await.unwrap())
+    }
+
+    /// `initialize` + `notifications/initialized`; keeps the session id.
+    pub async fn initialize(&mut self) -> Value {
+        let response = self
+            .post(
+                &json!({"jsonrpc": "2.0", "id": 0, "method": "initialize", "params": {
+                    "protocolVersion": "2025-06-18",
+                    "capabilities": {},
+                    "clientInfo": {"name": "test", "version": "0"}
+                }}),
+            )
+            .await;
+        assert!(
+            response.status().is_success(),
+            "initialize: HTTP {}",
+            response.status()
+        );
+        self.session = response
+            .headers()
+            .get("mcp-session-id")
+            .map(|v| v.to_str().unwrap().to_owned());
+        let result = parse_response(&response.text().await.unwrap());
+        let notified = self
+            .post(&json!({"jsonrpc": "2.0", "method": "notifications/initialized"}))
+            .await;
+        assert!(notified.status().is_success());
+        result
+    }
+
+    /// `tools/call` without arguments.
+    pub async fn call_tool(&self, name: &str) -> Value {
+        self.request("tools/call", json!({"name": name, "arguments": {}}))
+            .await
+    }
+}
+
+/// The JSON-RPC response in a JSON body or in an SSE stream's `data:` lines.
+pub fn parse_response(body: &str) -> Value {
+    if let Ok(value) = serde_json::from_str::<Value>(body) {
+        return value;
+    }
+    body.lines()
+        .filter_map(|line| line.strip_prefix("data:"))
+        .filter_map(|data| serde_json::from_str::<Value>(data.trim()).ok())
+        .find(|message| message.get("id").is_some())
+        .unwrap_or_else(|| panic!("no JSON-RPC response in {body:?}"))
+}

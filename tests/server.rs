@@ -1,0 +1,609 @@
+//! `kcdev new server` and `kcdev run`, end to end against the real Keycloak: the generated
+//! project builds and passes its own tests; run next to the realm it answers unauthenticated
+//! requests with the MCP challenge, serves exact metadata, accepts what the realm issues to a
+//! registered client and refuses every kind of bad token; and a client nobody here wrote (the
+//! Python MCP SDK) gets through the whole chain.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stderr)] // tests fail loudly
+
+mod common;
+
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::Mutex;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use base64::Engine as _;
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use common::mcp::Mcp;
+use common::{Kcdev, at_exit, free_port, oauth, shared};
+use jsonwebtoken::{Algorithm, EncodingKey, Header};
+use keycloak::types::ComponentRepresentation;
+use serde_json::{Value, json};
+use tokio::sync::OnceCell;
+
+const REALM: &str = "fastmcp";
+const PASSWORD: &str = "password123";
+/// A key the tests add to the realm's key set (never used by Keycloak to sign), so they can
+/// mint tokens with valid signatures and wrong claims.
+const TEST_KEY_PEM: &[u8] =
+    include_bytes!("../templates/server/tests/support/test-signing-key.pem");
+const BUILD_TIMEOUT: Duration = Duration::from_secs(1200);
+
+/// Where generated projects are built: kept between runs so dependencies compile once.
+fn generated_target_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("generated-server-target")
+}
+
+struct Server {
+    kcdev: &'static Kcdev,
+    dir: PathBuf,
+    base: String,
+    resource: String,
+    test_kid: String,
+}
+
+async fn add_test_signing_key(kcdev: &Kcdev) -> String {
+    let admin = kcdev.admin().await;
+    let realm = admin.api().realm_get(REALM).await.unwrap();
+    let config = [
+        ("priority", "1"),
+        ("enabled", "true"),
+        ("active", "true"),
+        ("algorithm", "RS256"),
+        ("privateKey", std::str::from_utf8(TEST_KEY_PEM).unwrap()),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), vec![v.to_owned()]))
+    .collect();
+    let component = ComponentRepresentation {
+        name: Some("kcdev-tests-key".into()),
+        provider_id: Some("rsa".into()),
+        provider_type: Some("org.keycloak.keys.KeyProvider".into()),
+        parent_id: realm.id.clone(),
+        config: Some(config),
+        ..Default::default()
+    };
+    let created = admin
+        .api()
+        .realm_components_post(REALM, component)
+        .await
+        .unwrap();
+    let component_id = created.to_id().unwrap().to_owned();
+    let keys = admin.api().realm_keys_get(REALM).await.unwrap();
+    keys.keys
+        .unwrap()
+        .into_iter()
+        .find(|key| key.provider_id.as_deref() == Some(component_id.as_str()))
+        .and_then(|key| key.kid)
+        .expect("the test key is in the realm's key set")
+}
+
+async fn server() -> &'static Server {
+    static SERVER: OnceCell<Server> = OnceCell::const_new();
+    SERVER
+        .get_or_init(|| async {
+            let base = format!("http://localhost:{}", free_port());
+            let kcdev = shared("server", &["--server-url", &base]);
+            // Before the server starts, so its first key-set download has the test key.
+            let test_kid = add_test_signing_key(kcdev).await;
+            let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+                .join(format!("e2e-server-{}", std::process::id()));
+            let _ = std::fs::remove_dir_all(&dir);
+            kcdev
+                .run(&[
+                    "new",
+                    "server",
+                    "e2e-server",
+                    "--dir",
+                    dir.to_str().unwrap(),
+                ])
+                .ok();
+
+            let mut command = kcdev.command(&["run", dir.to_str().unwrap()]);
+            command.env("CARGO_TARGET_DIR", generated_target_dir());
+            let child = command.stdout(Stdio::null()).spawn().expect("kcdev run");
+            let child = Mutex::new(Some(child));
+            let dir_for_cleanup = dir.clone();
+            let running = std::sync::Arc::new(child);
+            let stopper = running.clone();
+            at_exit(move || {
+                if let Some(child) = stopper.lock().unwrap().take() {
+                    stop(child);
+                }
+                let _ = std::fs::remove_dir_all(&dir_for_cleanup);
+            });
+            let started = Instant::now();
+            loop {
+                if reqwest::get(format!("{base}/healthz")).await.is_ok() {
+                    break;
+                }
+                let exited = running
+                    .lock()
+                    .unwrap()
+                    .as_mut()
+                    .and_then(|child| child.try_wait().unwrap());
+                assert!(exited.is_none(), "`kcdev run` exited early: {exited:?}");
+                assert!(
+                    started.elapsed() < BUILD_TIMEOUT,
+                    "the generated server did not start"
+                );
+                tokio::time::sleep(Duration::from_millis(500)).await;
+            }
+            Server {
+                kcdev,
+                dir,
+                resource: format!("{base}/mcp"),
+                base,
+                test_kid,
+            }
+        })
+        .await
+}
+
+/// SIGTERM to `kcdev run`, which passes it on; the server shuts down cleanly.
+fn stop(mut child: Child) {
+    let _ = Command::new("kill")
+        .arg("-TERM")
+        .arg(child.id().to_string())
+        .status();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while Instant::now() < deadline {
+        if let Ok(Some(_)) = child.try_wait() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let _ = child.kill();
+}
+
+/// A real access token of `user` for a client registered like an MCP client.
+async fn real_token(server: &Server, user: &str) -> String {
+    let client = oauth::register(
+        server.kcdev,
+        REALM,
+        &oauth::public_client("http://localhost:41001/callback", Some("mcp:tools")),
+    )
+    .await;
+    oauth::login(
+        server.kcdev,
+        REALM,
+        &client,
+        user,
+        PASSWORD,
+        Some("openid mcp:tools"),
+    )
+    .await
+    .access_token
+}
+
+fn now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+}
+
+fn challenge_suffix(server: &Server) -> String {
+    format!(
+        "resource_metadata=\"{}/.well-known/oauth-protected-resource/mcp\", scope=\"mcp:tools\"",
+        server.base
+    )
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_generated_project_passes_its_own_tests() {
+    let server = server().await;
+    let status = Command::new("cargo")
+        .arg("test")
+        .current_dir(&server.dir)
+        .env("CARGO_TARGET_DIR", generated_target_dir())
+        .status()
+        .unwrap();
+    assert!(
+        status.success(),
+        "cargo test failed in the generated project"
+    );
+    let manifest = std::fs::read_to_string(server.dir.join("Cargo.toml")).unwrap();
+    assert!(manifest.contains("name = \"e2e-server\""));
+    let config = std::fs::read_to_string(server.dir.join("src/config.rs")).unwrap();
+    assert!(
+        config.contains(&format!("\"{}\"", server.base)),
+        "wired to the instance's server URL"
+    );
+    assert!(config.contains(&format!("\"{}/realms/{REALM}\"", server.kcdev.base_url())));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn unauthenticated_requests_get_the_challenge_and_metadata_is_exact() {
+    let server = server().await;
+    let response = Mcp::new(&server.resource, None)
+        .post(&json!({"jsonrpc": "2.0", "id": 0, "method": "initialize", "params": {}}))
+        .await;
+    assert_eq!(response.status(), 401);
+    assert_eq!(
+        response.headers()["www-authenticate"].to_str().unwrap(),
+        format!("Bearer {}", challenge_suffix(server))
+    );
+    let expected = json!({
+        "resource": server.resource,
+        "authorization_servers": [format!("{}/realms/{REALM}", server.kcdev.base_url())],
+        "scopes_supported": ["mcp:tools"],
+        "bearer_methods_supported": ["header"],
+        "resource_name": "e2e-server",
+    });
+    for path in [
+        "/.well-known/oauth-protected-resource/mcp",
+        "/.well-known/oauth-protected-resource",
+    ] {
+        let document: Value = reqwest::get(format!("{}{path}", server.base))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(document, expected, "{path}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_registered_client_logs_in_and_calls_tools_by_role() {
+    let server = server().await;
+    let mut user = Mcp::new(&server.resource, Some(real_token(server, "testuser").await));
+    let init = user.initialize().await;
+    assert_eq!(init["result"]["serverInfo"]["name"], "e2e-server");
+    let tools = user.request("tools/list", json!({})).await;
+    let mut names: Vec<&str> = tools["result"]["tools"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["name"].as_str().unwrap())
+        .collect();
+    names.sort_unstable();
+    assert_eq!(names, ["admin_only", "whoami"]);
+    let whoami = user.call_tool("whoami").await;
+    let identity = &whoami["result"]["structuredContent"];
+    assert_eq!(identity["username"], "testuser");
+    let admin = server.kcdev.admin().await;
+    let testuser = admin
+        .api()
+        .realm_users_get(
+            REALM,
+            None,
+            None,
+            None,
+            None,
+            None,
+            None,
+            Some(true),
+            None,
+            None,
+            None,
+            None,
+            None,
+            None,
+            None,
+            None,
+            Some("testuser".into()),
+        )
+        .await
+        .unwrap();
+    assert_eq!(identity["subject"], testuser[0].id.as_deref().unwrap());
+    assert!(
+        identity["audience"]
+            .as_array()
+            .unwrap()
+            .contains(&json!(server.resource))
+    );
+    let denied = user.call_tool("admin_only").await;
+    assert_eq!(denied["result"]["isError"], true, "{denied}");
+
+    let mut admin_user = Mcp::new(
+        &server.resource,
+        Some(real_token(server, "testadmin").await),
+    );
+    admin_user.initialize().await;
+    let allowed = admin_user.call_tool("admin_only").await;
+    assert_ne!(allowed["result"]["isError"], true, "{allowed}");
+    assert!(
+        allowed["result"]["content"][0]["text"]
+            .as_str()
+            .unwrap()
+            .contains("testadmin")
+    );
+
+    // A session belongs to whoever opened it.
+    let mut intruder = Mcp::new(&server.resource, admin_user.token.clone());
+    intruder.session = user.session.clone();
+    let refused = intruder
+        .post(&json!({"jsonrpc": "2.0", "id": 3, "method": "tools/list"}))
+        .await;
+    assert_eq!(refused.status(), 404);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn every_kind_of_bad_token_is_refused() {
+    let server = server().await;
+    let issuer = format!("{}/realms/{REALM}", server.kcdev.base_url());
+    let claims = |changes: Value| {
+        let mut claims = json!({
+            "iss": issuer, "aud": [server.resource, server.base], "sub": "minted-user",
+            "preferred_username": "minted", "azp": "minted-client", "typ": "Bearer",
+            "iat": now(), "exp": now() + 300, "scope": "openid mcp:tools",
+            "realm_access": {"roles": ["user"]},
+        });
+        for (key, value) in changes.as_object().unwrap() {
+            if value.is_null() {
+                claims.as_object_mut().unwrap().remove(key);
+            } else {
+                claims[key] = value.clone();
+            }
+        }
+        claims
+    };
+    let mint = |claims: &Value| {
+        let mut header = Header::new(Algorithm::RS256);
+        header.kid = Some(server.test_kid.clone());
+        jsonwebtoken::encode(
+            &header,
+            claims,
+            &EncodingKey::from_rsa_pem(TEST_KEY_PEM).unwrap(),
+        )
+        .unwrap()
+    };
+    // The minted tokens' signatures are good: a well-formed one is accepted.
+    let mut accepted = Mcp::new(&server.resource, Some(mint(&claims(json!({})))));
+    accepted.initialize().await;
+
+    let real = real_token(server, "testuser").await;
+    let parts: Vec<&str> = real.split('.').collect();
+    let real_header: Value =
+        serde_json::from_slice(&URL_SAFE_NO_PAD.decode(parts[0]).unwrap()).unwrap();
+    let real_kid = real_header["kid"].as_str().unwrap().to_owned();
+    let mut payload: Value =
+        serde_json::from_slice(&URL_SAFE_NO_PAD.decode(parts[1]).unwrap()).unwrap();
+    payload["realm_access"]["roles"] = json!(["user", "admin"]);
+    let tampered = format!(
+        "{}.{}.{}",
+        parts[0],
+        URL_SAFE_NO_PAD.encode(serde_json::to_vec(&payload).unwrap()),
+        parts[2]
+    );
+    let unknown_kid = format!(
+        "{}.{}.{}",
+        URL_SAFE_NO_PAD
+            .encode(json!({"alg": "RS256", "typ": "JWT", "kid": "no-such-key"}).to_string()),
+        parts[1],
+        parts[2]
+    );
+    let alg_none = format!(
+        "{}.{}.",
+        URL_SAFE_NO_PAD.encode(json!({"alg": "none", "typ": "JWT", "kid": real_kid}).to_string()),
+        parts[1]
+    );
+    // The classic confusion attack: HMAC keyed with the realm's public certificate.
+    let jwks: Value = reqwest::get(oauth::urls(server.kcdev, REALM).jwks)
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let certificate = jwks["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|k| k["kid"] == real_kid.as_str())
+        .unwrap()["x5c"][0]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let public_pem =
+        format!("-----BEGIN CERTIFICATE-----\n{certificate}\n-----END CERTIFICATE-----\n");
+    assert!(STANDARD.decode(&certificate).is_ok());
+    let mut hs_header = Header::new(Algorithm::HS256);
+    hs_header.kid = Some(real_kid.clone());
+    let hmac = jsonwebtoken::encode(
+        &hs_header,
+        &payload,
+        &EncodingKey::from_secret(public_pem.as_bytes()),
+    )
+    .unwrap();
+    let other_realm = {
+        let state = server.kcdev.state();
+        reqwest::Client::new()
+            .post(format!(
+                "{}/realms/master/protocol/openid-connect/token",
+                server.kcdev.base_url()
+            ))
+            .form(&[
+                ("grant_type", "password"),
+                ("client_id", "admin-cli"),
+                ("username", state["admin"]["username"].as_str().unwrap()),
+                ("password", state["admin"]["password"].as_str().unwrap()),
+            ])
+            .send()
+            .await
+            .unwrap()
+            .json::<Value>()
+            .await
+            .unwrap()["access_token"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+
+    let cases: Vec<(&str, Option<String>, u16, &str)> = vec![
+        ("no token", None, 401, ""),
+        ("garbage", Some("garbage".into()), 401, "malformed"),
+        (
+            "expired",
+            Some(mint(&claims(json!({"exp": now() - 600})))),
+            401,
+            "expired",
+        ),
+        (
+            "not yet valid",
+            Some(mint(&claims(json!({"nbf": now() + 600})))),
+            401,
+            "not valid yet",
+        ),
+        (
+            "wrong issuer",
+            Some(mint(&claims(
+                json!({"iss": format!("{}/realms/elsewhere", server.kcdev.base_url())}),
+            ))),
+            401,
+            "issuer",
+        ),
+        (
+            "token from another realm",
+            Some(other_realm),
+            401,
+            "unknown signing key",
+        ),
+        (
+            "audience missing",
+            Some(mint(&claims(json!({"aud": null})))),
+            401,
+            "audience",
+        ),
+        (
+            "audience wrong",
+            Some(mint(&claims(json!({"aud": "account"})))),
+            401,
+            "audience",
+        ),
+        (
+            "scope missing",
+            Some(mint(&claims(json!({"scope": "openid profile"})))),
+            403,
+            "missing scope mcp:tools",
+        ),
+        ("tampered payload", Some(tampered), 401, "bad signature"),
+        ("unknown kid", Some(unknown_kid), 401, "unknown signing key"),
+        ("alg none", Some(alg_none), 401, "malformed"),
+        (
+            "HS256 signed with the realm's public key",
+            Some(hmac),
+            401,
+            "not accepted",
+        ),
+        (
+            "a very large header",
+            Some("x".repeat(40 * 1024)),
+            401,
+            "too large",
+        ),
+    ];
+    let suffix = challenge_suffix(server);
+    for (case, token, status, description) in cases {
+        let response = Mcp::new(&server.resource, token)
+            .post(&json!({"jsonrpc": "2.0", "id": 0, "method": "initialize", "params": {}}))
+            .await;
+        assert_eq!(response.status().as_u16(), status, "{case}");
+        let header = response.headers()["www-authenticate"]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        assert!(header.ends_with(&suffix), "{case}: {header}");
+        match (status, case) {
+            (_, "no token") => assert_eq!(header, format!("Bearer {suffix}")),
+            (403, _) => assert!(
+                header.starts_with("Bearer error=\"insufficient_scope\""),
+                "{case}: {header}"
+            ),
+            _ => assert!(
+                header.starts_with("Bearer error=\"invalid_token\""),
+                "{case}: {header}"
+            ),
+        }
+        assert!(header.contains(description), "{case}: {header}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_python_mcp_sdk_connects_through_the_whole_chain() {
+    let server = server().await;
+    let python = std::env::var("KCDEV_TEST_PYTHON")
+        .expect("KCDEV_TEST_PYTHON is set by scripts/prepare-test-env.sh");
+    let script = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/interop/mcp_sdk_client.py"
+    );
+    let output = Command::new(python)
+        .arg(script)
+        .arg(&server.resource)
+        .arg("testuser")
+        .arg(PASSWORD)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let result: Value = serde_json::from_str(stdout.lines().last().unwrap()).unwrap();
+    assert_eq!(result["tools"], json!(["admin_only", "whoami"]));
+    assert_eq!(result["whoami"]["username"], "testuser");
+    assert!(
+        result["whoami"]["audience"]
+            .as_array()
+            .unwrap()
+            .contains(&json!(server.resource))
+    );
+    assert_eq!(result["admin_only"]["is_error"], true);
+    assert!(
+        result["registered_scope"]
+            .as_str()
+            .unwrap()
+            .contains("mcp:tools"),
+        "the SDK registered with the PRM scope"
+    );
+    assert_eq!(
+        result["iss_returned"],
+        format!("{}/realms/{REALM}", server.kcdev.base_url()).as_str()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn run_and_new_say_what_is_wrong() {
+    let absent = Kcdev::new("srv-absent");
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("Cargo.toml"), "[package]\nname = \"x\"\n").unwrap();
+    absent
+        .run(&["run", dir.path().to_str().unwrap()])
+        .failed_with(1)
+        .stderr_has(&[
+            "is not running",
+            &format!("kcdev up --instance {}", absent.instance),
+        ]);
+    absent
+        .run(&["run", "/nonexistent"])
+        .failed_with(1)
+        .stderr_has(&["has no Cargo.toml", "kcdev new server"]);
+    absent
+        .run(&["new", "server", "x", "--dir", dir.path().to_str().unwrap()])
+        .failed_with(1)
+        .stderr_has(&["is not empty", "--force"]);
+    absent
+        .run(&["new", "server", "1bad"])
+        .failed_with(1)
+        .stderr_has(&["invalid project name"]);
+    // Without an instance, the defaults are used and the user is told so.
+    let fresh = tempfile::tempdir().unwrap();
+    let created = absent
+        .run(&[
+            "new",
+            "server",
+            "fresh",
+            "--dir",
+            fresh.path().join("p").to_str().unwrap(),
+        ])
+        .ok();
+    assert!(
+        created.stdout.contains("kcdev's defaults"),
+        "{}",
+        created.stdout
+    );
+}
