@@ -4,6 +4,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use kcdev::clients::Client;
 use kcdev::docker::PullPolicy;
 use kcdev::instance::Instance;
 
@@ -66,6 +67,69 @@ pub enum Command {
     Run(RunArgs),
     /// Print an access token of a test user, for curl and scripts.
     Token(TokenArgs),
+    /// Print (or write) the configuration that connects an MCP client to your server.
+    ClientConfig(ClientConfigArgs),
+    /// Check the whole chain (Docker, Keycloak, realm, registration, login, your server); exits 1 on a fault.
+    Doctor(DoctorArgs),
+}
+
+/// Options of `kcdev doctor`.
+#[derive(Debug, Args)]
+pub struct DoctorArgs {
+    /// Your MCP server's base URL [default: the instance's --server-url].
+    #[arg(long, value_name = "URL")]
+    pub server_url: Option<String>,
+}
+
+/// The MCP clients `client-config` knows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ClientArg {
+    /// Claude Desktop (through the mcp-remote bridge).
+    ClaudeDesktop,
+    /// Claude Code.
+    ClaudeCode,
+    /// MCP Inspector.
+    Inspector,
+    /// VS Code.
+    Vscode,
+    /// Cursor.
+    Cursor,
+}
+
+impl From<ClientArg> for Client {
+    fn from(client: ClientArg) -> Self {
+        match client {
+            ClientArg::ClaudeDesktop => Self::ClaudeDesktop,
+            ClientArg::ClaudeCode => Self::ClaudeCode,
+            ClientArg::Inspector => Self::Inspector,
+            ClientArg::Vscode => Self::Vscode,
+            ClientArg::Cursor => Self::Cursor,
+        }
+    }
+}
+
+/// Options of `kcdev client-config`.
+#[derive(Debug, Args)]
+pub struct ClientConfigArgs {
+    /// The client.
+    #[arg(value_enum, required_unless_present = "list")]
+    pub client: Option<ClientArg>,
+
+    /// List the clients and their config files.
+    #[arg(long, conflicts_with = "client")]
+    pub list: bool,
+
+    /// Your MCP server's base URL [default: the instance's --server-url].
+    #[arg(long, value_name = "URL")]
+    pub server_url: Option<String>,
+
+    /// The server's name in the client's config.
+    #[arg(long, default_value = "kcdev")]
+    pub name: String,
+
+    /// Merge the entry into the client's config file (or PATH), keeping a backup.
+    #[arg(long, value_name = "PATH", num_args = 0..=1)]
+    pub write: Option<Option<PathBuf>>,
 }
 
 /// What `kcdev new` creates.

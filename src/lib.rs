@@ -5,6 +5,7 @@
 //! the headless OAuth client ([`oauth`]), and the operations that combine them ([`ops`]).
 #![deny(missing_docs)]
 
+pub mod clients;
 pub mod defaults;
 pub mod docker;
 pub mod instance;

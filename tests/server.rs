@@ -607,3 +607,19 @@ async fn run_and_new_say_what_is_wrong() {
         created.stdout
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn doctor_checks_the_running_server_too() {
+    let server = server().await;
+    let report = server.kcdev.run(&["doctor", "--json"]).ok().json();
+    let checks = report["checks"].as_array().unwrap();
+    assert!(checks.iter().all(|c| c["status"] == "pass"), "{report}");
+    let server_check = checks.iter().find(|c| c["name"] == "server").unwrap();
+    assert!(
+        server_check["detail"]
+            .as_str()
+            .unwrap()
+            .contains("tools/list lists 2 tools"),
+        "{server_check}"
+    );
+}

@@ -1,6 +1,8 @@
 //! One file per command: turn parsed arguments into an operation's options, run it, print the
 //! report. No business logic here.
 
+mod client_config;
+mod doctor;
 mod down;
 mod logs;
 mod new_server;
@@ -21,6 +23,8 @@ use crate::output::Printer;
 pub enum ExitStatus {
     /// Everything worked (0).
     Success,
+    /// A check found a fault (`doctor`) (1).
+    Unhealthy,
     /// The command ran, and its answer is "no" (`status`: not up) (3).
     NotUp,
     /// The exit code of a program kcdev ran (`run`).
@@ -32,6 +36,7 @@ impl ExitStatus {
     pub fn code(self) -> u8 {
         match self {
             Self::Success => 0,
+            Self::Unhealthy => 1,
             Self::NotUp => 3,
             Self::Child(code) => code,
         }
@@ -88,5 +93,7 @@ pub async fn dispatch(ctx: &Ctx, cli: Cli) -> anyhow::Result<ExitStatus> {
         Command::New(NewCommand::Server(args)) => new_server::run(ctx, args),
         Command::Run(args) => run::run(ctx, args).await,
         Command::Token(args) => token::run(ctx, args).await,
+        Command::ClientConfig(args) => client_config::run(ctx, args),
+        Command::Doctor(args) => doctor::run(ctx, args).await,
     }
 }

@@ -84,7 +84,17 @@ pub async fn password_grant(
         ("password", password),
         ("scope", scope),
     ];
-    request_token(http, token_endpoint, &form).await
+    match request_token(http, token_endpoint, &form).await {
+        // Keycloak answers 400 (401 before 26.6) `invalid_grant` for a wrong password.
+        Err(OAuthError::Status {
+            status: 400 | 401,
+            body,
+            ..
+        }) if body.contains("Invalid user credentials") => Err(OAuthError::BadCredentials {
+            username: username.to_owned(),
+        }),
+        other => other,
+    }
 }
 
 /// The claims of a JWT, without checking its signature: for showing and inspecting tokens,

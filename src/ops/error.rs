@@ -60,6 +60,9 @@ pub enum OpsError {
     /// An OAuth step against the realm failed.
     #[error(transparent)]
     OAuth(#[from] crate::oauth::OAuthError),
+    /// Writing a client's config file failed.
+    #[error(transparent)]
+    ClientConfigFile(#[from] crate::clients::MergeError),
     /// The directory is not a Cargo project.
     #[error("{} has no Cargo.toml", dir.display())]
     NoProject {

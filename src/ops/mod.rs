@@ -1,6 +1,8 @@
 //! Operations: what each kcdev command does, combining the container, Keycloak and state
 //! modules. Takes plain option structs and returns serializable reports; prints nothing.
 
+mod client_config;
+mod doctor;
 mod down;
 mod error;
 mod logs;
@@ -11,6 +13,8 @@ mod status;
 mod token;
 mod up;
 
+pub use client_config::{ClientConfigOptions, ClientConfigReport, client_config};
+pub use doctor::{Check, CheckStatus, DoctorOptions, DoctorReport, doctor};
 pub use down::{DownOptions, DownReport, down};
 pub use error::OpsError;
 pub use logs::{LogsOptions, logs};

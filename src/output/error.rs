@@ -3,6 +3,7 @@
 
 use std::io::{self, Write};
 
+use kcdev::clients::MergeError;
 use kcdev::docker::{DockerError, PortPurpose};
 use kcdev::keycloak::KeycloakApiError;
 use kcdev::oauth::OAuthError;
@@ -101,6 +102,10 @@ fn ops_hints(error: &OpsError, instance: &str) -> Vec<String> {
         ],
         OpsError::Scaffold(_) => vec![],
         OpsError::OAuth(err) => oauth_hints(err, instance),
+        OpsError::ClientConfigFile(MergeError::NotJson { .. }) => vec![
+            "fix the file, or paste the entry by hand (kcdev prints it without --write)".to_owned(),
+        ],
+        OpsError::ClientConfigFile(_) => vec![],
         OpsError::NoProject { .. } => vec![
             "pass the directory `kcdev new server` created, e.g. `kcdev run mcp-server`".to_owned(),
         ],

@@ -1,6 +1,7 @@
 //! Everything kcdev shows: data on stdout (text or `--json`), status and progress on stderr,
 //! errors with their causes and hints. The only place that writes to the terminal.
 
+mod clients;
 mod error;
 mod progress;
 mod render;
@@ -9,9 +10,10 @@ use std::io::{self, IsTerminal, Write};
 
 use serde::Serialize;
 
+pub use clients::{render_client_config, render_client_list};
 pub use error::report_error;
 pub use progress::TerminalReporter;
-pub use render::{render_down, render_new_server, render_status, render_up};
+pub use render::{render_doctor, render_down, render_new_server, render_status, render_up};
 
 /// Output policy for one run.
 #[derive(Debug, Clone, Copy)]

@@ -3,7 +3,8 @@
 use std::fmt::Write as _;
 
 use kcdev::ops::{
-    ContainerAction, DownReport, NewServerReport, StatusReport, UpReport, ValuesSource,
+    CheckStatus, ContainerAction, DoctorReport, DownReport, NewServerReport, StatusReport,
+    UpReport, ValuesSource,
 };
 use kcdev::realm::ChangeKind;
 
@@ -271,5 +272,29 @@ pub fn render_new_server(report: &NewServerReport, instance: &str) -> String {
     for (command, what) in next {
         let _ = writeln!(out, "  {command:<36} {what}");
     }
+    out
+}
+
+/// `kcdev doctor` as text: one line per check, the fix under each failure.
+pub fn render_doctor(report: &DoctorReport) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "kcdev doctor (instance {})\n", report.instance);
+    for check in &report.checks {
+        let mark = match check.status {
+            CheckStatus::Pass => "ok  ",
+            CheckStatus::Fail => "FAIL",
+            CheckStatus::Skip => "skip",
+        };
+        let _ = writeln!(out, "  {mark} {:<13} {}", check.name, check.detail);
+        if let Some(hint) = &check.hint {
+            let _ = writeln!(out, "       {:<13} fix: {hint}", "");
+        }
+    }
+    let verdict = if report.healthy() {
+        "No fault found."
+    } else {
+        "Fault found: see FAIL above."
+    };
+    let _ = writeln!(out, "\n{verdict}");
     out
 }

@@ -38,7 +38,7 @@ pub(crate) async fn apply(
         })
         .collect();
     for change in changes {
-        let what = format!("{:?} {}", change.kind, change.object).to_lowercase();
+        let what = format!("{} {}", change.kind, change.object);
         run(session, realm, &change.action, &mut scope_ids)
             .await
             .map_err(|err| match err {

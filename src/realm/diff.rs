@@ -79,7 +79,7 @@ mod tests {
         let actual = json!({"n": 300, "config": {}});
         assert_eq!(
             field_differences(&wanted, &actual),
-            [r#"config.k: null -> "v""#, "n: 300 -> 3600"]
+            ["n: 300 -> 3600", r#"config.k: null -> "v""#]
         );
     }
 }

@@ -22,6 +22,16 @@ pub enum ChangeKind {
     Delete,
 }
 
+impl std::fmt::Display for ChangeKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Create => "create",
+            Self::Update => "update",
+            Self::Delete => "delete",
+        })
+    }
+}
+
 /// One change to one object of the realm.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Change {

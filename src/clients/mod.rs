@@ -1,0 +1,232 @@
+//! Ready-to-paste configuration for the MCP clients people connect to a local server: each
+//! client's config format, file location, commands and login steps, and the hosts its OAuth
+//! registration uses (which the realm's trusted-host policy must allow).
+
+mod claude_code;
+mod claude_desktop;
+mod cursor;
+mod inspector;
+mod merge;
+mod vscode;
+
+use std::fmt;
+use std::path::PathBuf;
+use std::str::FromStr;
+
+use serde::Serialize;
+use serde_json::Value;
+
+pub use merge::{MergeError, MergeOutcome, merge_entry};
+
+/// The clients kcdev knows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Client {
+    /// Claude Desktop, through the mcp-remote bridge.
+    ClaudeDesktop,
+    /// Claude Code (the CLI).
+    ClaudeCode,
+    /// MCP Inspector (web UI and CLI).
+    Inspector,
+    /// Visual Studio Code.
+    Vscode,
+    /// Cursor.
+    Cursor,
+}
+
+impl Client {
+    /// Every client.
+    pub const ALL: [Self; 5] = [
+        Self::ClaudeDesktop,
+        Self::ClaudeCode,
+        Self::Inspector,
+        Self::Vscode,
+        Self::Cursor,
+    ];
+
+    /// The name used on the command line.
+    pub fn id(self) -> &'static str {
+        match self {
+            Self::ClaudeDesktop => "claude-desktop",
+            Self::ClaudeCode => "claude-code",
+            Self::Inspector => "inspector",
+            Self::Vscode => "vscode",
+            Self::Cursor => "cursor",
+        }
+    }
+
+    /// The product name.
+    pub fn title(self) -> &'static str {
+        match self {
+            Self::ClaudeDesktop => "Claude Desktop",
+            Self::ClaudeCode => "Claude Code",
+            Self::Inspector => "MCP Inspector",
+            Self::Vscode => "VS Code",
+            Self::Cursor => "Cursor",
+        }
+    }
+
+    /// Hosts of the redirect URIs and `client_uri` the client sends when it registers: every
+    /// one must be a trusted host of the realm, or registration is refused.
+    pub fn registration_hosts(self) -> &'static [&'static str] {
+        match self {
+            Self::ClaudeDesktop => claude_desktop::REGISTRATION_HOSTS,
+            Self::ClaudeCode => claude_code::REGISTRATION_HOSTS,
+            Self::Inspector => inspector::REGISTRATION_HOSTS,
+            Self::Vscode => vscode::REGISTRATION_HOSTS,
+            Self::Cursor => cursor::REGISTRATION_HOSTS,
+        }
+    }
+
+    /// The client's configuration for `values`.
+    pub fn config(self, values: &ConnectionValues) -> ClientConfig {
+        match self {
+            Self::ClaudeDesktop => claude_desktop::config(values),
+            Self::ClaudeCode => claude_code::config(values),
+            Self::Inspector => inspector::config(values),
+            Self::Vscode => vscode::config(values),
+            Self::Cursor => cursor::config(values),
+        }
+    }
+}
+
+impl fmt::Display for Client {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.id())
+    }
+}
+
+/// A client name kcdev does not know.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[error(
+    "unknown client {0:?}; choose one of claude-desktop, claude-code, inspector, vscode, cursor"
+)]
+pub struct UnknownClient(String);
+
+impl FromStr for Client {
+    type Err = UnknownClient;
+
+    fn from_str(name: &str) -> Result<Self, Self::Err> {
+        Self::ALL
+            .into_iter()
+            .find(|client| client.id() == name)
+            .ok_or_else(|| UnknownClient(name.to_owned()))
+    }
+}
+
+/// What every client configuration is built from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ConnectionValues {
+    /// The entry's name in the client's config.
+    pub name: String,
+    /// The MCP resource URL (server base URL + `/mcp`).
+    pub server_url: String,
+    /// The realm's issuer.
+    pub issuer: String,
+    /// The scope the server requires.
+    pub scope: String,
+    /// A test user's name and password, to log in with.
+    pub user: (String, String),
+    /// The user's home directory (for config file locations).
+    pub home: PathBuf,
+}
+
+/// Where a client keeps its configuration.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ConfigLocation {
+    /// When this location applies ("macOS", "project", ...).
+    pub scope: &'static str,
+    /// The file.
+    pub path: PathBuf,
+}
+
+/// Everything a user needs to connect one client.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ClientConfig {
+    /// The client.
+    pub client: Client,
+    /// The JSON to put in the client's config file.
+    pub snippet: Value,
+    /// The key path of the entry inside the file (e.g. `["mcpServers", "kcdev"]`).
+    pub entry_path: Vec<String>,
+    /// Where the file is; the first one is what `--write` uses by default.
+    pub locations: Vec<ConfigLocation>,
+    /// Shell commands, with what each does.
+    pub commands: Vec<(String, String)>,
+    /// What to do after configuring.
+    pub steps: Vec<String>,
+}
+
+impl ClientConfig {
+    /// The entry itself (the snippet without its enclosing keys).
+    pub fn entry(&self) -> &Value {
+        self.entry_path
+            .iter()
+            .fold(&self.snippet, |value, key| &value[key.as_str()])
+    }
+}
+
+fn servers_snippet(top_key: &str, name: &str, entry: Value) -> (Value, Vec<String>) {
+    let snippet = serde_json::json!({ top_key: { name: entry } });
+    (snippet, vec![top_key.to_owned(), name.to_owned()])
+}
+
+fn login_step(values: &ConnectionValues) -> String {
+    format!(
+        "Log in as {} / {} (or testadmin, for admin-only tools) when the browser opens Keycloak.",
+        values.user.0, values.user.1
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::realm::{RealmSpec, RealmVariables};
+
+    pub(crate) fn values() -> ConnectionValues {
+        ConnectionValues {
+            name: "kcdev".into(),
+            server_url: "http://localhost:8000/mcp".into(),
+            issuer: "http://localhost:8080/realms/fastmcp".into(),
+            scope: "mcp:tools".into(),
+            user: ("testuser".into(), "password123".into()),
+            home: PathBuf::from("/home/dev"),
+        }
+    }
+
+    #[test]
+    fn every_registration_host_is_trusted_by_the_realm() {
+        let spec = RealmSpec::render(&RealmVariables {
+            realm: "fastmcp".into(),
+            server_url: "http://localhost:8000".into(),
+            user_password: "password123".into(),
+            extra_trusted_hosts: vec![],
+        })
+        .unwrap();
+        let trusted = spec.trusted_hosts();
+        for client in Client::ALL {
+            for host in client.registration_hosts() {
+                assert!(
+                    trusted.iter().any(|t| t == host),
+                    "{client}: {host} is not a trusted host of the realm"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn every_client_points_at_the_server_url() {
+        for client in Client::ALL {
+            let config = client.config(&values());
+            let text = serde_json::to_string(&config.snippet).unwrap();
+            assert!(
+                text.contains("http://localhost:8000/mcp"),
+                "{client}: {text}"
+            );
+            assert!(!config.locations.is_empty(), "{client}");
+            assert!(config.entry().is_object(), "{client}");
+            assert_eq!(client.id().parse::<Client>().unwrap(), client);
+        }
+        assert!("zed".parse::<Client>().is_err());
+    }
+}

@@ -1,0 +1,92 @@
+use std::path::PathBuf;
+
+use serde::Serialize;
+
+use super::OpsError;
+use super::settings::{InstanceContext, ResolvedSettings};
+use crate::clients::{Client, ClientConfig, ConnectionValues, MergeOutcome, merge_entry};
+use crate::defaults;
+use crate::realm::{RealmSpec, RealmVariables};
+
+/// What `kcdev client-config` was asked to do.
+#[derive(Debug, Clone)]
+pub struct ClientConfigOptions {
+    /// Instance whose realm and server URL are used.
+    pub context: InstanceContext,
+    /// The client.
+    pub client: Client,
+    /// The entry's name in the client's config.
+    pub name: String,
+    /// Server base URL, instead of the instance's.
+    pub server_url: Option<String>,
+    /// Merge the entry into this file (`Some(None)`: the client's usual file).
+    pub write: Option<Option<PathBuf>>,
+}
+
+/// A client's configuration, and what `--write` did.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ClientConfigReport {
+    /// The configuration.
+    pub config: ClientConfig,
+    /// The values it was built from.
+    pub values: ConnectionValues,
+    /// The file written and what happened to it.
+    pub written: Option<(PathBuf, MergeOutcome)>,
+}
+
+/// Builds the client's configuration from the instance (or defaults), and writes it if asked.
+pub fn client_config(options: ClientConfigOptions) -> Result<ClientConfigReport, OpsError> {
+    let state = options.context.load_state()?;
+    let (issuer, mut server_url, user_password) = match &state {
+        Some(state) => {
+            let settings = ResolvedSettings::from_state(state);
+            (
+                settings.realm_urls().issuer,
+                state.realm.server_url.clone(),
+                state.realm.user_password.clone(),
+            )
+        }
+        None => (
+            format!(
+                "http://localhost:{}/realms/{}",
+                defaults::HTTP_PORT,
+                defaults::REALM
+            ),
+            defaults::SERVER_URL.to_owned(),
+            defaults::USER_PASSWORD.to_owned(),
+        ),
+    };
+    if let Some(flag) = options.server_url {
+        server_url = flag;
+    }
+    let variables = RealmVariables {
+        realm: defaults::REALM.to_owned(),
+        server_url: server_url.trim_end_matches('/').to_owned(),
+        user_password: user_password.clone(),
+        extra_trusted_hosts: vec![],
+    };
+    // Validates the URL, and names the scope from the one place that defines it.
+    let spec = RealmSpec::render(&variables)?;
+    let values = ConnectionValues {
+        name: options.name,
+        server_url: variables.resource_url(),
+        issuer,
+        scope: spec.mcp_scope,
+        user: ("testuser".to_owned(), user_password),
+        home: etcetera::home_dir().map_err(crate::state::StateError::from)?,
+    };
+    let config = options.client.config(&values);
+    let written = match options.write {
+        None => None,
+        Some(path) => {
+            let path = path.unwrap_or_else(|| config.locations[0].path.clone());
+            let outcome = merge_entry(&path, &config.entry_path, config.entry())?;
+            Some((path, outcome))
+        }
+    };
+    Ok(ClientConfigReport {
+        config,
+        values,
+        written,
+    })
+}

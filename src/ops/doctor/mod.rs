@@ -1,0 +1,515 @@
+//! `kcdev doctor`: checks the chain an MCP client goes through, in order, and says what is
+//! wrong and how to fix it. A failed link skips the checks that depend on it.
+
+mod server;
+
+use serde::Serialize;
+use serde_json::{Value, json};
+
+use super::OpsError;
+use super::settings::{InstanceContext, ResolvedSettings};
+use crate::defaults;
+use crate::docker::{ContainerStatus, Engine, parse_keycloak_version, probe_ready};
+use crate::keycloak::AdminSession;
+use crate::oauth::{self, AuthorizationRequest, RegisteredClient};
+use crate::realm::{self, RealmSpec};
+use crate::state::InstanceState;
+
+/// How a check ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CheckStatus {
+    /// It holds.
+    Pass,
+    /// It does not: this is a fault.
+    Fail,
+    /// Not checked (an earlier link failed, or nothing to check).
+    Skip,
+}
+
+/// One check's result.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Check {
+    /// What was checked.
+    pub name: &'static str,
+    /// The outcome.
+    pub status: CheckStatus,
+    /// One line saying why.
+    pub detail: String,
+    /// What to do about a failure.
+    pub hint: Option<String>,
+}
+
+/// Every check, in chain order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DoctorReport {
+    /// Instance name.
+    pub instance: String,
+    /// The checks.
+    pub checks: Vec<Check>,
+}
+
+impl DoctorReport {
+    /// No check failed.
+    pub fn healthy(&self) -> bool {
+        self.checks
+            .iter()
+            .all(|check| check.status != CheckStatus::Fail)
+    }
+}
+
+/// What `kcdev doctor` was asked to check.
+#[derive(Debug, Clone)]
+pub struct DoctorOptions {
+    /// Instance, engine and state directory.
+    pub context: InstanceContext,
+    /// MCP server base URL, instead of the instance's.
+    pub server_url: Option<String>,
+}
+
+struct Checks {
+    context: InstanceContext,
+    checks: Vec<Check>,
+}
+
+impl Checks {
+    fn command(&self, subcommand: &str) -> String {
+        let instance = &self.context.instance;
+        if *instance == crate::instance::Instance::default_instance() {
+            format!("kcdev {subcommand}")
+        } else {
+            format!("kcdev {subcommand} --instance {instance}")
+        }
+    }
+
+    fn pass(&mut self, name: &'static str, detail: String) {
+        self.checks.push(Check {
+            name,
+            status: CheckStatus::Pass,
+            detail,
+            hint: None,
+        });
+    }
+
+    fn fail(&mut self, name: &'static str, detail: String, hint: String) {
+        self.checks.push(Check {
+            name,
+            status: CheckStatus::Fail,
+            detail,
+            hint: Some(hint),
+        });
+    }
+
+    fn skip(&mut self, names: &[&'static str], detail: &str) {
+        for name in names {
+            self.checks.push(Check {
+                name,
+                status: CheckStatus::Skip,
+                detail: detail.to_owned(),
+                hint: None,
+            });
+        }
+    }
+}
+
+const AFTER_ENGINE: &[&str] = &[
+    "container",
+    "keycloak",
+    "realm",
+    "registration",
+    "login",
+    "server",
+];
+
+/// Runs every check. Only trouble with kcdev's own state is an error; faults are results.
+pub async fn doctor(options: DoctorOptions) -> Result<DoctorReport, OpsError> {
+    let mut checks = Checks {
+        context: options.context.clone(),
+        checks: Vec::new(),
+    };
+    run(&mut checks, options.server_url).await?;
+    Ok(DoctorReport {
+        instance: options.context.instance.to_string(),
+        checks: checks.checks,
+    })
+}
+
+async fn run(checks: &mut Checks, server_url: Option<String>) -> Result<(), OpsError> {
+    let engine = match checks.context.engine().await {
+        Ok(engine) => {
+            checks.pass(
+                "docker",
+                format!("Docker engine answers at {}", engine.endpoint()),
+            );
+            engine
+        }
+        Err(err) => {
+            checks.fail(
+                "docker",
+                format!("{err}"),
+                "start Docker, or point DOCKER_HOST at your engine".to_owned(),
+            );
+            checks.skip(AFTER_ENGINE, "needs the Docker engine");
+            return Ok(());
+        }
+    };
+    let Some(state) = checks.context.load_state()? else {
+        checks.fail(
+            "container",
+            format!("instance {} was never brought up", checks.context.instance),
+            checks.command("up"),
+        );
+        checks.skip(&AFTER_ENGINE[1..], "needs the instance");
+        return Ok(());
+    };
+    if !check_container(checks, &engine, &state).await? {
+        checks.skip(&AFTER_ENGINE[1..], "needs the container running");
+        return Ok(());
+    }
+    let settings = ResolvedSettings::from_state(&state);
+    let Some(session) = check_keycloak(checks, &state, &settings).await else {
+        checks.skip(&AFTER_ENGINE[2..], "needs Keycloak ready");
+        return Ok(());
+    };
+    let spec = RealmSpec::render(&settings.realm_variables())?;
+    check_realm(checks, &session, &spec).await;
+    let http = oauth::http_client()?;
+    let Some(client) = check_registration(checks, &http, &settings, &spec).await else {
+        checks.skip(&["login", "server"], "needs a registered client");
+        return Ok(());
+    };
+    let token = check_login(checks, &http, &settings, &spec, &client).await;
+    // Clean up after ourselves, the way a client deleting its registration would.
+    let _ = oauth::delete_registration(&http, &client).await;
+    let server_url = server_url.unwrap_or_else(|| settings.realm.server_url.clone());
+    match token {
+        Some(token) => {
+            server::check_server(
+                checks,
+                &settings,
+                &spec,
+                server_url.trim_end_matches('/'),
+                &token,
+            )
+            .await
+        }
+        None => checks.skip(&["server"], "needs a token"),
+    }
+    Ok(())
+}
+
+async fn check_container(
+    checks: &mut Checks,
+    engine: &Engine,
+    state: &InstanceState,
+) -> Result<bool, OpsError> {
+    match engine.find_container(&state.instance).await? {
+        None => {
+            checks.fail(
+                "container",
+                format!("instance {} has no Keycloak container", state.instance),
+                checks.command("up"),
+            );
+            Ok(false)
+        }
+        Some(container) if container.status != ContainerStatus::Running => {
+            let status = serde_json::to_value(container.status)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_owned))
+                .unwrap_or_default();
+            checks.fail(
+                "container",
+                format!(
+                    "{} is {status} (exit code {}{})",
+                    container.name,
+                    container.exit_code,
+                    if container.oom_killed {
+                        ", out of memory"
+                    } else {
+                        ""
+                    }
+                ),
+                format!("`{}` starts it again", checks.command("up")),
+            );
+            Ok(false)
+        }
+        Some(container) => {
+            let health = container
+                .health
+                .map(|h| format!(", Docker health {h}"))
+                .unwrap_or_default();
+            checks.pass(
+                "container",
+                format!("{} is running{health}", container.name),
+            );
+            Ok(true)
+        }
+    }
+}
+
+async fn check_keycloak(
+    checks: &mut Checks,
+    state: &InstanceState,
+    settings: &ResolvedSettings,
+) -> Option<AdminSession> {
+    if let Err(status) = probe_ready(&reqwest::Client::new(), state.container.management_port).await
+    {
+        checks.fail(
+            "keycloak",
+            format!("not ready: {status}"),
+            format!("`{}` shows why", checks.command("logs")),
+        );
+        return None;
+    }
+    let session = match AdminSession::connect(
+        &settings.admin_url(),
+        &state.admin.username,
+        &state.admin.password,
+    )
+    .await
+    {
+        Ok(session) => session,
+        Err(err) => {
+            checks.fail(
+                "keycloak",
+                err.to_string(),
+                format!(
+                    "`{}` then `{}` starts over",
+                    checks.command("down --volumes"),
+                    checks.command("up")
+                ),
+            );
+            return None;
+        }
+    };
+    match session.server_version().await {
+        Ok(version) => {
+            let supported = parse_keycloak_version(&version)
+                .is_some_and(|v| v >= defaults::MIN_KEYCLOAK_VERSION);
+            if supported {
+                checks.pass(
+                    "keycloak",
+                    format!(
+                        "ready, Keycloak {version} ({} or later required)",
+                        defaults::MIN_KEYCLOAK_VERSION
+                    ),
+                );
+            } else {
+                checks.fail(
+                    "keycloak",
+                    format!("Keycloak {version} is older than {}: dynamic client registration is broken with MCP clients", defaults::MIN_KEYCLOAK_VERSION),
+                    format!("`{} --image {} --recreate`", checks.command("up"), defaults::image()),
+                );
+            }
+        }
+        Err(err) => checks.fail(
+            "keycloak",
+            err.to_string(),
+            format!("`{}` shows why", checks.command("logs")),
+        ),
+    }
+    Some(session)
+}
+
+async fn check_realm(checks: &mut Checks, session: &AdminSession, spec: &RealmSpec) {
+    match realm::drift(session, spec).await {
+        Ok(plan) if plan.changes.is_empty() => checks.pass(
+            "realm",
+            format!("{} matches kcdev's spec", spec.realm_name()),
+        ),
+        Ok(plan) => {
+            let drift: Vec<String> = plan
+                .changes
+                .iter()
+                .map(|c| format!("{} {}", c.kind, c.object))
+                .collect();
+            checks.fail(
+                "realm",
+                format!(
+                    "{} differs from kcdev's spec; needs: {}",
+                    spec.realm_name(),
+                    drift.join(", ")
+                ),
+                format!("`{}` repairs it", checks.command("up")),
+            );
+        }
+        Err(err) => checks.fail(
+            "realm",
+            err.to_string(),
+            format!("`{}` repairs it", checks.command("up")),
+        ),
+    }
+}
+
+/// The registration MCP Inspector sends (with the scope the server advertises).
+fn probe_registration(scope: &str) -> Value {
+    json!({
+        "client_name": "kcdev doctor",
+        "redirect_uris": ["http://localhost:6274/oauth/callback"],
+        "client_uri": "https://github.com/modelcontextprotocol/inspector",
+        "grant_types": ["authorization_code", "refresh_token"],
+        "response_types": ["code"],
+        "token_endpoint_auth_method": "none",
+        "scope": scope,
+    })
+}
+
+async fn check_registration(
+    checks: &mut Checks,
+    http: &reqwest::Client,
+    settings: &ResolvedSettings,
+    spec: &RealmSpec,
+) -> Option<RegisteredClient> {
+    let endpoint = format!(
+        "{}/realms/{}/clients-registrations/openid-connect",
+        settings.admin_url(),
+        settings.realm.name
+    );
+    match oauth::register(http, &endpoint, &probe_registration(&spec.mcp_scope)).await {
+        Ok(client) => {
+            checks.pass("registration", "anonymous dynamic client registration accepts an MCP client (MCP Inspector's request)".to_owned());
+            Some(client)
+        }
+        Err(err) => {
+            checks.fail(
+                "registration",
+                format!("refused: {err}"),
+                format!(
+                    "`{}` restores the registration policies",
+                    checks.command("up")
+                ),
+            );
+            None
+        }
+    }
+}
+
+async fn check_login(
+    checks: &mut Checks,
+    http: &reqwest::Client,
+    settings: &ResolvedSettings,
+    spec: &RealmSpec,
+    client: &RegisteredClient,
+) -> Option<String> {
+    let urls = settings.realm_urls();
+    let redirect_uri = client.redirect_uris.first().cloned().unwrap_or_default();
+    let request = AuthorizationRequest {
+        authorization_endpoint: urls.authorization.clone(),
+        client_id: client.client_id.clone(),
+        redirect_uri: redirect_uri.clone(),
+        scope: Some(format!("openid {}", spec.mcp_scope)),
+        resource: None,
+        expected_issuer: Some(urls.issuer.clone()),
+    };
+    let user = spec
+        .users
+        .first()
+        .map(|u| (u.username().to_owned(), u.password.clone()))
+        .unwrap_or_default();
+    let tokens = match oauth::authorize(http, &request, &user.0, &user.1).await {
+        Ok(authorization) => {
+            oauth::exchange_code(
+                http,
+                &urls.token,
+                &client.client_id,
+                None,
+                &redirect_uri,
+                &authorization,
+            )
+            .await
+        }
+        Err(err) => Err(err),
+    };
+    let tokens = match tokens {
+        Ok(tokens) => tokens,
+        Err(err) => {
+            checks.fail(
+                "login",
+                format!("{} cannot log in: {err}", user.0),
+                format!("`{}` repairs the test users", checks.command("up")),
+            );
+            return None;
+        }
+    };
+    let claims = oauth::decode_claims(&tokens.access_token).unwrap_or_default();
+    let variables = settings.realm_variables();
+    let missing = missing_claims(
+        &claims,
+        &[variables.resource_url(), variables.server_url.clone()],
+        &spec.mcp_scope,
+    );
+    if missing.is_empty() {
+        checks.pass(
+            "login",
+            format!(
+                "{} logs in; the token has sub, aud {} and {}, realm roles and scope {}",
+                user.0,
+                variables.resource_url(),
+                variables.server_url,
+                spec.mcp_scope
+            ),
+        );
+        Some(tokens.access_token)
+    } else {
+        checks.fail(
+            "login",
+            format!("{}'s token lacks {}", user.0, missing.join(", ")),
+            format!("`{}` restores the claim mappers", checks.command("up")),
+        );
+        None
+    }
+}
+
+fn missing_claims(claims: &Value, audiences: &[String], scope: &str) -> Vec<String> {
+    let audience: Vec<&str> = match &claims["aud"] {
+        Value::String(one) => vec![one.as_str()],
+        Value::Array(many) => many.iter().filter_map(Value::as_str).collect(),
+        _ => vec![],
+    };
+    let mut missing: Vec<String> = audiences
+        .iter()
+        .filter(|wanted| !audience.contains(&wanted.as_str()))
+        .map(|wanted| format!("aud {wanted}"))
+        .collect();
+    if claims["sub"].as_str().is_none_or(str::is_empty) {
+        missing.push("sub".to_owned());
+    }
+    if claims["realm_access"]["roles"]
+        .as_array()
+        .is_none_or(Vec::is_empty)
+    {
+        missing.push("realm_access.roles".to_owned());
+    }
+    if !claims["scope"]
+        .as_str()
+        .unwrap_or_default()
+        .split(' ')
+        .any(|s| s == scope)
+    {
+        missing.push(format!("scope {scope}"));
+    }
+    missing
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_each_missing_claim() {
+        let audiences = ["http://s/mcp".to_owned(), "http://s".to_owned()];
+        let good = json!({"sub": "u", "aud": ["http://s/mcp", "http://s"], "scope": "openid mcp:tools", "realm_access": {"roles": ["user"]}});
+        assert!(missing_claims(&good, &audiences, "mcp:tools").is_empty());
+        let bad = json!({"aud": "account", "scope": "openid"});
+        assert_eq!(
+            missing_claims(&bad, &audiences, "mcp:tools"),
+            [
+                "aud http://s/mcp",
+                "aud http://s",
+                "sub",
+                "realm_access.roles",
+                "scope mcp:tools"
+            ]
+        );
+    }
+}

@@ -1,0 +1,99 @@
+//! `kcdev client-config` as text.
+
+use std::fmt::Write as _;
+
+use kcdev::clients::{Client, ConnectionValues, MergeOutcome};
+use kcdev::ops::ClientConfigReport;
+
+const CUT: &str = "----------8<----------";
+
+/// One client's configuration: commands, the snippet between cut marks, the steps.
+pub fn render_client_config(report: &ClientConfigReport) -> String {
+    let config = &report.config;
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "{} -> {} (realm {})\n",
+        config.client.title(),
+        report.values.server_url,
+        report.values.issuer
+    );
+    for (command, what) in &config.commands {
+        let _ = writeln!(out, "  {command}\n      {what}");
+    }
+    if !config.commands.is_empty() {
+        out.push('\n');
+    }
+    let location = &config.locations[0];
+    let _ = writeln!(
+        out,
+        "Config entry for {} ({}):",
+        location.path.display(),
+        location.scope
+    );
+    let snippet = serde_json::to_string_pretty(&config.snippet).unwrap_or_default();
+    let _ = writeln!(out, "{CUT}\n{snippet}\n{CUT}");
+    for other in &config.locations[1..] {
+        let _ = writeln!(
+            out,
+            "  (also: {} for {})",
+            other.path.display(),
+            other.scope
+        );
+    }
+    match &report.written {
+        Some((path, MergeOutcome::Created)) => {
+            let _ = writeln!(out, "\nWrote {}.", path.display());
+        }
+        Some((path, MergeOutcome::Updated { backup })) => {
+            let _ = writeln!(
+                out,
+                "\nMerged the entry into {} (previous file saved as {}).",
+                path.display(),
+                backup.display()
+            );
+        }
+        Some((path, MergeOutcome::Unchanged)) => {
+            let _ = writeln!(
+                out,
+                "\n{} already has this entry; nothing written.",
+                path.display()
+            );
+        }
+        None => {
+            let _ = writeln!(
+                out,
+                "\n`--write` merges it into that file for you (other entries kept, backup saved)."
+            );
+        }
+    }
+    let _ = writeln!(out, "\nThen:");
+    for (i, step) in config.steps.iter().enumerate() {
+        let _ = writeln!(out, "  {}. {step}", i + 1);
+    }
+    out
+}
+
+/// The clients and their config files.
+pub fn render_client_list() -> String {
+    let values = ConnectionValues {
+        name: "kcdev".to_owned(),
+        server_url: String::new(),
+        issuer: String::new(),
+        scope: String::new(),
+        user: (String::new(), String::new()),
+        home: "~".into(),
+    };
+    let mut out = String::new();
+    for client in Client::ALL {
+        let config = client.config(&values);
+        let _ = writeln!(
+            out,
+            "{:<16} {:<16} {}",
+            client.id(),
+            client.title(),
+            config.locations[0].path.display()
+        );
+    }
+    out
+}
