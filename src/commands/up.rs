@@ -3,7 +3,7 @@ use kcdev::ops::{self, UpOptions};
 
 use super::{Ctx, ExitStatus};
 use crate::cli::UpArgs;
-use crate::output::render_up;
+use crate::output::{NextStep, render_up, up_next_steps};
 
 pub async fn run(ctx: &Ctx, args: UpArgs) -> anyhow::Result<ExitStatus> {
     let options = UpOptions {
@@ -26,7 +26,16 @@ pub async fn run(ctx: &Ctx, args: UpArgs) -> anyhow::Result<ExitStatus> {
         .await
         .with_context(|| format!("cannot bring up instance {}", ctx.instance.instance))?;
     if ctx.printer.json() {
-        ctx.printer.json_value(&report);
+        #[derive(serde::Serialize)]
+        struct UpOutput<'a> {
+            #[serde(flatten)]
+            report: &'a kcdev::ops::UpReport,
+            next_steps: Vec<NextStep>,
+        }
+        ctx.printer.json_value(&UpOutput {
+            report: &report,
+            next_steps: up_next_steps(&ctx.instance_flag()),
+        });
     } else {
         ctx.printer.data(&render_up(
             &report,

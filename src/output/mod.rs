@@ -13,7 +13,10 @@ use serde::Serialize;
 pub use clients::{render_client_config, render_client_list};
 pub use error::report_error;
 pub use progress::TerminalReporter;
-pub use render::{render_doctor, render_down, render_new_server, render_status, render_up};
+pub use render::{
+    NextStep, render_doctor, render_down, render_new_server, render_status, render_up,
+    up_next_steps,
+};
 
 /// Output policy for one run.
 #[derive(Debug, Clone, Copy)]

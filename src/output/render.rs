@@ -8,6 +8,45 @@ use kcdev::ops::{
 };
 use kcdev::realm::ChangeKind;
 
+/// A command to run next, and what it does.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct NextStep {
+    /// The command.
+    pub command: String,
+    /// What it does.
+    pub what: &'static str,
+}
+
+/// What to run after `kcdev up`.
+pub fn up_next_steps(instance: &str) -> Vec<NextStep> {
+    [
+        (
+            format!("kcdev new server{instance}"),
+            "scaffold a Rust MCP server wired to this realm",
+        ),
+        (
+            format!("kcdev run{instance} mcp-server"),
+            "build and run it",
+        ),
+        (
+            format!("kcdev client-config{instance} inspector"),
+            "connect a client (or claude-code, claude-desktop, vscode, cursor)",
+        ),
+        (
+            format!("kcdev token{instance} --decode"),
+            "a test user's access token, decoded",
+        ),
+        (format!("kcdev doctor{instance}"), "check the whole chain"),
+        (
+            format!("kcdev down{instance}"),
+            "stop (data kept; --volumes deletes it)",
+        ),
+    ]
+    .into_iter()
+    .map(|(command, what)| NextStep { command, what })
+    .collect()
+}
+
 /// The summary after `kcdev up`: where everything is and what to run next.
 pub fn render_up(report: &UpReport, verbose: bool, instance: &str) -> String {
     let mut out = String::new();
@@ -99,20 +138,8 @@ pub fn render_up(report: &UpReport, verbose: bool, instance: &str) -> String {
         report.realm.issuer, report.mcp.server_url, report.mcp.server_url
     );
     let _ = writeln!(out, "\nNext:");
-    let next = [
-        (
-            format!("kcdev token{instance} --decode"),
-            "a test user's access token, decoded",
-        ),
-        (format!("kcdev status{instance}"), "health and realm drift"),
-        (format!("kcdev logs{instance} -f"), "Keycloak's log"),
-        (
-            format!("kcdev down{instance}"),
-            "stop (data kept; add --volumes to delete it)",
-        ),
-    ];
-    for (command, what) in next {
-        let _ = writeln!(out, "  {command:<36} {what}");
+    for step in up_next_steps(instance) {
+        let _ = writeln!(out, "  {:<40} {}", step.command, step.what);
     }
     out
 }

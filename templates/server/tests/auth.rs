@@ -259,3 +259,27 @@ async fn a_session_belongs_to_the_user_who_opened_it() {
         "alice"
     );
 }
+
+#[tokio::test]
+async fn a_remembered_token_still_expires() {
+    let harness = start().await;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    // Valid now (within the 30 s leeway), so it is verified and remembered ...
+    let token = harness.token("alice", &["user"], json!({"exp": now - 28}));
+    let mut client = harness.client(Some(token));
+    client.initialize().await;
+    // ... and refused once the leeway has passed, without a new signature check.
+    tokio::time::sleep(std::time::Duration::from_secs(3)).await;
+    let response = client
+        .post(&json!({"jsonrpc": "2.0", "id": 1, "method": "tools/list"}))
+        .await;
+    assert_eq!(response.status(), 401);
+    assert!(
+        challenge(&response).contains("expired"),
+        "{}",
+        challenge(&response)
+    );
+}

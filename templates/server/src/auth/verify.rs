@@ -1,5 +1,13 @@
 //! Checking one access token: signature (realm keys, allowed algorithms only), issuer, audience,
 //! expiry, token type and the required scopes.
+//!
+//! A client sends the same token with every request, so a token that passed is remembered until
+//! it expires: checking it again costs one lookup instead of a signature verification. Only
+//! tokens that passed every check are remembered, and their expiry is checked on every use.
+
+use std::collections::HashMap;
+use std::sync::{PoisonError, RwLock};
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use jsonwebtoken::errors::ErrorKind;
 use jsonwebtoken::{Algorithm, Validation, decode, decode_header};
@@ -25,11 +33,21 @@ const ALLOWED_ALGORITHMS: [Algorithm; 8] = [
     Algorithm::ES384,
 ];
 
+/// How many verified tokens are remembered; past that, expired ones are dropped first.
+const MAX_REMEMBERED: usize = 10_000;
+
 /// Verifies tokens for one resource.
 pub struct TokenVerifier {
     jwks: JwksCache,
     validation: Validation,
     required_scopes: Vec<String>,
+    verified: RwLock<HashMap<String, Claims>>,
+}
+
+fn now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
 }
 
 impl TokenVerifier {
@@ -46,6 +64,7 @@ impl TokenVerifier {
             jwks,
             validation,
             required_scopes: config.required_scopes.clone(),
+            verified: RwLock::new(HashMap::new()),
         }
     }
 
@@ -57,6 +76,36 @@ impl TokenVerifier {
     /// The claims of `token` if it is a valid access token for this resource with every required
     /// scope; otherwise why not.
     pub async fn verify(&self, token: &str) -> Result<Claims, AuthError> {
+        if let Some(claims) = self.remembered(token) {
+            return Ok(claims);
+        }
+        let claims = self.verify_fully(token).await?;
+        self.remember(token, &claims);
+        Ok(claims)
+    }
+
+    fn remembered(&self, token: &str) -> Option<Claims> {
+        let verified = self.verified.read().unwrap_or_else(PoisonError::into_inner);
+        let claims = verified.get(token)?;
+        (now() <= claims.exp.saturating_add(self.validation.leeway)).then(|| claims.clone())
+    }
+
+    fn remember(&self, token: &str, claims: &Claims) {
+        let mut verified = self
+            .verified
+            .write()
+            .unwrap_or_else(PoisonError::into_inner);
+        if verified.len() >= MAX_REMEMBERED {
+            let now = now();
+            verified.retain(|_, claims| now <= claims.exp);
+            if verified.len() >= MAX_REMEMBERED {
+                verified.clear();
+            }
+        }
+        verified.insert(token.to_owned(), claims.clone());
+    }
+
+    async fn verify_fully(&self, token: &str) -> Result<Claims, AuthError> {
         if token.len() > MAX_TOKEN_BYTES {
             return Err(AuthError::InvalidToken("token too large".into()));
         }

@@ -1,0 +1,125 @@
+//! Python FastMCP authors: a FastMCP server configured as FastMCP's Keycloak page shows (with
+//! the audience check the page recommends) works against a kcdev realm, with FastMCP's own
+//! OAuth client doing discovery, registration and login.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stderr)] // tests fail loudly
+
+mod common;
+
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::{Kcdev, free_port};
+use serde_json::Value;
+
+fn python() -> PathBuf {
+    PathBuf::from(
+        std::env::var("KCDEV_TEST_PYTHON")
+            .expect("KCDEV_TEST_PYTHON is set by scripts/prepare-test-env.sh"),
+    )
+}
+
+fn interop(file: &str) -> String {
+    format!("{}/tests/interop/{file}", env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The FastMCP server process; stopped on drop.
+struct FastMcpServer(Child);
+
+impl Drop for FastMcpServer {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn client(url: &str, user: &str) -> Value {
+    let output = Command::new(python())
+        .arg(interop("fastmcp_client.py"))
+        .args([url, user, "password123"])
+        .current_dir(interop(""))
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_str(
+        String::from_utf8_lossy(&output.stdout)
+            .lines()
+            .last()
+            .unwrap(),
+    )
+    .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_fastmcp_server_as_the_fastmcp_page_shows_works_against_the_realm() {
+    let port = free_port();
+    let base = format!("http://localhost:{port}");
+    let kcdev = Kcdev::new("fastmcp");
+    let report = kcdev.up(&["--server-url", &base]);
+    // What `up` prints for FastMCP is what this server is configured with.
+    let issuer = report["realm"]["issuer"].as_str().unwrap().to_owned();
+    assert_eq!(
+        issuer,
+        format!("{}/realms/fastmcp", kcdev.base_url()),
+        "the realm FastMCP's examples use"
+    );
+
+    let fastmcp = python().with_file_name("fastmcp");
+    let child = Command::new(fastmcp)
+        .args([
+            "run",
+            "fastmcp_server.py",
+            "--transport",
+            "http",
+            "--port",
+            &port.to_string(),
+        ])
+        .current_dir(interop(""))
+        .env("KEYCLOAK_REALM_URL", &issuer)
+        .env("FASTMCP_BASE_URL", &base)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let _server = FastMcpServer(child);
+    let started = Instant::now();
+    while reqwest::get(format!("{base}/.well-known/oauth-protected-resource/mcp"))
+        .await
+        .is_err()
+    {
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "the FastMCP server did not start"
+        );
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+
+    let url = format!("{base}/mcp");
+    let user = client(&url, "testuser");
+    assert!(
+        user["claims"]["sub"]
+            .as_str()
+            .is_some_and(|sub| !sub.is_empty()),
+        "{user}"
+    );
+    assert!(
+        user["claims"]["scope"].as_str().unwrap().contains("openid"),
+        "FastMCP's default required scope"
+    );
+    assert_eq!(user["admin"]["is_error"], true, "{user}");
+    assert!(
+        user["admin"]["text"]
+            .as_str()
+            .unwrap()
+            .contains("requires admin access")
+    );
+
+    let admin = client(&url, "testadmin");
+    assert_eq!(admin["admin"]["is_error"], false, "{admin}");
+    assert_eq!(admin["admin"]["text"], "Admin access granted!");
+}
