@@ -7,11 +7,8 @@ mod common;
 
 use std::net::TcpListener;
 
-use bollard::models::ContainerCreateBody;
-use bollard::query_parameters::{
-    CommitContainerOptionsBuilder, RemoveContainerOptionsBuilder, RemoveImageOptionsBuilder,
-};
-use common::{Kcdev, Run, docker, test_image};
+use bollard::query_parameters::RemoveImageOptionsBuilder;
+use common::{Kcdev, Run, derive_test_image, docker, test_image};
 
 /// Asserts that the instance has no container, no volume and no state file.
 async fn nothing_created(kcdev: &Kcdev) {
@@ -102,40 +99,14 @@ async fn pull_never_with_a_missing_image() {
 async fn keycloak_older_than_26_6_is_refused_with_the_reason() {
     let kcdev = Kcdev::new("oldkc");
     // The test image relabelled as Keycloak 26.4.5, the version the old FastMCP kit used.
-    let docker = docker();
-    let scratch = format!("kcdev-oldkc-{}", std::process::id());
-    docker
-        .create_container(
-            Some(
-                bollard::query_parameters::CreateContainerOptionsBuilder::default()
-                    .name(&scratch)
-                    .build(),
-            ),
-            ContainerCreateBody {
-                image: Some(test_image()),
-                ..Default::default()
-            },
-        )
-        .await
-        .unwrap();
     let repo = format!("kcdev-test/old-keycloak-{}", std::process::id());
-    let options = CommitContainerOptionsBuilder::default()
-        .container(&scratch)
-        .repo(&repo)
-        .tag("26.4.5")
-        .changes("LABEL org.opencontainers.image.version=26.4.5")
-        .build();
-    docker
-        .commit_container(options, bollard::models::ContainerConfig::default())
-        .await
-        .unwrap();
-    docker
-        .remove_container(
-            &scratch,
-            Some(RemoveContainerOptionsBuilder::default().force(true).build()),
-        )
-        .await
-        .unwrap();
+    derive_test_image(
+        &repo,
+        "26.4.5",
+        Some("LABEL org.opencontainers.image.version=26.4.5"),
+        None,
+    )
+    .await;
     let old_image = format!("{repo}:26.4.5");
 
     let run = up_with_image(&kcdev, &old_image, &["--pull", "never"]).failed_with(1);
@@ -147,7 +118,7 @@ async fn keycloak_older_than_26_6_is_refused_with_the_reason() {
     ]);
     nothing_created(&kcdev).await;
 
-    let _ = docker
+    let _ = docker()
         .remove_image(
             &old_image,
             Some(RemoveImageOptionsBuilder::default().force(true).build()),
@@ -212,4 +183,48 @@ async fn commands_on_an_instance_that_is_not_up() {
     assert_eq!(status["container"], serde_json::Value::Null);
     assert_eq!(status["ready"], false);
     kcdev.run(&["down", "--volumes"]).ok();
+}
+
+#[tokio::test]
+async fn a_container_that_exits_during_start_is_reported_at_once_with_its_log() {
+    let kcdev = Kcdev::new("crash");
+    let repo = format!("kcdev-test/crashing-keycloak-{}", std::process::id());
+    let tag = kcdev::defaults::keycloak_version();
+    let entrypoint = r#"ENTRYPOINT ["/bin/sh", "-c", "echo 'ERROR: boom, the database is corrupt' >&2; exit 3", "kc.sh"]"#;
+    derive_test_image(&repo, tag, Some(entrypoint), None).await;
+    let image = format!("{repo}:{tag}");
+    let started = std::time::Instant::now();
+    up_with_image(&kcdev, &image, &["--pull", "never", "--timeout", "120"])
+        .failed_with(1)
+        .stderr_has(&[
+            "exited during start (exit code 3)",
+            "ERROR: boom, the database is corrupt",
+            "kcdev logs",
+        ]);
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(60),
+        "reported at once, not after the timeout"
+    );
+    kcdev.run(&["down", "--volumes"]).ok();
+    let _ = docker()
+        .remove_image(
+            &image,
+            Some(RemoveImageOptionsBuilder::default().force(true).build()),
+            None,
+        )
+        .await;
+}
+
+#[tokio::test]
+async fn a_timeout_shows_the_last_log_lines_and_how_to_wait_longer() {
+    let kcdev = Kcdev::new("slow");
+    // Long enough for Keycloak to have logged something, too short to finish starting.
+    up(&kcdev, &["--timeout", "12"])
+        .failed_with(1)
+        .stderr_has(&[
+            "Keycloak was not ready after 12 s",
+            "last answer:",
+            "lines of the Keycloak log",
+            "--timeout 300",
+        ]);
 }

@@ -8,9 +8,9 @@ mod common;
 
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use common::{Kcdev, free_port};
+use common::{Kcdev, free_port, wait_until_answers};
 use serde_json::Value;
 
 fn python() -> PathBuf {
@@ -86,18 +86,12 @@ async fn a_fastmcp_server_as_the_fastmcp_page_shows_works_against_the_realm() {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let _server = FastMcpServer(child);
-    let started = Instant::now();
-    while reqwest::get(format!("{base}/.well-known/oauth-protected-resource/mcp"))
-        .await
-        .is_err()
-    {
-        assert!(
-            started.elapsed() < Duration::from_secs(60),
-            "the FastMCP server did not start"
-        );
-        tokio::time::sleep(Duration::from_millis(300)).await;
-    }
+    let mut server = FastMcpServer(child);
+    let metadata = format!("{base}/.well-known/oauth-protected-resource/mcp");
+    wait_until_answers(&metadata, Duration::from_secs(60), || {
+        matches!(server.0.try_wait(), Ok(None))
+    })
+    .await;
 
     let url = format!("{base}/mcp");
     let user = client(&url, "testuser");

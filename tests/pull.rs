@@ -8,12 +8,8 @@ mod common;
 use std::process::{Child, Command};
 use std::time::Duration;
 
-use bollard::models::{ContainerConfig, ContainerCreateBody};
-use bollard::query_parameters::{
-    CommitContainerOptionsBuilder, CreateContainerOptionsBuilder, PushImageOptionsBuilder,
-    RemoveContainerOptionsBuilder, RemoveImageOptionsBuilder, UploadToContainerOptionsBuilder,
-};
-use common::{Kcdev, docker, free_port, test_image};
+use bollard::query_parameters::{PushImageOptionsBuilder, RemoveImageOptionsBuilder};
+use common::{Kcdev, derive_test_image, docker, free_port};
 use futures_util::TryStreamExt;
 use rand::RngCore;
 
@@ -69,22 +65,6 @@ impl Drop for Registry {
 /// The test image plus one layer of 8 MiB of random bytes, so that pulling it must really
 /// download something whatever the local image store already holds.
 async fn image_with_unique_layer(repository: &str, tag: &str) {
-    let docker = docker();
-    let scratch = format!("kcdev-pull-{}", std::process::id());
-    docker
-        .create_container(
-            Some(
-                CreateContainerOptionsBuilder::default()
-                    .name(&scratch)
-                    .build(),
-            ),
-            ContainerCreateBody {
-                image: Some(test_image()),
-                ..Default::default()
-            },
-        )
-        .await
-        .unwrap();
     let mut payload = vec![0u8; 8 << 20];
     rand::rng().fill_bytes(&mut payload);
     let mut archive = tar::Builder::new(Vec::new());
@@ -95,35 +75,7 @@ async fn image_with_unique_layer(repository: &str, tag: &str) {
     archive
         .append_data(&mut header, "kcdev-pull-test.bin", payload.as_slice())
         .unwrap();
-    let archive = archive.into_inner().unwrap();
-    docker
-        .upload_to_container(
-            &scratch,
-            Some(
-                UploadToContainerOptionsBuilder::default()
-                    .path("/tmp")
-                    .build(),
-            ),
-            bollard::body_full(archive.into()),
-        )
-        .await
-        .unwrap();
-    let options = CommitContainerOptionsBuilder::default()
-        .container(&scratch)
-        .repo(repository)
-        .tag(tag)
-        .build();
-    docker
-        .commit_container(options, ContainerConfig::default())
-        .await
-        .unwrap();
-    docker
-        .remove_container(
-            &scratch,
-            Some(RemoveContainerOptionsBuilder::default().force(true).build()),
-        )
-        .await
-        .unwrap();
+    derive_test_image(repository, tag, None, Some(archive.into_inner().unwrap())).await;
 }
 
 async fn remove_image(image: &str) {

@@ -371,29 +371,8 @@ async fn drift_is_repaired_by_the_next_up() {
     )
     .await
     .unwrap();
-    let user = api
-        .realm_users_get(
-            REALM,
-            None,
-            None,
-            None,
-            None,
-            None,
-            None,
-            Some(true),
-            None,
-            None,
-            None,
-            None,
-            None,
-            None,
-            None,
-            None,
-            Some("testuser".into()),
-        )
-        .await
-        .unwrap();
-    api.realm_users_with_user_id_delete(REALM, user[0].id.as_deref().unwrap())
+    let user = admin.find_user(REALM, "testuser").await.unwrap();
+    api.realm_users_with_user_id_delete(REALM, user.unwrap().id.as_deref().unwrap())
         .await
         .unwrap();
     let mut realm = api.realm_get(REALM).await.unwrap();
@@ -477,29 +456,8 @@ async fn exists(kcdev: &Kcdev, client_ids: &[&str], username: &str) -> (Vec<bool
             .unwrap();
         clients.push(!found.is_empty());
     }
-    let users = api
-        .realm_users_get(
-            REALM,
-            None,
-            None,
-            None,
-            None,
-            None,
-            None,
-            Some(true),
-            None,
-            None,
-            None,
-            None,
-            None,
-            None,
-            None,
-            None,
-            Some(username.into()),
-        )
-        .await
-        .unwrap();
-    (clients, !users.is_empty())
+    let users = admin.find_user(REALM, username).await.unwrap();
+    (clients, users.is_some())
 }
 
 #[tokio::test(flavor = "multi_thread")]

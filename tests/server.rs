@@ -16,7 +16,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use common::mcp::Mcp;
-use common::{Kcdev, at_exit, free_port, oauth, shared};
+use common::{Kcdev, at_exit, free_port, oauth, shared, wait_until_answers};
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use keycloak::types::ComponentRepresentation;
 use serde_json::{Value, json};
@@ -113,23 +113,15 @@ async fn server() -> &'static Server {
                 }
                 let _ = std::fs::remove_dir_all(&dir_for_cleanup);
             });
-            let started = Instant::now();
-            loop {
-                if reqwest::get(format!("{base}/healthz")).await.is_ok() {
-                    break;
-                }
-                let exited = running
+            let health = format!("{base}/healthz");
+            wait_until_answers(&health, BUILD_TIMEOUT, || {
+                running
                     .lock()
                     .unwrap()
                     .as_mut()
-                    .and_then(|child| child.try_wait().unwrap());
-                assert!(exited.is_none(), "`kcdev run` exited early: {exited:?}");
-                assert!(
-                    started.elapsed() < BUILD_TIMEOUT,
-                    "the generated server did not start"
-                );
-                tokio::time::sleep(Duration::from_millis(500)).await;
-            }
+                    .is_some_and(|child| matches!(child.try_wait(), Ok(None)))
+            })
+            .await;
             Server {
                 kcdev,
                 dir,
@@ -265,30 +257,8 @@ async fn a_registered_client_logs_in_and_calls_tools_by_role() {
     let identity = &whoami["result"]["structuredContent"];
     assert_eq!(identity["username"], "testuser");
     let admin = server.kcdev.admin().await;
-    let testuser = admin
-        .api()
-        .realm_users_get(
-            REALM,
-            None,
-            None,
-            None,
-            None,
-            None,
-            None,
-            Some(true),
-            None,
-            None,
-            None,
-            None,
-            None,
-            None,
-            None,
-            None,
-            Some("testuser".into()),
-        )
-        .await
-        .unwrap();
-    assert_eq!(identity["subject"], testuser[0].id.as_deref().unwrap());
+    let testuser = admin.find_user(REALM, "testuser").await.unwrap().unwrap();
+    assert_eq!(identity["subject"], testuser.id.as_deref().unwrap());
     assert!(
         identity["audience"]
             .as_array()

@@ -2,6 +2,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
+use keycloak::types::UserRepresentation;
 use keycloak::{KeycloakAdmin, KeycloakAdminToken, KeycloakError, KeycloakTokenSupplier};
 use tokio::sync::Mutex;
 
@@ -68,6 +69,40 @@ impl AdminSession {
     /// A valid admin access token (renewed when about to expire).
     pub async fn bearer(&self) -> Result<String, KeycloakApiError> {
         self.token.current(&self.base_url).await
+    }
+
+    /// The user named exactly `username` in `realm`, if there is one.
+    pub async fn find_user(
+        &self,
+        realm: &str,
+        username: &str,
+    ) -> Result<Option<UserRepresentation>, KeycloakApiError> {
+        let found = self
+            .api
+            .realm_users_get(
+                realm,
+                Some(false),
+                None,
+                None,
+                None,
+                None,
+                None,
+                Some(true),
+                None,
+                None,
+                None,
+                None,
+                None,
+                None,
+                None,
+                None,
+                Some(username.to_owned()),
+            )
+            .await
+            .map_err(|err| KeycloakApiError::from_crate(format!("look up user {username}"), err))?;
+        Ok(found
+            .into_iter()
+            .find(|user| user.username.as_deref() == Some(username)))
     }
 
     /// The Keycloak version the server reports about itself.

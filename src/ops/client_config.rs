@@ -3,7 +3,7 @@ use std::path::PathBuf;
 use serde::Serialize;
 
 use super::OpsError;
-use super::settings::{InstanceContext, ResolvedSettings};
+use super::settings::InstanceContext;
 use crate::clients::{Client, ClientConfig, ConnectionValues, MergeOutcome, merge_entry};
 use crate::defaults;
 use crate::realm::{RealmSpec, RealmVariables};
@@ -36,26 +36,12 @@ pub struct ClientConfigReport {
 
 /// Builds the client's configuration from the instance (or defaults), and writes it if asked.
 pub fn client_config(options: ClientConfigOptions) -> Result<ClientConfigReport, OpsError> {
-    let state = options.context.load_state()?;
-    let (issuer, mut server_url, user_password) = match &state {
-        Some(state) => {
-            let settings = ResolvedSettings::from_state(state);
-            (
-                settings.realm_urls().issuer,
-                state.realm.server_url.clone(),
-                state.realm.user_password.clone(),
-            )
-        }
-        None => (
-            format!(
-                "http://localhost:{}/realms/{}",
-                defaults::HTTP_PORT,
-                defaults::REALM
-            ),
-            defaults::SERVER_URL.to_owned(),
-            defaults::USER_PASSWORD.to_owned(),
-        ),
-    };
+    let endpoints = options.context.endpoints()?;
+    let (issuer, mut server_url, user_password) = (
+        endpoints.issuer,
+        endpoints.server_url,
+        endpoints.user_password,
+    );
     if let Some(flag) = options.server_url {
         server_url = flag;
     }

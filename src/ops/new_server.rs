@@ -3,7 +3,7 @@ use std::path::PathBuf;
 use serde::Serialize;
 
 use super::OpsError;
-use super::settings::{InstanceContext, ResolvedSettings};
+use super::settings::InstanceContext;
 use crate::defaults;
 use crate::realm::{RealmSpec, RealmVariables};
 use crate::scaffold::{self, GeneratedProject, ServerValues};
@@ -56,26 +56,13 @@ pub struct NewServerReport {
 
 /// Writes a new MCP server project wired to the instance's realm.
 pub fn new_server(options: NewServerOptions) -> Result<NewServerReport, OpsError> {
-    let state = options.context.load_state()?;
-    let (mut realm_url, mut server_url, source) = match &state {
-        Some(state) => {
-            let settings = ResolvedSettings::from_state(state);
-            (
-                settings.realm_urls().issuer,
-                settings.realm.server_url,
-                ValuesSource::Instance,
-            )
-        }
-        None => (
-            format!(
-                "http://localhost:{}/realms/{}",
-                defaults::HTTP_PORT,
-                defaults::REALM
-            ),
-            defaults::SERVER_URL.to_owned(),
-            ValuesSource::Defaults,
-        ),
+    let endpoints = options.context.endpoints()?;
+    let source = if endpoints.from_instance {
+        ValuesSource::Instance
+    } else {
+        ValuesSource::Defaults
     };
+    let (mut realm_url, mut server_url) = (endpoints.issuer, endpoints.server_url);
     if let Some(flag) = options.realm_url {
         realm_url = flag.trim_end_matches('/').to_owned();
     }

@@ -1,6 +1,7 @@
 use serde::Serialize;
 
 use super::OpsError;
+use crate::defaults;
 use crate::docker::{ContainerStatus, DockerError, Engine, probe_ready};
 use crate::instance::Instance;
 use crate::keycloak::RealmUrls;
@@ -46,6 +47,44 @@ impl InstanceContext {
                 .await
                 .is_ok();
         if ready { Ok(state) } else { Err(not_running()) }
+    }
+}
+
+/// What the instance's realm and server are reached at: what `up` chose, or kcdev's defaults
+/// when the instance was never brought up.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Endpoints {
+    /// The realm's issuer.
+    pub issuer: String,
+    /// The MCP server's base URL.
+    pub server_url: String,
+    /// The test users' password.
+    pub user_password: String,
+    /// Whether these come from the instance (else from the defaults).
+    pub from_instance: bool,
+}
+
+impl InstanceContext {
+    /// The instance's endpoints, or the defaults.
+    pub fn endpoints(&self) -> Result<Endpoints, OpsError> {
+        Ok(match self.load_state()? {
+            Some(state) => Endpoints {
+                issuer: ResolvedSettings::from_state(&state).realm_urls().issuer,
+                server_url: state.realm.server_url,
+                user_password: state.realm.user_password,
+                from_instance: true,
+            },
+            None => Endpoints {
+                issuer: format!(
+                    "http://localhost:{}/realms/{}",
+                    defaults::HTTP_PORT,
+                    defaults::REALM
+                ),
+                server_url: defaults::SERVER_URL.to_owned(),
+                user_password: defaults::USER_PASSWORD.to_owned(),
+                from_instance: false,
+            },
+        })
     }
 }
 

@@ -123,15 +123,13 @@ pub async fn status(context: &InstanceContext) -> Result<StatusReport, OpsError>
             )
             .await?;
             let plan = realm::drift(&session, &spec).await?;
-            let exists = !plan
-                .changes
-                .iter()
-                .any(|c| c.object == format!("realm {}", settings.realm.name));
             Some(RealmStatus {
                 name: settings.realm.name.clone(),
                 issuer: settings.realm_urls().issuer,
-                exists,
-                drift: plan.changes.iter().map(|c| c.object.clone()).collect(),
+                exists: plan.is_some(),
+                drift: plan
+                    .map(|plan| plan.changes.into_iter().map(|c| c.object).collect())
+                    .unwrap_or_default(),
             })
         }
         _ => None,

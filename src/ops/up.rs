@@ -98,8 +98,8 @@ pub struct UpReport {
     pub container_action: ContainerAction,
     /// Image it runs.
     pub image: String,
-    /// Keycloak version, as far as known.
-    pub keycloak_version: Option<String>,
+    /// Keycloak version (declared by the image, else reported by the server).
+    pub keycloak_version: String,
     /// Keycloak's base URL.
     pub keycloak_url: String,
     /// Admin console URL.
@@ -286,7 +286,7 @@ pub async fn up(options: UpOptions, reporter: &dyn Reporter) -> Result<UpReport,
         container: context.instance.container_name(),
         container_action: action,
         image: settings.container.image.clone(),
-        keycloak_version: Some(keycloak_version),
+        keycloak_version,
         keycloak_url: settings.keycloak_url(),
         admin_console_url: realm_urls.admin_console.clone(),
         admin,

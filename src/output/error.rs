@@ -52,7 +52,11 @@ pub fn report_error(printer: &Printer, error: &anyhow::Error, instance_flag: &st
 fn log_tail(error: &anyhow::Error) -> &[String] {
     error
         .chain()
-        .find_map(|cause| cause.downcast_ref::<DockerError>())
+        .find_map(|cause| match cause.downcast_ref::<OpsError>() {
+            // Transparent: the wrapped error is not in the chain by itself.
+            Some(OpsError::Docker(docker)) => Some(docker),
+            _ => cause.downcast_ref::<DockerError>(),
+        })
         .map_or(&[], DockerError::log_tail)
 }
 

@@ -50,10 +50,7 @@ pub fn up_next_steps(instance: &str) -> Vec<NextStep> {
 /// The summary after `kcdev up`: where everything is and what to run next.
 pub fn render_up(report: &UpReport, verbose: bool, instance: &str) -> String {
     let mut out = String::new();
-    let version = report
-        .keycloak_version
-        .as_deref()
-        .unwrap_or("(unknown version)");
+    let version = &report.keycloak_version;
     let action = match report.container_action {
         ContainerAction::Created => "container created",
         ContainerAction::Recreated => "container recreated, data kept",

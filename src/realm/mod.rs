@@ -123,14 +123,9 @@ pub async fn reconcile(
     Ok(ReconcileReport::new(realm, plan))
 }
 
-/// The changes `reconcile` would make, without making them.
-pub async fn drift(session: &AdminSession, spec: &RealmSpec) -> Result<Plan, RealmError> {
+/// The changes `reconcile` would make to the realm, without making them; `None` when the realm
+/// does not exist at all.
+pub async fn drift(session: &AdminSession, spec: &RealmSpec) -> Result<Option<Plan>, RealmError> {
     let observed = observe(session, spec).await?;
-    if observed.realm.is_none() {
-        return Ok(Plan {
-            changes: vec![Change::create_realm(spec)],
-            unchanged: vec![],
-        });
-    }
-    Ok(plan(spec, &observed))
+    Ok(observed.realm.is_some().then(|| plan(spec, &observed)))
 }

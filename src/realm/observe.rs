@@ -129,35 +129,10 @@ async fn observe_user(
     username: &str,
     password: &str,
 ) -> Result<Option<ObservedUser>, RealmError> {
-    let api = session.api();
-    let found = api
-        .realm_users_get(
-            realm,
-            Some(false),
-            None,
-            None,
-            None,
-            None,
-            None,
-            Some(true),
-            None,
-            None,
-            None,
-            None,
-            None,
-            None,
-            None,
-            None,
-            Some(username.to_owned()),
-        )
-        .await
-        .map_err(|err| api_error(format!("look up user {username}"), err))?;
-    let Some(user) = found
-        .into_iter()
-        .find(|u| u.username.as_deref() == Some(username))
-    else {
+    let Some(user) = session.find_user(realm, username).await? else {
         return Ok(None);
     };
+    let api = session.api();
     let id = user.id.clone().unwrap_or_default();
     let realm_roles = api
         .realm_users_with_user_id_role_mappings_realm_get(realm, &id)

@@ -277,6 +277,82 @@ pub fn shared(label: &str, up_extra: &[&str]) -> &'static Kcdev {
     })
 }
 
+/// Tags `repository:tag` as the test image plus `changes` (Dockerfile instructions such as
+/// `LABEL`) and, if given, the files of a tar `archive` unpacked in `/tmp`.
+pub async fn derive_test_image(
+    repository: &str,
+    tag: &str,
+    changes: Option<&str>,
+    archive: Option<Vec<u8>>,
+) {
+    use bollard::query_parameters::{
+        CommitContainerOptionsBuilder, CreateContainerOptionsBuilder,
+        RemoveContainerOptionsBuilder, UploadToContainerOptionsBuilder,
+    };
+    let docker = docker();
+    let scratch = format!("kcdev-derive-{}-{tag}", std::process::id());
+    let body = bollard::models::ContainerCreateBody {
+        image: Some(test_image()),
+        ..Default::default()
+    };
+    docker
+        .create_container(
+            Some(
+                CreateContainerOptionsBuilder::default()
+                    .name(&scratch)
+                    .build(),
+            ),
+            body,
+        )
+        .await
+        .expect("create a scratch container");
+    if let Some(archive) = archive {
+        let options = UploadToContainerOptionsBuilder::default()
+            .path("/tmp")
+            .build();
+        docker
+            .upload_to_container(&scratch, Some(options), bollard::body_full(archive.into()))
+            .await
+            .expect("upload into the scratch container");
+    }
+    let mut options = CommitContainerOptionsBuilder::default()
+        .container(&scratch)
+        .repo(repository)
+        .tag(tag);
+    if let Some(changes) = changes {
+        options = options.changes(changes);
+    }
+    docker
+        .commit_container(options.build(), bollard::models::ContainerConfig::default())
+        .await
+        .expect("commit the derived image");
+    let _ = docker
+        .remove_container(
+            &scratch,
+            Some(RemoveContainerOptionsBuilder::default().force(true).build()),
+        )
+        .await;
+}
+
+/// Waits until `url` answers at all (any HTTP status), or panics after `timeout`; `alive` says
+/// whether the process that should answer is still running.
+pub async fn wait_until_answers(
+    url: &str,
+    timeout: std::time::Duration,
+    mut alive: impl FnMut() -> bool,
+) {
+    let started = std::time::Instant::now();
+    while reqwest::get(url).await.is_err() {
+        assert!(alive(), "the process that should answer {url} exited");
+        assert!(
+            started.elapsed() < timeout,
+            "nothing answered {url} within {} s",
+            timeout.as_secs()
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    }
+}
+
 /// A Docker client for checking what kcdev did.
 pub fn docker() -> bollard::Docker {
     let host = std::env::var("DOCKER_HOST")

@@ -313,11 +313,16 @@ async fn check_keycloak(
 
 async fn check_realm(checks: &mut Checks, session: &AdminSession, spec: &RealmSpec) {
     match realm::drift(session, spec).await {
-        Ok(plan) if plan.changes.is_empty() => checks.pass(
+        Ok(None) => checks.fail(
+            "realm",
+            format!("realm {} does not exist", spec.realm_name()),
+            format!("`{}` creates it", checks.command("up")),
+        ),
+        Ok(Some(plan)) if plan.changes.is_empty() => checks.pass(
             "realm",
             format!("{} matches kcdev's spec", spec.realm_name()),
         ),
-        Ok(plan) => {
+        Ok(Some(plan)) => {
             let drift: Vec<String> = plan
                 .changes
                 .iter()
