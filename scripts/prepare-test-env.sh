@@ -5,7 +5,8 @@
 #   3. builds the Keycloak test image kcdev-test/keycloak:<version> from the distribution zip on
 #      Maven Central, on a Debian root filesystem with OpenJDK 17, laid out like the official image
 #      (/opt/keycloak, entrypoint kc.sh, uid 1000), unless that tag already exists;
-#   4. creates a Python virtual environment with the MCP SDK and FastMCP for the interop tests.
+#   4. creates a Python virtual environment with the MCP SDK and FastMCP, and installs mcp-remote
+#      (Claude Desktop's bridge) with npm, for the interop tests.
 # Prints `export KCDEV_TEST_IMAGE=...` as its last line.
 set -euo pipefail
 
@@ -14,6 +15,8 @@ keycloak_version=${KCDEV_KEYCLOAK_VERSION:-$(tr -d '[:space:]' <"$here/keycloak-
 image="kcdev-test/keycloak:$keycloak_version"
 cache_dir=${KCDEV_TEST_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/kcdev-test}
 python_env="$cache_dir/python"
+node_dir="$cache_dir/node"
+mcp_remote_version=0.15.1
 
 log() { printf '==> %s\n' "$*" >&2; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
@@ -95,8 +98,20 @@ prepare_python() {
   "$python_env/bin/pip" install -q -r "$here/interop-requirements.txt"
 }
 
+prepare_node() {
+  local installed="$node_dir/node_modules/mcp-remote/package.json"
+  if [ -f "$installed" ] && grep -q "\"version\": \"$mcp_remote_version\"" "$installed"; then
+    return
+  fi
+  command -v npm >/dev/null || die "npm is needed for the mcp-remote interop test (install Node.js 18 or later)"
+  log "installing mcp-remote@$mcp_remote_version in $node_dir"
+  mkdir -p "$node_dir"
+  npm install --silent --no-audit --no-fund --prefix "$node_dir" "mcp-remote@$mcp_remote_version" >/dev/null
+}
+
 install_packages
 start_engine
 build_image
 prepare_python
-echo "export KCDEV_TEST_IMAGE=$image KCDEV_TEST_PYTHON=$python_env/bin/python"
+prepare_node
+echo "export KCDEV_TEST_IMAGE=$image KCDEV_TEST_PYTHON=$python_env/bin/python KCDEV_TEST_MCP_REMOTE_CLIENT=$node_dir/node_modules/.bin/mcp-remote-client"

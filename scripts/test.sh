@@ -5,5 +5,5 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 eval "$(scripts/prepare-test-env.sh)"
-export KCDEV_TEST_IMAGE KCDEV_TEST_PYTHON
+export KCDEV_TEST_IMAGE KCDEV_TEST_PYTHON KCDEV_TEST_MCP_REMOTE_CLIENT
 cargo test --all-targets "$@"

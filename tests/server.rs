@@ -593,3 +593,89 @@ async fn doctor_checks_the_running_server_too() {
         "{server_check}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn claude_desktops_bridge_mcp_remote_connects_with_the_printed_config() {
+    use std::io::{BufRead, BufReader};
+    let server = server().await;
+    let client = std::env::var("KCDEV_TEST_MCP_REMOTE_CLIENT")
+        .expect("KCDEV_TEST_MCP_REMOTE_CLIENT is set by scripts/prepare-test-env.sh");
+    let cache = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let mut child = Command::new(client)
+        .args([
+            server.resource.as_str(),
+            &port.to_string(),
+            "--auth-timeout",
+            "90",
+        ])
+        .env("MCP_REMOTE_CONFIG_DIR", cache.path())
+        // mcp-remote quits when its stdin ends, as when Claude Desktop goes away.
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let (lines, log) = std::sync::mpsc::channel();
+    let stderr = child.stderr.take().unwrap();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            let _ = lines.send(line);
+        }
+    });
+    let mut output = Vec::new();
+    let next = |output: &mut Vec<String>| {
+        let line = log
+            .recv_timeout(Duration::from_secs(90))
+            .unwrap_or_else(|_| panic!("mcp-remote stalled:\n{}", output.join("\n")));
+        output.push(line.clone());
+        line
+    };
+    // It registers itself and prints where the user should log in.
+    let authorize_url = loop {
+        let line = next(&mut output);
+        if let Some(start) = line
+            .find("http://localhost")
+            .filter(|_| line.contains("/protocol/openid-connect/auth?"))
+        {
+            break line[start..].trim().to_owned();
+        }
+    };
+    let http = kcdev::oauth::http_client().unwrap();
+    let callback = kcdev::oauth::login_at(
+        &http,
+        &authorize_url,
+        &format!("http://localhost:{port}/oauth/callback"),
+        "testuser",
+        PASSWORD,
+    )
+    .await
+    .unwrap();
+    reqwest::get(callback.as_str()).await.unwrap();
+    while !next(&mut output).contains("Exiting OK") {}
+    drop(child.stdin.take());
+    let _ = child.wait();
+    let log = output.join("\n");
+    assert!(log.contains("Connected successfully"), "{log}");
+    assert!(
+        log.contains("\"whoami\"") && log.contains("\"admin_only\""),
+        "tools listed:\n{log}"
+    );
+    // Keycloak's discovery lists no `none` auth method, so mcp-remote registered confidential.
+    let registration = std::fs::read_dir(cache.path().join("mcp-remote-v1"))
+        .map(|dir| {
+            dir.flatten()
+                .filter(|e| {
+                    e.file_name()
+                        .to_string_lossy()
+                        .ends_with("client_info.json")
+                })
+                .map(|e| std::fs::read_to_string(e.path()).unwrap())
+                .collect::<String>()
+        })
+        .unwrap_or_default();
+    assert!(
+        registration.contains("client_secret_post"),
+        "{registration}"
+    );
+}

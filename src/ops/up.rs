@@ -224,9 +224,6 @@ pub async fn up(options: UpOptions, reporter: &dyn Reporter) -> Result<UpReport,
             }
             if differences.is_empty() {
                 let action = start_existing(&engine, &container, &wanted, reporter).await?;
-                if action == ContainerAction::Started {
-                    context.state.save(&state)?;
-                }
                 (action, container.id)
             } else {
                 wanted.keycloak_version =
@@ -244,7 +241,13 @@ pub async fn up(options: UpOptions, reporter: &dyn Reporter) -> Result<UpReport,
             (ContainerAction::Created, id)
         }
     };
-    if action == ContainerAction::AlreadyRunning && previous.as_ref() != Some(&state) {
+    // New containers had the state saved before they were created; for the others, keep what
+    // changed (realm options, a password recovered from the container).
+    let created = matches!(
+        action,
+        ContainerAction::Created | ContainerAction::Recreated
+    );
+    if !created && previous.as_ref() != Some(&state) {
         context.state.save(&state)?;
     }
     let state_file = context.state.path(&context.instance);

@@ -1,17 +1,17 @@
 //! `kcdev doctor`: checks the chain an MCP client goes through, in order, and says what is
 //! wrong and how to fix it. A failed link skips the checks that depend on it.
 
+mod login;
 mod server;
 
 use serde::Serialize;
-use serde_json::{Value, json};
 
 use super::OpsError;
 use super::settings::{InstanceContext, ResolvedSettings};
 use crate::defaults;
 use crate::docker::{ContainerStatus, Engine, parse_keycloak_version, probe_ready};
 use crate::keycloak::AdminSession;
-use crate::oauth::{self, AuthorizationRequest, RegisteredClient};
+use crate::oauth;
 use crate::realm::{self, RealmSpec};
 use crate::state::InstanceState;
 
@@ -174,11 +174,11 @@ async fn run(checks: &mut Checks, server_url: Option<String>) -> Result<(), OpsE
     let spec = RealmSpec::render(&settings.realm_variables())?;
     check_realm(checks, &session, &spec).await;
     let http = oauth::http_client()?;
-    let Some(client) = check_registration(checks, &http, &settings, &spec).await else {
+    let Some(client) = login::check_registration(checks, &http, &settings, &spec).await else {
         checks.skip(&["login", "server"], "needs a registered client");
         return Ok(());
     };
-    let token = check_login(checks, &http, &settings, &spec, &client).await;
+    let token = login::check_login(checks, &http, &settings, &spec, &client).await;
     // Clean up after ourselves, the way a client deleting its registration would.
     let _ = oauth::delete_registration(&http, &client).await;
     let server_url = server_url.unwrap_or_else(|| settings.realm.server_url.clone());
@@ -343,178 +343,5 @@ async fn check_realm(checks: &mut Checks, session: &AdminSession, spec: &RealmSp
             err.to_string(),
             format!("`{}` repairs it", checks.command("up")),
         ),
-    }
-}
-
-/// The registration MCP Inspector sends (with the scope the server advertises).
-fn probe_registration(scope: &str) -> Value {
-    json!({
-        "client_name": "kcdev doctor",
-        "redirect_uris": ["http://localhost:6274/oauth/callback"],
-        "client_uri": "https://github.com/modelcontextprotocol/inspector",
-        "grant_types": ["authorization_code", "refresh_token"],
-        "response_types": ["code"],
-        "token_endpoint_auth_method": "none",
-        "scope": scope,
-    })
-}
-
-async fn check_registration(
-    checks: &mut Checks,
-    http: &reqwest::Client,
-    settings: &ResolvedSettings,
-    spec: &RealmSpec,
-) -> Option<RegisteredClient> {
-    let endpoint = format!(
-        "{}/realms/{}/clients-registrations/openid-connect",
-        settings.admin_url(),
-        settings.realm.name
-    );
-    match oauth::register(http, &endpoint, &probe_registration(&spec.mcp_scope)).await {
-        Ok(client) => {
-            checks.pass("registration", "anonymous dynamic client registration accepts an MCP client (MCP Inspector's request)".to_owned());
-            Some(client)
-        }
-        Err(err) => {
-            checks.fail(
-                "registration",
-                format!("refused: {err}"),
-                format!(
-                    "`{}` restores the registration policies",
-                    checks.command("up")
-                ),
-            );
-            None
-        }
-    }
-}
-
-async fn check_login(
-    checks: &mut Checks,
-    http: &reqwest::Client,
-    settings: &ResolvedSettings,
-    spec: &RealmSpec,
-    client: &RegisteredClient,
-) -> Option<String> {
-    let urls = settings.realm_urls();
-    let redirect_uri = client.redirect_uris.first().cloned().unwrap_or_default();
-    let request = AuthorizationRequest {
-        authorization_endpoint: urls.authorization.clone(),
-        client_id: client.client_id.clone(),
-        redirect_uri: redirect_uri.clone(),
-        scope: Some(format!("openid {}", spec.mcp_scope)),
-        resource: None,
-        expected_issuer: Some(urls.issuer.clone()),
-    };
-    let user = spec
-        .users
-        .first()
-        .map(|u| (u.username().to_owned(), u.password.clone()))
-        .unwrap_or_default();
-    let tokens = match oauth::authorize(http, &request, &user.0, &user.1).await {
-        Ok(authorization) => {
-            oauth::exchange_code(
-                http,
-                &urls.token,
-                &client.client_id,
-                None,
-                &redirect_uri,
-                &authorization,
-            )
-            .await
-        }
-        Err(err) => Err(err),
-    };
-    let tokens = match tokens {
-        Ok(tokens) => tokens,
-        Err(err) => {
-            checks.fail(
-                "login",
-                format!("{} cannot log in: {err}", user.0),
-                format!("`{}` repairs the test users", checks.command("up")),
-            );
-            return None;
-        }
-    };
-    let claims = oauth::decode_claims(&tokens.access_token).unwrap_or_default();
-    let variables = settings.realm_variables();
-    let missing = missing_claims(
-        &claims,
-        &[variables.resource_url(), variables.server_url.clone()],
-        &spec.mcp_scope,
-    );
-    if missing.is_empty() {
-        checks.pass(
-            "login",
-            format!(
-                "{} logs in; the token has sub, aud {} and {}, realm roles and scope {}",
-                user.0,
-                variables.resource_url(),
-                variables.server_url,
-                spec.mcp_scope
-            ),
-        );
-        Some(tokens.access_token)
-    } else {
-        checks.fail(
-            "login",
-            format!("{}'s token lacks {}", user.0, missing.join(", ")),
-            format!("`{}` restores the claim mappers", checks.command("up")),
-        );
-        None
-    }
-}
-
-fn missing_claims(claims: &Value, audiences: &[String], scope: &str) -> Vec<String> {
-    let audience: Vec<&str> = match &claims["aud"] {
-        Value::String(one) => vec![one.as_str()],
-        Value::Array(many) => many.iter().filter_map(Value::as_str).collect(),
-        _ => vec![],
-    };
-    let mut missing: Vec<String> = audiences
-        .iter()
-        .filter(|wanted| !audience.contains(&wanted.as_str()))
-        .map(|wanted| format!("aud {wanted}"))
-        .collect();
-    if claims["sub"].as_str().is_none_or(str::is_empty) {
-        missing.push("sub".to_owned());
-    }
-    if claims["realm_access"]["roles"]
-        .as_array()
-        .is_none_or(Vec::is_empty)
-    {
-        missing.push("realm_access.roles".to_owned());
-    }
-    if !claims["scope"]
-        .as_str()
-        .unwrap_or_default()
-        .split(' ')
-        .any(|s| s == scope)
-    {
-        missing.push(format!("scope {scope}"));
-    }
-    missing
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn names_each_missing_claim() {
-        let audiences = ["http://s/mcp".to_owned(), "http://s".to_owned()];
-        let good = json!({"sub": "u", "aud": ["http://s/mcp", "http://s"], "scope": "openid mcp:tools", "realm_access": {"roles": ["user"]}});
-        assert!(missing_claims(&good, &audiences, "mcp:tools").is_empty());
-        let bad = json!({"aud": "account", "scope": "openid"});
-        assert_eq!(
-            missing_claims(&bad, &audiences, "mcp:tools"),
-            [
-                "aud http://s/mcp",
-                "aud http://s",
-                "sub",
-                "realm_access.roles",
-                "scope mcp:tools"
-            ]
-        );
     }
 }
