@@ -184,18 +184,25 @@ fn challenge_suffix(server: &Server) -> String {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn the_generated_project_passes_its_own_tests() {
+async fn the_generated_project_passes_its_own_tests_and_lints() {
     let server = server().await;
-    let status = Command::new("cargo")
-        .arg("test")
-        .current_dir(&server.dir)
-        .env("CARGO_TARGET_DIR", generated_target_dir())
-        .status()
-        .unwrap();
-    assert!(
-        status.success(),
-        "cargo test failed in the generated project"
-    );
+    let checks: [&[&str]; 3] = [
+        &["test"],
+        &["fmt", "--check"],
+        &["clippy", "--all-targets", "--", "-D", "warnings"],
+    ];
+    for args in checks {
+        let status = Command::new("cargo")
+            .args(args)
+            .current_dir(&server.dir)
+            .env("CARGO_TARGET_DIR", generated_target_dir())
+            .status()
+            .unwrap();
+        assert!(
+            status.success(),
+            "cargo {args:?} failed in the generated project"
+        );
+    }
     let manifest = std::fs::read_to_string(server.dir.join("Cargo.toml")).unwrap();
     assert!(manifest.contains("name = \"e2e-server\""));
     let config = std::fs::read_to_string(server.dir.join("src/config.rs")).unwrap();
