@@ -218,10 +218,12 @@ pub async fn require_bearer(
     let closing = request.method() == Method::DELETE;
     request.extensions_mut().insert(claims);
     let response = next.run(request).await;
-    if let Some(opened) = response
-        .headers()
-        .get(SESSION_HEADER)
-        .and_then(|v| v.to_str().ok())
+    // A response names a session it opened; requests inside a session are already bound.
+    if session.is_none()
+        && let Some(opened) = response
+            .headers()
+            .get(SESSION_HEADER)
+            .and_then(|v| v.to_str().ok())
     {
         auth.sessions.bind(opened, &principal);
     }
