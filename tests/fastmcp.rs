@@ -10,7 +10,7 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use common::{Kcdev, free_port, wait_until_answers};
+use common::{Kcdev, free_port, run_interop_script, wait_until_answers};
 use serde_json::Value;
 
 fn python() -> PathBuf {
@@ -35,24 +35,7 @@ impl Drop for FastMcpServer {
 }
 
 fn client(url: &str, user: &str) -> Value {
-    let output = Command::new(python())
-        .arg(interop("fastmcp_client.py"))
-        .args([url, user, "password123"])
-        .current_dir(interop(""))
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    serde_json::from_str(
-        String::from_utf8_lossy(&output.stdout)
-            .lines()
-            .last()
-            .unwrap(),
-    )
-    .unwrap()
+    run_interop_script("fastmcp_client.py", &[url, user, "password123"])
 }
 
 #[tokio::test(flavor = "multi_thread")]

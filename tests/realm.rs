@@ -416,21 +416,7 @@ async fn drift_is_repaired_by_the_next_up() {
     }
 
     // Repaired: registration is policed again and testuser's tokens are right.
-    let client = oauth::register(
-        kcdev,
-        REALM,
-        &oauth::public_client("http://localhost:40004/callback", Some("mcp:tools")),
-    )
-    .await;
-    let tokens = oauth::login(
-        kcdev,
-        REALM,
-        &client,
-        "testuser",
-        PASSWORD,
-        Some("openid mcp:tools"),
-    )
-    .await;
+    let tokens = oauth::mcp_client_login(kcdev, REALM, "testuser").await;
     let claims = oauth::validate(kcdev, REALM, &tokens.access_token, RESOURCE).await;
     assert_eq!(audiences(&claims).len(), 2, "{claims}");
     assert_eq!(tokens.expires_in, 3600);
@@ -579,21 +565,7 @@ async fn an_interrupted_provisioning_converges_and_reset_starts_over() {
     );
     let status = kcdev.run(&["status", "--json"]).ok().json();
     assert_eq!(status["realm"]["drift"], json!([]), "converged");
-    let client = oauth::register(
-        kcdev,
-        REALM,
-        &oauth::public_client("http://localhost:40007/callback", Some("mcp:tools")),
-    )
-    .await;
-    let tokens = oauth::login(
-        kcdev,
-        REALM,
-        &client,
-        "testadmin",
-        PASSWORD,
-        Some("openid mcp:tools"),
-    )
-    .await;
+    let tokens = oauth::mcp_client_login(kcdev, REALM, "testadmin").await;
     assert!(
         realm_roles(&oauth::validate(kcdev, REALM, &tokens.access_token, RESOURCE).await)
             .contains(&"admin".to_owned())

@@ -16,7 +16,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use common::mcp::Mcp;
-use common::{Kcdev, at_exit, free_port, oauth, shared, wait_until_answers};
+use common::{Kcdev, at_exit, free_port, oauth, run_interop_script, shared, wait_until_answers};
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use keycloak::types::ComponentRepresentation;
 use serde_json::{Value, json};
@@ -151,22 +151,9 @@ fn stop(mut child: Child) {
 
 /// A real access token of `user` for a client registered like an MCP client.
 async fn real_token(server: &Server, user: &str) -> String {
-    let client = oauth::register(
-        server.kcdev,
-        REALM,
-        &oauth::public_client("http://localhost:41001/callback", Some("mcp:tools")),
-    )
-    .await;
-    oauth::login(
-        server.kcdev,
-        REALM,
-        &client,
-        user,
-        PASSWORD,
-        Some("openid mcp:tools"),
-    )
-    .await
-    .access_token
+    oauth::mcp_client_login(server.kcdev, REALM, user)
+        .await
+        .access_token
 }
 
 fn now() -> u64 {
@@ -501,26 +488,10 @@ async fn every_kind_of_bad_token_is_refused() {
 #[tokio::test(flavor = "multi_thread")]
 async fn the_python_mcp_sdk_connects_through_the_whole_chain() {
     let server = server().await;
-    let python = std::env::var("KCDEV_TEST_PYTHON")
-        .expect("KCDEV_TEST_PYTHON is set by scripts/prepare-test-env.sh");
-    let script = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/interop/mcp_sdk_client.py"
+    let result = run_interop_script(
+        "mcp_sdk_client.py",
+        &[&server.resource, "testuser", PASSWORD],
     );
-    let output = Command::new(python)
-        .arg(script)
-        .arg(&server.resource)
-        .arg("testuser")
-        .arg(PASSWORD)
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let result: Value = serde_json::from_str(stdout.lines().last().unwrap()).unwrap();
     assert_eq!(result["tools"], json!(["admin_only", "whoami"]));
     assert_eq!(result["whoami"]["username"], "testuser");
     assert!(

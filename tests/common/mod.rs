@@ -353,6 +353,28 @@ pub async fn wait_until_answers(
     }
 }
 
+/// Runs one of the Python interop scripts (tests/interop) with `args` and returns the JSON
+/// object it prints last; panics with its stderr if it fails.
+pub fn run_interop_script(script: &str, args: &[&str]) -> Value {
+    let python = std::env::var("KCDEV_TEST_PYTHON")
+        .expect("KCDEV_TEST_PYTHON is set by scripts/prepare-test-env.sh");
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/interop");
+    let output = Command::new(python)
+        .arg(script)
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("run python");
+    assert!(
+        output.status.success(),
+        "{script} failed:\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    serde_json::from_str(stdout.lines().last().unwrap_or_default())
+        .expect("the script prints JSON last")
+}
+
 /// A Docker client for checking what kcdev did.
 pub fn docker() -> bollard::Docker {
     let host = std::env::var("DOCKER_HOST")

@@ -166,6 +166,26 @@ pub async fn login(
     .unwrap_or_else(|err| panic!("code exchange failed: {err}"))
 }
 
+/// What an MCP client that found `mcp:tools` in the server's metadata does: registers with that
+/// scope, logs `username` in asking for it, and gets tokens.
+pub async fn mcp_client_login(kcdev: &Kcdev, realm: &str, username: &str) -> TokenResponse {
+    let client = register(
+        kcdev,
+        realm,
+        &public_client("http://localhost:41001/callback", Some("mcp:tools")),
+    )
+    .await;
+    login(
+        kcdev,
+        realm,
+        &client,
+        username,
+        "password123",
+        Some("openid mcp:tools"),
+    )
+    .await
+}
+
 /// Validates an access token the way an MCP server does: signature against the realm's JWKS,
 /// issuer, audience, expiry. Returns its claims.
 pub async fn validate(kcdev: &Kcdev, realm: &str, token: &str, audience: &str) -> Value {
