@@ -7,7 +7,6 @@ mod common;
 
 use std::net::TcpListener;
 
-use bollard::query_parameters::RemoveImageOptionsBuilder;
 use common::{Kcdev, Run, derive_test_image, docker, test_image};
 
 /// Asserts that the instance has no container, no volume and no state file.
@@ -100,16 +99,15 @@ async fn keycloak_older_than_26_6_is_refused_with_the_reason() {
     let kcdev = Kcdev::new("oldkc");
     // The test image relabelled as Keycloak 26.4.5, the version the old FastMCP kit used.
     let repo = format!("kcdev-test/old-keycloak-{}", std::process::id());
-    derive_test_image(
+    let old_image = derive_test_image(
         &repo,
         "26.4.5",
         Some("LABEL org.opencontainers.image.version=26.4.5"),
         None,
     )
     .await;
-    let old_image = format!("{repo}:26.4.5");
 
-    let run = up_with_image(&kcdev, &old_image, &["--pull", "never"]).failed_with(1);
+    let run = up_with_image(&kcdev, &old_image.0, &["--pull", "never"]).failed_with(1);
     run.stderr_has(&[
         "runs Keycloak 26.4.5",
         "needs 26.6.0 or later",
@@ -117,14 +115,6 @@ async fn keycloak_older_than_26_6_is_refused_with_the_reason() {
         "--image",
     ]);
     nothing_created(&kcdev).await;
-
-    let _ = docker()
-        .remove_image(
-            &old_image,
-            Some(RemoveImageOptionsBuilder::default().force(true).build()),
-            None,
-        )
-        .await;
 }
 
 #[tokio::test]
@@ -187,14 +177,14 @@ async fn commands_on_an_instance_that_is_not_up() {
 
 #[tokio::test]
 async fn a_container_that_exits_during_start_is_reported_at_once_with_its_log() {
-    let kcdev = Kcdev::new("crash");
     let repo = format!("kcdev-test/crashing-keycloak-{}", std::process::id());
     let tag = kcdev::defaults::keycloak_version();
     let entrypoint = r#"ENTRYPOINT ["/bin/sh", "-c", "echo 'ERROR: boom, the database is corrupt' >&2; exit 3", "kc.sh"]"#;
-    derive_test_image(&repo, tag, Some(entrypoint), None).await;
-    let image = format!("{repo}:{tag}");
+    let image = derive_test_image(&repo, tag, Some(entrypoint), None).await;
+    // Declared after the image, so its container goes before the image does.
+    let kcdev = Kcdev::new("crash");
     let started = std::time::Instant::now();
-    up_with_image(&kcdev, &image, &["--pull", "never", "--timeout", "120"])
+    up_with_image(&kcdev, &image.0, &["--pull", "never", "--timeout", "120"])
         .failed_with(1)
         .stderr_has(&[
             "exited during start (exit code 3)",
@@ -205,14 +195,6 @@ async fn a_container_that_exits_during_start_is_reported_at_once_with_its_log() 
         started.elapsed() < std::time::Duration::from_secs(60),
         "reported at once, not after the timeout"
     );
-    kcdev.run(&["down", "--volumes"]).ok();
-    let _ = docker()
-        .remove_image(
-            &image,
-            Some(RemoveImageOptionsBuilder::default().force(true).build()),
-            None,
-        )
-        .await;
 }
 
 #[tokio::test]

@@ -9,7 +9,7 @@ use std::process::{Child, Command};
 use std::time::Duration;
 
 use bollard::query_parameters::{PushImageOptionsBuilder, RemoveImageOptionsBuilder};
-use common::{Kcdev, derive_test_image, docker, free_port};
+use common::{DerivedImage, Kcdev, derive_test_image, docker, free_port};
 use futures_util::TryStreamExt;
 use rand::RngCore;
 
@@ -64,7 +64,7 @@ impl Drop for Registry {
 
 /// The test image plus one layer of 8 MiB of random bytes, so that pulling it must really
 /// download something whatever the local image store already holds.
-async fn image_with_unique_layer(repository: &str, tag: &str) {
+async fn image_with_unique_layer(repository: &str, tag: &str) -> DerivedImage {
     let mut payload = vec![0u8; 8 << 20];
     rand::rng().fill_bytes(&mut payload);
     let mut archive = tar::Builder::new(Vec::new());
@@ -75,7 +75,7 @@ async fn image_with_unique_layer(repository: &str, tag: &str) {
     archive
         .append_data(&mut header, "kcdev-pull-test.bin", payload.as_slice())
         .unwrap();
-    derive_test_image(repository, tag, None, Some(archive.into_inner().unwrap())).await;
+    derive_test_image(repository, tag, None, Some(archive.into_inner().unwrap())).await
 }
 
 async fn remove_image(image: &str) {
@@ -94,7 +94,8 @@ async fn up_pulls_from_a_registry_with_byte_progress() {
     let repository = format!("127.0.0.1:{}/kcdev-test/keycloak-pull", registry.port);
     let tag = kcdev::defaults::keycloak_version();
     let image = format!("{repository}:{tag}");
-    image_with_unique_layer(&repository, tag).await;
+    // Removed when the test ends (after the instance): the pulled copy has the same name.
+    let _image = image_with_unique_layer(&repository, tag).await;
     docker()
         .push_image(
             &repository,
@@ -148,5 +149,4 @@ async fn up_pulls_from_a_registry_with_byte_progress() {
     assert!(!again.stderr.contains("Pulling"), "{}", again.stderr);
 
     kcdev.run(&["down", "--volumes"]).ok();
-    remove_image(&image).await;
 }

@@ -277,6 +277,15 @@ pub fn shared(label: &str, up_extra: &[&str]) -> &'static Kcdev {
     })
 }
 
+/// An image a test made; removed when dropped, also when the test fails.
+pub struct DerivedImage(pub String);
+
+impl Drop for DerivedImage {
+    fn drop(&mut self) {
+        let _ = Command::new("docker").args(["rmi", "-f", &self.0]).output();
+    }
+}
+
 /// Tags `repository:tag` as the test image plus `changes` (Dockerfile instructions such as
 /// `LABEL`) and, if given, the files of a tar `archive` unpacked in `/tmp`.
 pub async fn derive_test_image(
@@ -284,7 +293,7 @@ pub async fn derive_test_image(
     tag: &str,
     changes: Option<&str>,
     archive: Option<Vec<u8>>,
-) {
+) -> DerivedImage {
     use bollard::query_parameters::{
         CommitContainerOptionsBuilder, CreateContainerOptionsBuilder,
         RemoveContainerOptionsBuilder, UploadToContainerOptionsBuilder,
@@ -332,6 +341,7 @@ pub async fn derive_test_image(
             Some(RemoveContainerOptionsBuilder::default().force(true).build()),
         )
         .await;
+    DerivedImage(format!("{repository}:{tag}"))
 }
 
 /// Waits until `url` answers at all (any HTTP status), or panics after `timeout`; `alive` says
