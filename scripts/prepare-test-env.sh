@@ -5,10 +5,21 @@
 #   3. builds the Keycloak test image kcdev-test/keycloak:<version> from the distribution zip on
 #      Maven Central, on a Debian root filesystem with OpenJDK 17, laid out like the official image
 #      (/opt/keycloak, entrypoint kc.sh, uid 1000), unless that tag already exists;
-#   4. creates a Python virtual environment with the MCP SDK and FastMCP, and installs mcp-remote
+#   4. installs Debian's podman and copies the test image into its store, for the Podman test;
+#   5. creates a Python virtual environment with the MCP SDK and FastMCP, and installs mcp-remote
 #      (Claude Desktop's bridge) with npm, for the interop tests.
-# Prints `export KCDEV_TEST_IMAGE=...` as its last line.
+#
+# Everything it downloads is kept in KCDEV_TEST_CACHE (default ~/.cache/kcdev-test), Maven's
+# repository included, so an empty KCDEV_TEST_CACHE is a cold start. With --distribution-only it
+# only fetches and checks the Keycloak distribution into the cache (scripts/test.sh does that in an
+# empty cache on every run, so the cold path cannot break unseen).
+#
+# Its standard output carries exactly one line, `export KCDEV_TEST_IMAGE=... ...`, so that
+# `eval "$(scripts/prepare-test-env.sh)"` is safe: everything the tools it calls print (Maven's ANSI
+# colours, apt, npm, pip, debootstrap) goes to standard error instead. scripts/test.sh holds it to
+# that.
 set -euo pipefail
+exec 3>&1 1>&2
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 keycloak_version=${KCDEV_KEYCLOAK_VERSION:-$(tr -d '[:space:]' <"$here/keycloak-version")}
@@ -34,6 +45,7 @@ install_packages() {
   command -v docker-registry >/dev/null || missing+=(docker-registry)
   command -v mvn >/dev/null || missing+=(maven)
   command -v unzip >/dev/null || missing+=(unzip)
+  command -v podman >/dev/null || missing+=(podman)
   [ ${#missing[@]} -eq 0 ] && return
   log "installing ${missing[*]}"
   as_root apt-get update -qq
@@ -51,19 +63,30 @@ start_engine() {
   die "dockerd did not answer within 60 s; see /var/log/kcdev-dockerd.log"
 }
 
+# The distribution zip, from Maven Central through Maven (which knows where that is), into the cache.
+fetch_distribution() {
+  local zip="$cache_dir/keycloak-quarkus-dist-$keycloak_version.zip"
+  if [ ! -s "$zip" ]; then
+    log "downloading the Keycloak $keycloak_version distribution into $cache_dir"
+    mkdir -p "$cache_dir"
+    command -v mvn >/dev/null || die "Maven (mvn) is needed to fetch the Keycloak distribution"
+    mvn -q -B -Dstyle.color=never "-Dmaven.repo.local=$cache_dir/maven" dependency:copy \
+      "-Dartifact=org.keycloak:keycloak-quarkus-dist:$keycloak_version:zip" \
+      "-DoutputDirectory=$cache_dir"
+  fi
+  unzip -l "$zip" "keycloak-$keycloak_version/bin/kc.sh" >/dev/null \
+    || die "$zip is not a Keycloak $keycloak_version distribution; delete it and run again"
+  distribution_zip=$zip
+}
+
 build_image() {
   if docker image inspect "$image" >/dev/null 2>&1; then
     log "$image already present"
     return
   fi
   log "building $image"
-  mkdir -p "$cache_dir"
-  local zip="$cache_dir/keycloak-quarkus-dist-$keycloak_version.zip"
-  if [ ! -s "$zip" ]; then
-    mvn -q -B dependency:copy \
-      "-Dartifact=org.keycloak:keycloak-quarkus-dist:$keycloak_version:zip" \
-      "-DoutputDirectory=$cache_dir"
-  fi
+  fetch_distribution
+  local zip=$distribution_zip
   local rootfs
   rootfs=$(mktemp -d /tmp/kcdev-rootfs.XXXXXX)
   trap 'as_root rm -rf "$rootfs"' RETURN
@@ -89,6 +112,15 @@ build_image() {
   log "built $image"
 }
 
+# Podman keeps its own image store; the Podman test runs the same image from there.
+prepare_podman() {
+  if podman image exists "localhost/$image" 2>/dev/null; then return; fi
+  log "copying $image into Podman's store"
+  # Not fatal: where Podman cannot work, its test says so and skips.
+  docker save "$image" | podman load -q >/dev/null \
+    || log "podman could not load the image; the Podman test will be skipped"
+}
+
 prepare_python() {
   if [ -x "$python_env/bin/python" ] && "$python_env/bin/python" -c 'import mcp, fastmcp' 2>/dev/null; then
     return
@@ -109,9 +141,15 @@ prepare_node() {
   npm install --silent --no-audit --no-fund --prefix "$node_dir" "mcp-remote@$mcp_remote_version" >/dev/null
 }
 
+if [ "${1:-}" = --distribution-only ]; then
+  command -v unzip >/dev/null || install_packages
+  fetch_distribution
+  exit 0
+fi
 install_packages
 start_engine
 build_image
+prepare_podman
 prepare_python
 prepare_node
-echo "export KCDEV_TEST_IMAGE=$image KCDEV_TEST_PYTHON=$python_env/bin/python KCDEV_TEST_MCP_REMOTE_CLIENT=$node_dir/node_modules/.bin/mcp-remote-client"
+echo "export KCDEV_TEST_IMAGE=$image KCDEV_TEST_PYTHON=$python_env/bin/python KCDEV_TEST_MCP_REMOTE_CLIENT=$node_dir/node_modules/.bin/mcp-remote-client" >&3

@@ -4,6 +4,28 @@
 # Extra arguments go to `cargo test` (e.g. `scripts/test.sh --test realm`).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
-eval "$(scripts/prepare-test-env.sh)"
+
+# The preparation script's stdout is eval'ed (here and in the README): it must be its one export
+# line and nothing else, whatever the tools it runs print.
+exports=$(scripts/prepare-test-env.sh)
+line='^export KCDEV_TEST_IMAGE=[^[:space:]]+ KCDEV_TEST_PYTHON=[^[:space:]]+ KCDEV_TEST_MCP_REMOTE_CLIENT=[^[:space:]]+$'
+if [ "$(printf '%s\n' "$exports" | wc -l)" -ne 1 ] || ! [[ $exports =~ $line ]]; then
+  printf 'error: scripts/prepare-test-env.sh printed more than its export line on stdout:\n' >&2
+  printf '%s\n' "$exports" | cat -v >&2
+  exit 1
+fi
+eval "$exports"
 export KCDEV_TEST_IMAGE KCDEV_TEST_PYTHON KCDEV_TEST_MCP_REMOTE_CLIENT
+
+# The cold path, every run: the distribution downloads into an empty cache. A warm cache on the
+# machine would otherwise hide a broken download step.
+cold_cache=$(mktemp -d)
+trap 'rm -rf "$cold_cache"' EXIT
+cold=$(KCDEV_TEST_CACHE=$cold_cache scripts/prepare-test-env.sh --distribution-only)
+[ -z "$cold" ] || { printf 'error: --distribution-only printed on stdout: %s\n' "$cold" >&2; exit 1; }
+[ -s "$cold_cache/keycloak-quarkus-dist-$(tr -d '[:space:]' <scripts/keycloak-version).zip" ] || {
+  echo "error: the distribution did not download into an empty cache" >&2
+  exit 1
+}
+echo "==> cold path: the Keycloak distribution downloads into an empty cache" >&2
 cargo test --all-targets "$@"

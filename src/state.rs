@@ -143,6 +143,11 @@ impl StateStore {
         self.dir.join(instance.state_file_name())
     }
 
+    /// The instance's lock file (see [`crate::lock`]).
+    pub fn lock_path(&self, instance: &Instance) -> PathBuf {
+        self.dir.join(format!("{instance}.lock"))
+    }
+
     /// The instance's state, or `None` if it has none yet.
     pub fn load(&self, instance: &Instance) -> Result<Option<InstanceState>, StateError> {
         let path = self.path(instance);

@@ -401,3 +401,138 @@ async fn doctor_names_a_trusted_host_policy_deleted_behind_kcdevs_back() {
         "pass"
     );
 }
+
+/// How many JSON values stdout holds (one object, and nothing else, is the promise of `--json`).
+fn json_values(stdout: &str) -> Vec<Value> {
+    serde_json::Deserializer::from_str(stdout)
+        .into_iter::<Value>()
+        .collect::<Result<_, _>>()
+        .unwrap_or_else(|err| panic!("stdout is not JSON ({err}):\n{stdout}"))
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn quiet_and_json_print_only_what_they_promise() {
+    let kcdev = kcdev();
+    let _read = LOCK.read().await;
+    let home = tempfile::tempdir().unwrap();
+
+    // -q: errors and the data the command exists for; nothing else, on either stream.
+    let up = kcdev.run(&["up", "-q"]).ok();
+    assert_eq!((up.stdout.as_str(), up.stderr.as_str()), ("", ""), "up -q");
+    let status = kcdev.run(&["status", "-q"]).ok();
+    assert_eq!((status.stdout.as_str(), status.stderr.as_str()), ("", ""));
+    let token = kcdev.run(&["token", "-q"]).ok();
+    assert_eq!(token.stderr, "");
+    assert_eq!(token.stdout.lines().count(), 1);
+    assert_eq!(token.stdout.trim().split('.').count(), 3);
+    let snippet = client_config(kcdev, home.path(), &["claude-code", "-q"]).ok();
+    assert_eq!(snippet.stderr, "");
+    assert_eq!(json_values(&snippet.stdout).len(), 1, "{}", snippet.stdout);
+    let env = kcdev.run(&["env", "-q"]).ok();
+    assert!(
+        env.stdout.lines().all(|line| line.contains('=')),
+        "{}",
+        env.stdout
+    );
+    let healthy = kcdev.run(&["doctor", "-q"]).ok();
+    assert_eq!((healthy.stdout.as_str(), healthy.stderr.as_str()), ("", ""));
+    let absent = Kcdev::new("quietdoctor");
+    let faults = absent.run(&["doctor", "-q"]).failed_with(1);
+    assert!(
+        !faults.stdout.is_empty()
+            && faults
+                .stdout
+                .lines()
+                .all(|l| l.starts_with("FAIL ") || l.starts_with("  fix: ")),
+        "doctor -q shows only the faults:\n{}",
+        faults.stdout
+    );
+
+    // --json: one JSON value on stdout, for every command that reports.
+    for args in [
+        &["up", "--json"][..],
+        &["status", "--json"],
+        &["token", "--json"],
+        &["env", "--json"],
+        &["logs", "--tail", "5", "--json"],
+        &["client-config", "--list", "--json"],
+        &["doctor", "--json"],
+    ] {
+        let run = kcdev.run(args);
+        assert!(
+            run.code == 0 || args[0] == "doctor",
+            "{args:?}: {}",
+            run.stderr
+        );
+        assert_eq!(
+            json_values(&run.stdout).len(),
+            1,
+            "{args:?}:\n{}",
+            run.stdout
+        );
+    }
+    let cfg = client_config(kcdev, home.path(), &["cursor", "--json"]).ok();
+    assert_eq!(json_values(&cfg.stdout).len(), 1);
+    let mut new = kcdev.command(&["new", "server", "demo", "--json"]);
+    new.current_dir(home.path());
+    let new = kcdev.run_command(new).ok();
+    assert_eq!(json_values(&new.stdout).len(), 1, "{}", new.stdout);
+    // An error under --json is one object too.
+    let failed = kcdev
+        .run(&["token", "--password", "wrong", "--json"])
+        .failed_with(1);
+    assert!(json_values(&failed.stdout)[0]["error"]["message"].is_string());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn env_prints_what_the_server_reads_for_dotenv_and_the_shell() {
+    let kcdev = kcdev();
+    let _read = LOCK.read().await;
+    let issuer = format!("{}/realms/fastmcp", kcdev.base_url());
+    let dotenv = kcdev.run(&["env"]).ok().stdout;
+    assert_eq!(
+        dotenv,
+        format!(
+            "KEYCLOAK_REALM_URL={issuer}\nKEYCLOAK_JWKS_URI={issuer}/protocol/openid-connect/certs\n\
+             MCP_SERVER_URL={SERVER}\nMCP_AUDIENCE={RESOURCE}\nMCP_REQUIRED_SCOPES=mcp:tools\n"
+        )
+    );
+    let json = kcdev.run(&["env", "--json"]).ok().json();
+    assert_eq!(json["KEYCLOAK_REALM_URL"], issuer);
+    assert_eq!(json["MCP_AUDIENCE"], RESOURCE);
+    // `eval "$(kcdev env --export)"` sets them in a shell.
+    let script = format!(
+        "eval \"$('{}' env --export)\" && printf '%s|%s' \"$KEYCLOAK_REALM_URL\" \"$MCP_SERVER_URL\"",
+        env!("CARGO_BIN_EXE_kcdev")
+    );
+    let mut shell = std::process::Command::new("sh");
+    shell
+        .args(["-c", &script])
+        .env("KCDEV_INSTANCE", &kcdev.instance)
+        .env("XDG_STATE_HOME", kcdev.state_home());
+    let out = kcdev.run_command(shell).ok();
+    assert_eq!(out.stdout, format!("{issuer}|{SERVER}"));
+}
+
+#[test]
+fn completions_for_every_shell() {
+    let kcdev = Kcdev::new("complete");
+    for (shell, marker) in [
+        ("bash", "complete -F"),
+        ("zsh", "#compdef kcdev"),
+        ("fish", "complete -c kcdev"),
+        ("powershell", "Register-ArgumentCompleter"),
+        ("elvish", "edit:completion:arg-completer[kcdev]"),
+    ] {
+        let run = kcdev.run(&["completions", shell]).ok();
+        assert!(
+            run.stdout.contains(marker),
+            "{shell}: {}",
+            &run.stdout[..200.min(run.stdout.len())]
+        );
+        assert!(
+            run.stdout.contains("client-config"),
+            "{shell} completes the commands"
+        );
+    }
+}

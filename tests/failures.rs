@@ -210,3 +210,229 @@ async fn a_timeout_shows_the_last_log_lines_and_how_to_wait_longer() {
             "--timeout 300",
         ]);
 }
+
+/// Hostile values for every flag `up` takes: each is refused with the flag named, before anything
+/// exists (no container, volume, state file, not even the lock file).
+#[tokio::test]
+async fn hostile_flag_values_are_refused_before_anything_is_made() {
+    let kcdev = Kcdev::new("hostile");
+    let same = kcdev.port.to_string();
+    let cases: &[(&[&str], i32, &[&str])] = &[
+        (
+            &["--realm", "master"],
+            1,
+            &["kcdev never changes the master realm", "--realm"],
+        ),
+        (&["--realm", "MASTER"], 1, &["master realm"]),
+        (&["--realm", ""], 1, &["invalid realm name", "--realm"]),
+        (&["--realm", "réalm"], 1, &["--realm"]),
+        (&["--realm", "${realm}"], 1, &["--realm"]),
+        (&["--realm", "a\"b"], 1, &["--realm"]),
+        (
+            &["--user-password", ""],
+            1,
+            &["invalid user password", "--user-password"],
+        ),
+        (&["--user-password", "a\nb"], 1, &["--user-password"]),
+        (&["--server-url", ""], 1, &["--server-url"]),
+        (
+            &["--server-url", "http://user:secret@localhost:8000"],
+            1,
+            &["no user name", "--server-url"],
+        ),
+        (
+            &["--server-url", "http://localhost:8000/?next=x"],
+            1,
+            &["--server-url"],
+        ),
+        (
+            &["--server-url", "http://localhost:8000/#top"],
+            1,
+            &["--server-url"],
+        ),
+        (
+            &["--server-url", "javascript:alert(1)"],
+            1,
+            &["--server-url"],
+        ),
+        (
+            &["--server-url", "http://localhost:8000/$(id)"],
+            1,
+            &["--server-url"],
+        ),
+        (
+            &["--server-url", "http://bücher.example"],
+            1,
+            &["xn--", "--server-url"],
+        ),
+        (
+            &["--server-url", "http://localhost:8000/\"x"],
+            1,
+            &["--server-url"],
+        ),
+        (&["--trusted-host", ""], 1, &["--trusted-host"]),
+        (&["--trusted-host", "a b"], 1, &["--trusted-host"]),
+        (
+            &["--trusted-host", "evil.example/x"],
+            1,
+            &["--trusted-host"],
+        ),
+        (
+            &["--trusted-host", "user@evil.example"],
+            1,
+            &["--trusted-host"],
+        ),
+        (&["--trusted-host", "${x}"], 1, &["--trusted-host"]),
+        (&["--trusted-host", "ünï.example"], 1, &["--trusted-host"]),
+        (&["--port", "65536"], 2, &["--port", "auto"]),
+        (&["--port", "-1"], 2, &["unexpected argument '-1'"]),
+        (&["--port", ""], 2, &["--port"]),
+        (&["--port", "http"], 2, &["--port"]),
+        (&["--management-port", "99999"], 2, &["--management-port"]),
+        (
+            &["--port", &same, "--management-port", &same],
+            1,
+            &["two different ports", "--port auto"],
+        ),
+        (&["--timeout", "0"], 2, &["--timeout"]),
+        (&["--timeout", "99999999999999999999"], 2, &["--timeout"]),
+        (&["--memory", "10"], 2, &["512m"]),
+        (&["--memory", "99999999999999999999g"], 2, &["--memory"]),
+        (&["--image", ""], 1, &["invalid image reference"]),
+        (
+            &["--image", "team/UPPER:1"],
+            1,
+            &["invalid image reference"],
+        ),
+        (
+            &["--image", "keycloak:${TAG}"],
+            1,
+            &["invalid image reference"],
+        ),
+    ];
+    let image = test_image();
+    for (extra, code, fragments) in cases {
+        let run = if extra[0] == "--image" {
+            up_with_image(&kcdev, extra[1], &[])
+        } else if extra[0].ends_with("port") {
+            // These replace the harness's own port flags.
+            let mut args = vec!["up", "--image", &image];
+            args.extend_from_slice(extra);
+            kcdev.run(&args)
+        } else {
+            up(&kcdev, extra)
+        };
+        assert_eq!(run.code, *code, "{extra:?}:\n{}", run.stderr);
+        run.failed_with(*code).stderr_has(fragments);
+    }
+    nothing_created(&kcdev).await;
+    assert!(
+        !kcdev.state_home().join("kcdev").exists(),
+        "a refused up made kcdev's state directory"
+    );
+}
+
+/// The other commands' hostile values: a message naming the flag, and nothing written.
+#[tokio::test]
+async fn other_commands_refuse_hostile_values() {
+    let kcdev = Kcdev::new("hostile2");
+    let work = tempfile::tempdir().unwrap();
+    let run = |args: &[&str]| {
+        let mut command = kcdev.command(args);
+        command.env("HOME", work.path()).current_dir(work.path());
+        kcdev.run_command(command)
+    };
+    let cases: &[(&[&str], i32, &[&str])] = &[
+        (
+            &["client-config", "claude-code", "--name", ""],
+            1,
+            &["--name"],
+        ),
+        (
+            &["client-config", "claude-code", "--name", "a b"],
+            1,
+            &["--name"],
+        ),
+        (
+            &["client-config", "claude-code", "--name", "$(rm -rf ~)"],
+            1,
+            &["--name"],
+        ),
+        (
+            &["client-config", "cursor", "--name", "x\"}"],
+            1,
+            &["--name"],
+        ),
+        (
+            &[
+                "client-config",
+                "vscode",
+                "--server-url",
+                "http://u:p@localhost:1",
+            ],
+            1,
+            &["--server-url"],
+        ),
+        (
+            &[
+                "client-config",
+                "vscode",
+                "--write",
+                "--server-url",
+                "ftp://x",
+            ],
+            1,
+            &["--server-url"],
+        ),
+        (&["client-config", "nope"], 2, &["claude-code"]),
+        (&["new", "server", ""], 1, &["invalid project name"]),
+        (&["new", "server", "a/b"], 1, &["invalid project name"]),
+        (
+            &[
+                "new",
+                "server",
+                "--realm-url",
+                "http://localhost:8080/realms/x\";panic!()",
+            ],
+            1,
+            &["--realm-url"],
+        ),
+        (
+            &["new", "server", "--server-url", "http://[::1:8000"],
+            1,
+            &["--server-url"],
+        ),
+        (&["logs", "--tail", "lots"], 2, &["--tail"]),
+        (
+            &["logs", "--tail", "99999999999999999999999"],
+            2,
+            &["--tail"],
+        ),
+        (&["run", "no/such/dir"], 1, &["has no Cargo.toml"]),
+        (&["completions", "tcsh"], 2, &["bash", "zsh", "fish"]),
+        (
+            &["--json", "completions", "bash"],
+            2,
+            &["--json does not apply"],
+        ),
+        (
+            &["--json", "logs", "--follow"],
+            2,
+            &["--json does not apply"],
+        ),
+        (&["--instance", "", "status"], 2, &["invalid instance name"]),
+        (
+            &["--instance", "../etc", "status"],
+            2,
+            &["invalid instance name"],
+        ),
+    ];
+    for (args, code, fragments) in cases {
+        let result = run(args);
+        assert_eq!(result.code, *code, "{args:?}:\n{}", result.stderr);
+        result.failed_with(*code).stderr_has(fragments);
+    }
+    let left: Vec<_> = std::fs::read_dir(work.path()).unwrap().collect();
+    assert!(left.is_empty(), "refused commands wrote {left:?}");
+    nothing_created(&kcdev).await;
+}

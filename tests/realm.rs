@@ -575,3 +575,36 @@ async fn an_interrupted_provisioning_converges_and_reset_starts_over() {
     let (clients, _) = exists(kcdev, &[registered.client_id.as_str()], "testuser").await;
     assert_eq!(clients, vec![false]);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn refused_flags_change_nothing_in_keycloak_or_the_state() {
+    let kcdev = kcdev();
+    let _write = REALM_LOCK.write().await;
+    let admin = kcdev.admin().await;
+    let master_before = admin.api().realm_get("master").await.unwrap();
+    let events_before = admin_events(kcdev).await;
+    let state_before = kcdev.state();
+    for (flag, value) in [
+        ("--realm", "master"),
+        ("--user-password", ""),
+        ("--server-url", "http://user:pw@localhost:8000"),
+        ("--trusted-host", "evil.example/x"),
+    ] {
+        let mut args = kcdev.up_flags();
+        args.extend([flag.to_owned(), value.to_owned()]);
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        kcdev.run(&args).failed_with(1).stderr_has(&[flag]);
+    }
+    let master_after = admin.api().realm_get("master").await.unwrap();
+    assert_eq!(
+        serde_json::to_value(&master_after).unwrap(),
+        serde_json::to_value(&master_before).unwrap(),
+        "the master realm changed"
+    );
+    assert_eq!(
+        admin_events(kcdev).await,
+        events_before,
+        "the realm was written"
+    );
+    assert_eq!(kcdev.state(), state_before, "the state file changed");
+}

@@ -4,11 +4,15 @@ use kcdev::ops::{self, ClientConfigOptions};
 
 use super::{Ctx, ExitStatus};
 use crate::cli::ClientConfigArgs;
-use crate::output::{render_client_config, render_client_list};
+use crate::output::{client_list, render_client_config, render_client_list};
 
 pub fn run(ctx: &Ctx, args: ClientConfigArgs) -> anyhow::Result<ExitStatus> {
     let Some(client) = args.client.map(Client::from) else {
-        ctx.printer.data(&render_client_list());
+        if ctx.printer.json() {
+            ctx.printer.json_value(&client_list());
+        } else {
+            ctx.printer.data(&render_client_list());
+        }
         return Ok(ExitStatus::Success);
     };
     let options = ClientConfigOptions {
@@ -20,7 +24,7 @@ pub fn run(ctx: &Ctx, args: ClientConfigArgs) -> anyhow::Result<ExitStatus> {
     };
     let report = ops::client_config(options)
         .with_context(|| format!("cannot configure {}", client.title()))?;
-    if ctx.printer.json() {
+    if ctx.printer.json() || ctx.printer.quiet() {
         ctx.printer.json_value(&report.config.snippet);
         if let Some((path, outcome)) = &report.written {
             ctx.printer

@@ -16,7 +16,8 @@ pub async fn run(ctx: &Ctx, args: DoctorArgs) -> anyhow::Result<ExitStatus> {
     if ctx.printer.json() {
         ctx.printer.json_value(&report);
     } else {
-        ctx.printer.data(&render_doctor(&report));
+        ctx.printer
+            .data(&render_doctor(&report, ctx.printer.quiet()));
     }
     Ok(if report.healthy() {
         ExitStatus::Success

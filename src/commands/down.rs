@@ -10,13 +10,13 @@ pub async fn run(ctx: &Ctx, args: DownArgs) -> anyhow::Result<ExitStatus> {
         context: ctx.instance.clone(),
         volumes: args.volumes,
     };
-    let report = ops::down(options)
+    let report = ops::down(options, &ctx.printer.reporter())
         .await
         .with_context(|| format!("cannot take down instance {}", ctx.instance.instance))?;
     if ctx.printer.json() {
         ctx.printer.json_value(&report);
     } else {
-        ctx.printer.data(&render_down(&report));
+        ctx.printer.summary(&render_down(&report));
     }
     Ok(ExitStatus::Success)
 }

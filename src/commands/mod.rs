@@ -2,8 +2,10 @@
 //! report. No business logic here.
 
 mod client_config;
+mod completions;
 mod doctor;
 mod down;
+mod env;
 mod logs;
 mod new_server;
 mod run;
@@ -95,5 +97,7 @@ pub async fn dispatch(ctx: &Ctx, cli: Cli) -> anyhow::Result<ExitStatus> {
         Command::Token(args) => token::run(ctx, args).await,
         Command::ClientConfig(args) => client_config::run(ctx, args),
         Command::Doctor(args) => doctor::run(ctx, args).await,
+        Command::Env(args) => env::run(ctx, args),
+        Command::Completions(args) => completions::run(ctx, args),
     }
 }

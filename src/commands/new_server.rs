@@ -19,7 +19,7 @@ pub fn run(ctx: &Ctx, args: NewServerArgs) -> anyhow::Result<ExitStatus> {
         ctx.printer.json_value(&report);
     } else {
         ctx.printer
-            .data(&render_new_server(&report, &ctx.instance_flag()));
+            .summary(&render_new_server(&report, &ctx.instance_flag()));
     }
     Ok(ExitStatus::Success)
 }

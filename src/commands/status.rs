@@ -14,7 +14,7 @@ pub async fn run(ctx: &Ctx) -> anyhow::Result<ExitStatus> {
     if ctx.printer.json() {
         ctx.printer.json_value(&report);
     } else {
-        ctx.printer.data(&render_status(&report));
+        ctx.printer.summary(&render_status(&report));
     }
     Ok(if report.is_up() {
         ExitStatus::Success

@@ -37,7 +37,7 @@ pub async fn run(ctx: &Ctx, args: UpArgs) -> anyhow::Result<ExitStatus> {
             next_steps: up_next_steps(&ctx.instance_flag()),
         });
     } else {
-        ctx.printer.data(&render_up(
+        ctx.printer.summary(&render_up(
             &report,
             ctx.printer.verbose(),
             &ctx.instance_flag(),

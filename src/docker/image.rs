@@ -59,7 +59,10 @@ impl FromStr for ImageRef {
             ),
             None => (name, None),
         };
-        if repository.is_empty() || tag.as_deref() == Some("") {
+        let valid = valid_repository(repository)
+            && tag.as_deref().is_none_or(valid_tag)
+            && digest.as_deref().is_none_or(valid_digest);
+        if !valid {
             return Err(InvalidImageRef(full.to_owned()));
         }
         Ok(Self {
@@ -69,6 +72,57 @@ impl FromStr for ImageRef {
             digest,
         })
     }
+}
+
+/// The reference grammar of the distribution spec, as the engine applies it: an optional registry
+/// host (with port), then lowercase path components. Checked here so that a typo is named by kcdev,
+/// not by a pull that fails later.
+fn valid_repository(repository: &str) -> bool {
+    let mut components: Vec<&str> = repository.split('/').collect();
+    let first = components[0];
+    let is_registry = components.len() > 1
+        && (first.contains(['.', ':'])
+            || first == "localhost"
+            || first.chars().any(|c| c.is_ascii_uppercase()));
+    if is_registry {
+        let (host, port) = first.split_once(':').unwrap_or((first, ""));
+        let host_ok = !host.is_empty()
+            && host
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-'));
+        if !host_ok || !port.chars().all(|c| c.is_ascii_digit()) {
+            return false;
+        }
+        components.remove(0);
+    }
+    !components.is_empty()
+        && components.iter().all(|component| {
+            let alnum = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit();
+            component.starts_with(alnum)
+                && component.ends_with(alnum)
+                && component
+                    .chars()
+                    .all(|c| alnum(c) || matches!(c, '.' | '_' | '-'))
+        })
+}
+
+fn valid_tag(tag: &str) -> bool {
+    tag.len() <= 128
+        && tag.starts_with(|c: char| c.is_ascii_alphanumeric() || c == '_')
+        && tag
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'))
+}
+
+fn valid_digest(digest: &str) -> bool {
+    digest.split_once(':').is_some_and(|(algorithm, hex)| {
+        !algorithm.is_empty()
+            && algorithm.chars().all(|c| {
+                c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '+' | '.' | '_' | '-')
+            })
+            && hex.len() >= 32
+            && hex.chars().all(|c| c.is_ascii_hexdigit())
+    })
 }
 
 impl fmt::Display for ImageRef {
@@ -240,13 +294,36 @@ mod tests {
         let untagged: ImageRef = "127.0.0.1:5000/keycloak".parse().unwrap();
         assert_eq!(untagged.tag(), None);
         assert_eq!(untagged.pull_parameters().1, "latest");
-        let pinned: ImageRef = "quay.io/keycloak/keycloak@sha256:abc".parse().unwrap();
+        let digest = format!("sha256:{}", "ab".repeat(32));
+        let pinned: ImageRef = format!("quay.io/keycloak/keycloak@{digest}")
+            .parse()
+            .unwrap();
         assert_eq!(
             pinned.pull_parameters(),
-            ("quay.io/keycloak/keycloak@sha256:abc".into(), String::new())
+            (format!("quay.io/keycloak/keycloak@{digest}"), String::new())
         );
-        assert!("".parse::<ImageRef>().is_err());
-        assert!("repo:".parse::<ImageRef>().is_err());
+        for bad in [
+            "",
+            "repo:",
+            "team/UPPER:1",
+            "keycloak:${TAG}",
+            "quay.io/keycloak/keycloak@sha256:abc",
+            "a//b",
+            "-a/b",
+            "a/b:-tag",
+            "bad image",
+            "\"quoted\"",
+        ] {
+            assert!(bad.parse::<ImageRef>().is_err(), "{bad:?}");
+        }
+        for good in [
+            "keycloak",
+            "localhost/kcdev-test/keycloak:26.7.5",
+            "Registry.Example:443/team/kc_dev-x:v26.7.5_rc1",
+            "kcdev-test/keycloak:26.7.5",
+        ] {
+            assert!(good.parse::<ImageRef>().is_ok(), "{good:?}");
+        }
     }
 
     #[test]

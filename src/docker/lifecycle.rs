@@ -29,6 +29,27 @@ pub fn ensure_ports_free(http_port: u16, management_port: u16) -> Result<(), Doc
     Ok(())
 }
 
+fn port_conflict(err: &bollard::errors::Error, wanted: &KeycloakContainer) -> Option<DockerError> {
+    let bollard::errors::Error::DockerResponseServerError { message, .. } = err else {
+        return None;
+    };
+    let conflict = ["port is already allocated", "address already in use"]
+        .iter()
+        .any(|phrase| message.contains(phrase));
+    if !conflict {
+        return None;
+    }
+    let names = |port: u16| {
+        message.contains(&format!(":{port} ")) || message.contains(&format!(":{port}:"))
+    };
+    let (port, purpose) = if names(wanted.management_port) && !names(wanted.http_port) {
+        (wanted.management_port, PortPurpose::Management)
+    } else {
+        (wanted.http_port, PortPurpose::Http)
+    };
+    Some(DockerError::PortTaken { port, purpose })
+}
+
 impl Engine {
     /// The instance's Keycloak container, found by label, if it exists.
     pub async fn find_container(
@@ -92,6 +113,20 @@ impl Engine {
             .start_container(id, None)
             .await
             .map_err(DockerError::operation("start container", id))
+    }
+
+    /// Starts the Keycloak container. The engine refuses when another container or process
+    /// bound one of its host ports since the ports were checked (two `up`s racing for a port):
+    /// that is reported as the port being taken, naming which one.
+    pub async fn start_published(
+        &self,
+        id: &str,
+        wanted: &KeycloakContainer,
+    ) -> Result<(), DockerError> {
+        self.docker.start_container(id, None).await.map_err(|err| {
+            port_conflict(&err, wanted)
+                .unwrap_or_else(|| DockerError::operation("start container", id)(err))
+        })
     }
 
     /// Stops a container, giving Keycloak `grace_seconds` to shut down cleanly.

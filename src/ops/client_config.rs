@@ -34,8 +34,28 @@ pub struct ClientConfigReport {
     pub written: Option<(PathBuf, MergeOutcome)>,
 }
 
+/// The entry name lands in JSON keys and in shell commands kcdev prints (`claude mcp add NAME`),
+/// so it is held to what every client accepts as a server name.
+fn check_entry_name(name: &str) -> Result<(), OpsError> {
+    let ok = !name.is_empty()
+        && name.len() <= 64
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+    if ok {
+        Ok(())
+    } else {
+        Err(OpsError::InvalidOption {
+            flag: "--name",
+            value: name.to_owned(),
+            expected: "1 to 64 letters, digits, '-', '_' or '.'",
+        })
+    }
+}
+
 /// Builds the client's configuration from the instance (or defaults), and writes it if asked.
 pub fn client_config(options: ClientConfigOptions) -> Result<ClientConfigReport, OpsError> {
+    check_entry_name(&options.name)?;
     let endpoints = options.context.endpoints()?;
     let (issuer, mut server_url, user_password) = (
         endpoints.issuer,

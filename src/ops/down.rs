@@ -1,10 +1,18 @@
 use serde::Serialize;
 
+use std::time::Duration;
+
 use super::OpsError;
 use super::settings::InstanceContext;
+use crate::lock::InstanceLock;
+use crate::progress::Reporter;
 
 /// Seconds Keycloak gets to shut down cleanly.
 const STOP_GRACE_SECONDS: i32 = 10;
+
+/// How long `down` waits for an `up` of the same instance to finish (its default readiness
+/// timeout and provisioning).
+const LOCK_WAIT: Duration = Duration::from_secs(300);
 
 /// What `kcdev down` was asked to do.
 #[derive(Debug, Clone)]
@@ -32,9 +40,17 @@ pub struct DownReport {
 
 /// Stops and removes the instance's container; with `volumes`, its data and state too. Finding
 /// nothing to remove is not an error.
-pub async fn down(options: DownOptions) -> Result<DownReport, OpsError> {
+pub async fn down(options: DownOptions, reporter: &dyn Reporter) -> Result<DownReport, OpsError> {
     let context = &options.context;
     let engine = context.engine().await?;
+    let _lock = InstanceLock::acquire(
+        &context.state,
+        &context.instance,
+        "down",
+        LOCK_WAIT,
+        reporter,
+    )
+    .await?;
     let container = engine.find_container(&context.instance).await?;
     if let Some(container) = &container {
         engine.stop(&container.id, STOP_GRACE_SECONDS).await?;

@@ -75,6 +75,19 @@ pub enum OpsError {
         /// The instance.
         instance: String,
     },
+    #[error(transparent)]
+    Lock(#[from] crate::lock::LockError),
+    #[error("no free port on 127.0.0.1 to give Keycloak")]
+    NoFreePort,
+    #[error("--port and --management-port are both {port}; Keycloak needs two different ports")]
+    SamePorts { port: u16 },
+    /// A flag value kcdev refuses before changing anything.
+    #[error("invalid {flag} {value:?}: expected {expected}")]
+    InvalidOption {
+        flag: &'static str,
+        value: String,
+        expected: &'static str,
+    },
     /// The instance's Keycloak is not running and ready.
     #[error("the Keycloak of instance {instance} is not running")]
     NotRunning {

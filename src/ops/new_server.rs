@@ -5,7 +5,7 @@ use serde::Serialize;
 use super::OpsError;
 use super::settings::InstanceContext;
 use crate::defaults;
-use crate::realm::{RealmSpec, RealmVariables};
+use crate::realm::{RealmSpec, RealmVariables, check_http_url};
 use crate::scaffold::{self, GeneratedProject, ServerValues};
 
 /// What `kcdev new server` was asked to do.
@@ -65,6 +65,8 @@ pub fn new_server(options: NewServerOptions) -> Result<NewServerReport, OpsError
     let (mut realm_url, mut server_url) = (endpoints.issuer, endpoints.server_url);
     if let Some(flag) = options.realm_url {
         realm_url = flag.trim_end_matches('/').to_owned();
+        // It is written into the project's source: a URL, and nothing that could break out of it.
+        check_http_url("realm URL", &realm_url)?;
     }
     if let Some(flag) = options.server_url {
         server_url = flag.trim_end_matches('/').to_owned();

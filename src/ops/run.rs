@@ -1,6 +1,7 @@
 use std::path::{Path, PathBuf};
 
 use super::OpsError;
+use super::env::ServerEnv;
 use super::settings::{InstanceContext, ResolvedSettings};
 
 /// How to run a generated server against the instance's realm.
@@ -24,16 +25,9 @@ pub async fn prepare_run(context: &InstanceContext, dir: &Path) -> Result<Server
     }
     let state = context.require_up().await?;
     let settings = ResolvedSettings::from_state(&state);
-    let variables = settings.realm_variables();
     Ok(ServerLaunch {
         manifest,
-        env: vec![
-            (
-                "KEYCLOAK_REALM_URL".to_owned(),
-                settings.realm_urls().issuer,
-            ),
-            ("MCP_SERVER_URL".to_owned(), variables.server_url.clone()),
-        ],
-        resource_url: variables.resource_url(),
+        env: ServerEnv::of(context)?.variables,
+        resource_url: settings.realm_variables().resource_url(),
     })
 }

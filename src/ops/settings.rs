@@ -8,6 +8,13 @@ use crate::keycloak::RealmUrls;
 use crate::realm::{RealmSpec, RealmVariables};
 use crate::state::{ContainerSettings, InstanceState, RealmSettings, StateError, StateStore};
 
+/// A host port as asked for: a given one, or any free one (chosen once, then kept in the state).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PortRequest {
+    Fixed(u16),
+    Auto,
+}
+
 /// Where an operation acts: which instance, which engine, which state directory.
 #[derive(Debug, Clone)]
 pub struct InstanceContext {

@@ -6,19 +6,24 @@ use rand::distr::Alphanumeric;
 use serde::Serialize;
 
 use super::OpsError;
-use super::settings::{InstanceContext, ResolvedSettings, TestUser};
+use super::settings::{InstanceContext, PortRequest, ResolvedSettings, TestUser};
 use crate::defaults;
 use crate::docker::{
     ContainerStatus, Engine, ImageRef, KeycloakContainer, ObservedContainer, PullPolicy,
     ensure_ports_free, parse_keycloak_version, probe_ready,
 };
 use crate::keycloak::{AdminSession, RealmUrls};
+use crate::lock::InstanceLock;
 use crate::progress::Reporter;
-use crate::realm::{self, RealmSpec, ReconcileReport};
+use crate::realm::{self, RealmSpec, ReconcileReport, check_http_url};
 use crate::state::{AdminCredentials, ContainerSettings, InstanceState, RealmSettings};
 
 /// Seconds Keycloak gets to stop cleanly when a container is replaced.
 const STOP_GRACE_SECONDS: i32 = 10;
+
+/// How much longer than its own readiness timeout an `up` waits for another kcdev working on the
+/// same instance: that one may be waiting out the same timeout, then provisioning.
+const LOCK_WAIT_MARGIN: Duration = Duration::from_secs(120);
 
 /// What `kcdev up` was asked to do. `None` means: what the last `up` used, else the default.
 #[derive(Debug, Clone)]
@@ -29,10 +34,8 @@ pub struct UpOptions {
     pub image: Option<String>,
     /// When to pull.
     pub pull: PullPolicy,
-    /// Host HTTP port.
-    pub http_port: Option<u16>,
-    /// Host management port.
-    pub management_port: Option<u16>,
+    pub http_port: Option<PortRequest>,
+    pub management_port: Option<PortRequest>,
     /// Memory limit in bytes.
     pub memory_bytes: Option<u64>,
     /// How long to wait for readiness.
@@ -123,24 +126,35 @@ pub struct UpReport {
 }
 
 impl UpOptions {
-    fn resolve(&self, previous: Option<&InstanceState>) -> ResolvedSettings {
+    /// The settings this `up` will apply, the realm spec they render and the image: everything
+    /// checked, nothing changed.
+    fn validate(
+        &self,
+        previous: Option<&InstanceState>,
+    ) -> Result<(ResolvedSettings, RealmSpec, ImageRef), OpsError> {
+        let settings = self.resolve(previous)?;
+        let spec = RealmSpec::render(&settings.realm_variables())?;
+        let image = settings.container.image.parse()?;
+        Ok((settings, spec, image))
+    }
+
+    fn resolve(&self, previous: Option<&InstanceState>) -> Result<ResolvedSettings, OpsError> {
         let container = previous.map(|state| &state.container);
         let realm = previous.map(|state| &state.realm);
-        ResolvedSettings {
+        let (http_port, management_port) = resolve_ports(
+            self.http_port,
+            self.management_port,
+            container.map(|c| (c.http_port, c.management_port)),
+        )?;
+        Ok(ResolvedSettings {
             container: ContainerSettings {
                 image: self
                     .image
                     .clone()
                     .or_else(|| container.map(|c| c.image.clone()))
                     .unwrap_or_else(defaults::image),
-                http_port: self
-                    .http_port
-                    .or(container.map(|c| c.http_port))
-                    .unwrap_or(defaults::HTTP_PORT),
-                management_port: self
-                    .management_port
-                    .or(container.map(|c| c.management_port))
-                    .unwrap_or(defaults::MANAGEMENT_PORT),
+                http_port,
+                management_port,
                 memory_bytes: self
                     .memory_bytes
                     .or(container.map(|c| c.memory_bytes))
@@ -152,13 +166,13 @@ impl UpOptions {
                     .clone()
                     .or_else(|| realm.map(|r| r.name.clone()))
                     .unwrap_or_else(|| defaults::REALM.to_owned()),
-                server_url: self
-                    .server_url
-                    .clone()
-                    .or_else(|| realm.map(|r| r.server_url.clone()))
-                    .unwrap_or_else(|| defaults::SERVER_URL.to_owned())
-                    .trim_end_matches('/')
-                    .to_owned(),
+                server_url: normalize_server_url(
+                    &self
+                        .server_url
+                        .clone()
+                        .or_else(|| realm.map(|r| r.server_url.clone()))
+                        .unwrap_or_else(|| defaults::SERVER_URL.to_owned()),
+                ),
                 extra_trusted_hosts: self
                     .trusted_hosts
                     .clone()
@@ -170,7 +184,56 @@ impl UpOptions {
                     .or_else(|| realm.map(|r| r.user_password.clone()))
                     .unwrap_or_else(|| defaults::USER_PASSWORD.to_owned()),
             },
-        }
+        })
+    }
+}
+
+/// The two host ports: each as asked, else as the last `up` chose (so `auto` sticks), else the
+/// default. `auto` keeps the port the instance already has and picks a free one only for a new
+/// instance, never one the other port uses.
+fn resolve_ports(
+    http: Option<PortRequest>,
+    management: Option<PortRequest>,
+    previous: Option<(u16, u16)>,
+) -> Result<(u16, u16), OpsError> {
+    let fixed = |request: Option<PortRequest>, previous: Option<u16>, default: u16| match request {
+        Some(PortRequest::Fixed(port)) => Some(port),
+        Some(PortRequest::Auto) => previous,
+        None => previous.or(Some(default)),
+    };
+    let mut http_port = fixed(http, previous.map(|p| p.0), defaults::HTTP_PORT);
+    let mut management_port = fixed(management, previous.map(|p| p.1), defaults::MANAGEMENT_PORT);
+    let pick = |taken: Option<u16>| {
+        (0..20)
+            .filter_map(|_| port_check::free_local_port())
+            .find(|port| Some(*port) != taken)
+            .ok_or(OpsError::NoFreePort)
+    };
+    if http_port.is_none() {
+        http_port = Some(pick(management_port)?);
+    }
+    if management_port.is_none() {
+        management_port = Some(pick(http_port)?);
+    }
+    match (http_port, management_port) {
+        (Some(http), Some(management)) if http != management => Ok((http, management)),
+        (Some(port), Some(_)) => Err(OpsError::SamePorts { port }),
+        _ => Err(OpsError::NoFreePort),
+    }
+}
+
+/// The server URL as clients will write it (scheme and host lower-cased, no trailing slash), so
+/// the audience in tokens is exactly the URL they connect to. Text that is not a valid URL is kept
+/// as given, for validation to name.
+fn normalize_server_url(text: &str) -> String {
+    let text = text.trim_end_matches('/');
+    if check_http_url("server URL", text).is_err() {
+        return text.to_owned();
+    }
+    match url::Url::parse(text) {
+        Ok(url) if url.path() == "/" => url.as_str().trim_end_matches('/').to_owned(),
+        Ok(url) => url.as_str().to_owned(),
+        Err(_) => text.to_owned(),
     }
 }
 
@@ -186,11 +249,19 @@ fn generate_password() -> String {
 pub async fn up(options: UpOptions, reporter: &dyn Reporter) -> Result<UpReport, OpsError> {
     let started = Instant::now();
     let context = &options.context;
+    // Bad flags are reported before anything is touched, the lock file included.
+    options.validate(context.load_state()?.as_ref())?;
+    let _lock = InstanceLock::acquire(
+        &context.state,
+        &context.instance,
+        "up",
+        options.timeout + LOCK_WAIT_MARGIN,
+        reporter,
+    )
+    .await?;
+    // Read again under the lock: a concurrent `up` may have just written it.
     let previous = context.load_state()?;
-    let settings = options.resolve(previous.as_ref());
-    // Bad realm flags are reported before any container work.
-    let spec = RealmSpec::render(&settings.realm_variables())?;
-    let image: ImageRef = settings.container.image.parse()?;
+    let (settings, spec, image) = options.validate(previous.as_ref())?;
 
     reporter.step("Connecting to the Docker engine");
     let engine = context.engine().await?;
@@ -231,13 +302,29 @@ pub async fn up(options: UpOptions, reporter: &dyn Reporter) -> Result<UpReport,
                 reporter.step("Replacing the container (the data volume stays)");
                 engine.stop(&container.id, STOP_GRACE_SECONDS).await?;
                 engine.remove_container(&container.id).await?;
-                let id = create_and_start(context, &engine, &wanted, &state, reporter).await?;
+                let id = create_and_start(
+                    context,
+                    &engine,
+                    &wanted,
+                    &state,
+                    previous.as_ref(),
+                    reporter,
+                )
+                .await?;
                 (ContainerAction::Recreated, id)
             }
         }
         None => {
             wanted.keycloak_version = check_image(&engine, &image, options.pull, reporter).await?;
-            let id = create_and_start(context, &engine, &wanted, &state, reporter).await?;
+            let id = create_and_start(
+                context,
+                &engine,
+                &wanted,
+                &state,
+                previous.as_ref(),
+                reporter,
+            )
+            .await?;
             (ContainerAction::Created, id)
         }
     };
@@ -373,24 +460,44 @@ async fn start_existing(
     }
     ensure_ports_free(wanted.http_port, wanted.management_port)?;
     reporter.step("Starting the stopped container");
-    engine.start(&container.id).await?;
+    engine.start_published(&container.id, wanted).await?;
     Ok(ContainerAction::Started)
 }
 
+/// Creates and starts the container. When that fails (another instance took the port a moment
+/// ago, say), what this call made is undone: the container, a volume it created, and the state
+/// file go back to how they were.
 async fn create_and_start(
     context: &InstanceContext,
     engine: &Engine,
     wanted: &KeycloakContainer,
     state: &InstanceState,
+    previous: Option<&InstanceState>,
     reporter: &dyn Reporter,
 ) -> Result<String, OpsError> {
     ensure_ports_free(wanted.http_port, wanted.management_port)?;
+    let volume_existed = engine.volume_exists(&context.instance).await?;
     // The password must be on disk before Keycloak stores it in its database.
     context.state.save(state)?;
     reporter.step("Creating the Keycloak container");
-    let id = engine.create_keycloak(wanted).await?;
-    engine.start(&id).await?;
-    Ok(id)
+    let created = match engine.create_keycloak(wanted).await {
+        Ok(id) => match engine.start_published(&id, wanted).await {
+            Ok(()) => return Ok(id),
+            Err(err) => {
+                let _ = engine.remove_container(&id).await;
+                err
+            }
+        },
+        Err(err) => err,
+    };
+    if !volume_existed {
+        let _ = engine.remove_volumes(&context.instance).await;
+    }
+    let _ = match previous {
+        Some(previous) => context.state.save(previous).map(|_| ()),
+        None => context.state.delete(&context.instance).map(|_| ()),
+    };
+    Err(created.into())
 }
 
 /// For images that declare no version: ask the running server, and take the container away
@@ -414,4 +521,56 @@ async fn verify_running_version(
         });
     }
     Ok(reported)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn server_urls_are_written_as_clients_write_them() {
+        assert_eq!(
+            normalize_server_url("HTTP://LocalHost:8000/"),
+            "http://localhost:8000"
+        );
+        assert_eq!(
+            normalize_server_url("http://localhost:80/api/"),
+            "http://localhost/api"
+        );
+        assert_eq!(
+            normalize_server_url("http://[::1]:8000"),
+            "http://[::1]:8000"
+        );
+        // Not valid: kept for validation to refuse.
+        assert_eq!(
+            normalize_server_url("http://bücher.example"),
+            "http://bücher.example"
+        );
+    }
+
+    #[test]
+    fn auto_ports_stick_and_never_collide() {
+        let auto = Some(PortRequest::Auto);
+        let (http, management) = resolve_ports(auto, auto, None).unwrap();
+        assert!(http > 0 && management > 0 && http != management);
+        assert_eq!(
+            resolve_ports(auto, auto, Some((8081, 9001))).unwrap(),
+            (8081, 9001)
+        );
+        assert_eq!(resolve_ports(None, None, None).unwrap(), (8080, 9000));
+        assert_eq!(
+            resolve_ports(Some(PortRequest::Fixed(7000)), None, Some((8081, 9001))).unwrap(),
+            (7000, 9001)
+        );
+        let (_, management) = resolve_ports(Some(PortRequest::Fixed(7001)), auto, None).unwrap();
+        assert_ne!(management, 7001);
+        assert!(matches!(
+            resolve_ports(
+                Some(PortRequest::Fixed(7002)),
+                Some(PortRequest::Fixed(7002)),
+                None
+            ),
+            Err(OpsError::SamePorts { port: 7002 })
+        ));
+    }
 }

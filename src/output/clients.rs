@@ -74,16 +74,35 @@ pub fn render_client_config(report: &ClientConfigReport) -> String {
     out
 }
 
-/// The clients and their config files.
-pub fn render_client_list() -> String {
-    let values = ConnectionValues {
+/// The clients and their config files, as `--list --json` gives them.
+pub fn client_list() -> serde_json::Value {
+    let values = list_values();
+    Client::ALL
+        .iter()
+        .map(|client| {
+            serde_json::json!({
+                "id": client.id(),
+                "title": client.title(),
+                "config_file": client.config(&values).locations[0].path,
+            })
+        })
+        .collect()
+}
+
+fn list_values() -> ConnectionValues {
+    ConnectionValues {
         name: "kcdev".to_owned(),
         server_url: String::new(),
         issuer: String::new(),
         scope: String::new(),
         user: (String::new(), String::new()),
         home: "~".into(),
-    };
+    }
+}
+
+/// The clients and their config files.
+pub fn render_client_list() -> String {
+    let values = list_values();
     let mut out = String::new();
     for client in Client::ALL {
         let config = client.config(&values);

@@ -113,6 +113,16 @@ fn ops_hints(error: &OpsError, instance: &str) -> Vec<String> {
         OpsError::NoProject { .. } => vec![
             "pass the directory `kcdev new server` created, e.g. `kcdev run mcp-server`".to_owned(),
         ],
+        OpsError::InvalidOption { flag, .. } => vec![format!("fix the value of {flag}")],
+        OpsError::SamePorts { .. } => vec![format!(
+            "give each its own port, e.g. `kcdev up{instance} --port auto --management-port auto`"
+        )],
+        OpsError::NoFreePort => vec!["free a port on 127.0.0.1, or name one with --port and --management-port".to_owned()],
+        OpsError::Lock(kcdev::lock::LockError::Busy { .. }) => vec![
+            "wait until the other kcdev command has finished, then run this one again".to_owned(),
+            "the lock is the operating system's: it goes away as soon as that process exits".to_owned(),
+        ],
+        OpsError::Lock(_) => vec![],
         OpsError::NotCreated { .. } | OpsError::NotRunning { .. } => {
             vec![format!("start it with `kcdev up{instance}`")]
         }
@@ -197,6 +207,8 @@ fn realm_hints(error: &RealmError, instance: &str) -> Vec<String> {
                 "realm name" => "--realm",
                 "server URL" => "--server-url",
                 "trusted host" => "--trusted-host",
+                "user password" => "--user-password",
+                "realm URL" => "--realm-url",
                 _ => return vec![],
             };
             vec![format!("fix the value of {flag}")]

@@ -10,7 +10,7 @@ use std::io::{self, IsTerminal, Write};
 
 use serde::Serialize;
 
-pub use clients::{render_client_config, render_client_list};
+pub use clients::{client_list, render_client_config, render_client_list};
 pub use error::report_error;
 pub use progress::TerminalReporter;
 pub use render::{
@@ -43,6 +43,11 @@ impl Printer {
         self.json
     }
 
+    /// Whether `-q` was given.
+    pub fn quiet(&self) -> bool {
+        self.quiet
+    }
+
     /// Whether `-v` was given.
     pub fn verbose(&self) -> bool {
         self.verbose
@@ -52,6 +57,13 @@ impl Printer {
     pub fn data(&self, text: &str) {
         let mut out = io::stdout().lock();
         let _ = out.write_all(text.as_bytes()).and_then(|()| out.flush());
+    }
+
+    /// Writes a command's summary to stdout, unless `-q` asked for errors and data only.
+    pub fn summary(&self, text: &str) {
+        if !self.quiet {
+            self.data(text);
+        }
     }
 
     /// Writes raw bytes to stdout (log streaming); returns false once the reader has gone.

@@ -134,9 +134,20 @@ pub fn render_up(report: &UpReport, verbose: bool, instance: &str) -> String {
         "FastMCP: KeycloakAuthProvider(realm_url=\"{}\", base_url=\"{}\", audience=\"{}\")",
         report.realm.issuer, report.mcp.server_url, report.mcp.server_url
     );
-    let _ = writeln!(out, "\nNext:");
-    for step in up_next_steps(instance) {
-        let _ = writeln!(out, "  {:<40} {}", step.command, step.what);
+    out.push_str(&next_block(&up_next_steps(instance)));
+    out
+}
+
+/// "Next:" and the commands in a column as wide as the longest, whatever the instance name.
+fn next_block(steps: &[NextStep]) -> String {
+    let width = steps
+        .iter()
+        .map(|step| step.command.chars().count())
+        .max()
+        .unwrap_or(0);
+    let mut out = String::from("\nNext:\n");
+    for step in steps {
+        let _ = writeln!(out, "  {:<width$}   {}", step.command, step.what);
     }
     out
 }
@@ -278,7 +289,6 @@ pub fn render_new_server(report: &NewServerReport, instance: &str) -> String {
             "\nNo kcdev instance has been brought up, so these are kcdev's defaults; `kcdev up{instance}` provisions the realm they point to."
         );
     }
-    let _ = writeln!(out, "\nNext:");
     let next = [
         (
             format!("kcdev run{instance} {dir}"),
@@ -292,18 +302,31 @@ pub fn render_new_server(report: &NewServerReport, instance: &str) -> String {
             format!("kcdev client-config{instance} inspector"),
             "connect MCP Inspector (or claude-code, claude-desktop, vscode, cursor)",
         ),
-    ];
-    for (command, what) in next {
-        let _ = writeln!(out, "  {command:<36} {what}");
-    }
+    ]
+    .map(|(command, what)| NextStep { command, what });
+    out.push_str(&next_block(&next));
     out
 }
 
-/// `kcdev doctor` as text: one line per check, the fix under each failure.
-pub fn render_doctor(report: &DoctorReport) -> String {
+/// `kcdev doctor` as text: one line per check, the fix under each failure; with `faults_only`
+/// (`-q`), only the failed checks and their fixes.
+pub fn render_doctor(report: &DoctorReport, faults_only: bool) -> String {
     let mut out = String::new();
+    let shown = report
+        .checks
+        .iter()
+        .filter(|check| !faults_only || check.status == CheckStatus::Fail);
+    if faults_only {
+        for check in shown {
+            let _ = writeln!(out, "FAIL {}: {}", check.name, check.detail);
+            if let Some(hint) = &check.hint {
+                let _ = writeln!(out, "  fix: {hint}");
+            }
+        }
+        return out;
+    }
     let _ = writeln!(out, "kcdev doctor (instance {})\n", report.instance);
-    for check in &report.checks {
+    for check in shown {
         let mark = match check.status {
             CheckStatus::Pass => "ok  ",
             CheckStatus::Fail => "FAIL",
@@ -321,4 +344,28 @@ pub fn render_doctor(report: &DoctorReport) -> String {
     };
     let _ = writeln!(out, "\n{verdict}");
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn next_steps_stay_aligned_whatever_the_instance_name() {
+        for instance in ["", " --instance ci-job-4711-with-a-long-branch-name"] {
+            let block = next_block(&up_next_steps(instance));
+            let columns: Vec<usize> = block
+                .lines()
+                .skip(2)
+                .map(|line| {
+                    let command_end = line.find("   ").unwrap();
+                    command_end + line[command_end..].find(|c: char| c != ' ').unwrap()
+                })
+                .collect();
+            assert!(
+                columns.windows(2).all(|pair| pair[0] == pair[1]),
+                "{instance:?}:\n{block}"
+            );
+        }
+    }
 }

@@ -14,7 +14,7 @@ pub use plan::{Change, ChangeKind, Plan, plan};
 use serde::Serialize;
 pub use spec::{
     ClientScopeSpec, PolicySpec, RealmSpec, RealmVariables, Representation, TokenClaimsSpec,
-    UserSpec,
+    UserSpec, check_http_url,
 };
 
 use crate::keycloak::{AdminSession, KeycloakApiError};

@@ -85,6 +85,31 @@ mod tests {
         );
     }
 
+    proptest::proptest! {
+        /// A value is inserted as text, never read again: `${...}`, quotes or braces inside it
+        /// stay literal, and a list value adds exactly its items.
+        #[test]
+        fn values_never_change_the_structure(
+            value in ".*",
+            items in proptest::collection::vec(".*", 0..4),
+        ) {
+            let scalars = [("v", value.clone()), ("w", "W".to_owned())];
+            let lists = [("l", items.clone())];
+            let out = substitute(
+                json!({"a": "x${v}y${w}", "l": ["first", "${l}"], "n": {"m": ["${v}"]}}),
+                &scalars,
+                &lists,
+            )
+            .unwrap();
+            let mut list = vec![json!("first")];
+            list.extend(items.into_iter().map(Value::String));
+            proptest::prop_assert_eq!(
+                out,
+                json!({"a": format!("x{value}yW"), "l": list, "n": {"m": [value]}})
+            );
+        }
+    }
+
     #[test]
     fn unknown_placeholders_are_errors() {
         assert!(substitute(json!("${nope}"), &[], &[]).is_err());

@@ -138,18 +138,23 @@ impl RealmVariables {
                 expected: "1 to 64 characters of letters, digits, '-' or '_'",
             });
         }
-        let server = Url::parse(&self.server_url).ok();
-        let server_ok = server.as_ref().is_some_and(|url| {
-            matches!(url.scheme(), "http" | "https")
-                && url.host_str().is_some()
-                && url.query().is_none()
-                && url.fragment().is_none()
-        });
-        if !server_ok {
+        // The master realm guards the admin console itself: kcdev never provisions it.
+        if self.realm.eq_ignore_ascii_case("master") {
             return Err(RealmError::InvalidSetting {
-                setting: "server URL",
-                value: self.server_url.clone(),
-                expected: "an http(s) URL such as http://localhost:8000, without query or fragment",
+                setting: "realm name",
+                value: self.realm.clone(),
+                expected: "a realm other than master (kcdev never changes the master realm)",
+            });
+        }
+        check_http_url("server URL", &self.server_url)?;
+        if self.user_password.is_empty()
+            || self.user_password.len() > 128
+            || self.user_password.chars().any(char::is_control)
+        {
+            return Err(RealmError::InvalidSetting {
+                setting: "user password",
+                value: self.user_password.clone(),
+                expected: "1 to 128 characters, no control characters",
             });
         }
         if let Some(bad) = self
@@ -171,6 +176,33 @@ impl RealmVariables {
             .ok()?
             .host_str()
             .map(|host| host.trim_matches(['[', ']']).to_owned())
+    }
+}
+
+/// Checks a URL a client or server is configured with: http(s), a host, no user name or password
+/// (they would end up in tokens and config files), no query or fragment. The URL lands in token
+/// audiences, generated source code and shell commands kcdev prints, so it is held to characters
+/// that mean the same in all of them: ASCII letters and digits and `-._~:/[]%+=` (IPv6 hosts in
+/// brackets, percent-encoding for anything else).
+pub fn check_http_url(setting: &'static str, text: &str) -> Result<(), RealmError> {
+    let plain = text
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || "-._~:/[]%+=".contains(c));
+    let ok = plain
+        && Url::parse(text).ok().is_some_and(|url| {
+            matches!(url.scheme(), "http" | "https")
+                && url.host_str().is_some_and(|host| !host.is_empty())
+                && url.username().is_empty()
+                && url.password().is_none()
+        });
+    if ok {
+        Ok(())
+    } else {
+        Err(RealmError::InvalidSetting {
+            setting,
+            value: text.to_owned(),
+            expected: "an http(s) URL such as http://localhost:8000: no user name, query or fragment, ASCII only (international host names in their xn-- form)",
+        })
     }
 }
 
@@ -300,6 +332,55 @@ mod tests {
         );
     }
 
+    /// Every string in `value` replaced by "", so two renderings compare by structure alone.
+    fn shape(value: &Value) -> Value {
+        match value {
+            Value::String(_) => Value::String(String::new()),
+            Value::Array(items) => Value::Array(items.iter().map(shape).collect()),
+            Value::Object(map) => Value::Object(
+                map.iter()
+                    .map(|(key, value)| (key.clone(), shape(value)))
+                    .collect(),
+            ),
+            other => other.clone(),
+        }
+    }
+
+    fn rendered_shape(spec: &RealmSpec) -> Value {
+        shape(&serde_json::json!({
+            "realm": spec.realm,
+            "roles": spec.roles,
+            "scopes": spec.client_scopes.iter().map(|s| &s.representation).collect::<Vec<_>>(),
+            "mappers": spec.token_claims.protocol_mappers,
+            "users": spec.users.iter().map(|u| (&u.representation, &u.password)).collect::<Vec<_>>(),
+            "policies": spec.anonymous_registration_policies.iter().map(|p| &p.config).collect::<Vec<_>>(),
+        }))
+    }
+
+    proptest::proptest! {
+        /// Whatever the flags hold (quotes, `${...}`, unicode, JSON), a spec that renders has the
+        /// same structure as the default one, and the value arrives verbatim.
+        #[test]
+        fn flag_values_never_change_what_is_sent(
+            password in "\\PC{1,40}",
+            realm in "[A-Za-z0-9_-]{1,20}",
+            path in "(/[a-z0-9${}'\"%-]{0,8}){0,2}",
+        ) {
+            let hostile = RealmVariables {
+                realm: realm.clone(),
+                server_url: format!("http://localhost:8000{path}"),
+                user_password: password.clone(),
+                ..variables()
+            };
+            if let Ok(spec) = RealmSpec::render(&hostile) {
+                let benign = RealmSpec::render(&variables()).unwrap();
+                proptest::prop_assert_eq!(rendered_shape(&spec), rendered_shape(&benign));
+                proptest::prop_assert!(spec.users.iter().all(|user| user.password == password));
+                proptest::prop_assert_eq!(spec.realm_name(), realm.as_str());
+            }
+        }
+    }
+
     #[test]
     fn rejects_bad_settings_with_their_name() {
         let cases = [
@@ -317,6 +398,30 @@ mod tests {
             },
             RealmVariables {
                 extra_trusted_hosts: vec!["http://x/".into()],
+                ..variables()
+            },
+            RealmVariables {
+                realm: "master".into(),
+                ..variables()
+            },
+            RealmVariables {
+                realm: "Master".into(),
+                ..variables()
+            },
+            RealmVariables {
+                user_password: String::new(),
+                ..variables()
+            },
+            RealmVariables {
+                server_url: "http://user:pw@localhost:8000".into(),
+                ..variables()
+            },
+            RealmVariables {
+                server_url: "http://localhost:8000/?x=1".into(),
+                ..variables()
+            },
+            RealmVariables {
+                server_url: "http://localhost:8000/#top".into(),
                 ..variables()
             },
         ];

@@ -91,6 +91,7 @@ pub struct Kcdev {
     pub management_port: u16,
     home: PathBuf,
     cleanup_on_drop: bool,
+    docker_host: Option<String>,
 }
 
 impl Kcdev {
@@ -113,7 +114,15 @@ impl Kcdev {
             management_port,
             home,
             cleanup_on_drop: true,
+            docker_host: None,
         }
+    }
+
+    /// The same, talking to the engine at `host` (Podman's socket, say) in every run, teardown
+    /// included.
+    pub fn with_docker_host(mut self, host: &str) -> Self {
+        self.docker_host = Some(host.to_owned());
+        self
     }
 
     /// The XDG state directory this instance's kcdev runs use.
@@ -146,6 +155,9 @@ impl Kcdev {
             .env("XDG_DATA_HOME", self.home.join("data"))
             .env("XDG_CACHE_HOME", self.home.join("cache"))
             .env("NO_COLOR", "1");
+        if let Some(host) = &self.docker_host {
+            command.env("DOCKER_HOST", host);
+        }
         command
     }
 
@@ -180,6 +192,24 @@ impl Kcdev {
             "--management-port".into(),
             self.management_port.to_string(),
         ]
+    }
+
+    /// `up` with `image`, never pulling, on ports kcdev picks itself (`auto`), as JSON.
+    pub fn auto_port_up_args(image: &str) -> Vec<String> {
+        [
+            "up",
+            "--image",
+            image,
+            "--pull",
+            "never",
+            "--port",
+            "auto",
+            "--management-port",
+            "auto",
+            "--json",
+        ]
+        .map(str::to_owned)
+        .to_vec()
     }
 
     /// `kcdev up` with the test image and this instance's ports, plus `extra`; must succeed.
@@ -270,6 +300,7 @@ pub fn shared(label: &str, up_extra: &[&str]) -> &'static Kcdev {
                 management_port: 0,
                 home: home.clone(),
                 cleanup_on_drop: false,
+                docker_host: None,
             }
             .teardown()
         });

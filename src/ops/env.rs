@@ -1,0 +1,93 @@
+use serde::Serialize;
+
+use super::OpsError;
+use super::new_server::ValuesSource;
+use super::settings::InstanceContext;
+use crate::defaults;
+use crate::realm::{RealmSpec, RealmVariables};
+
+/// The values a protected MCP server needs, under the names the generated server reads (and
+/// `kcdev run` sets): what `kcdev env` prints.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ServerEnv {
+    /// Name and value, in the order they are printed.
+    pub variables: Vec<(String, String)>,
+    pub source: ValuesSource,
+}
+
+impl ServerEnv {
+    /// The values of the instance's realm (or kcdev's defaults when `up` never ran).
+    pub fn of(context: &InstanceContext) -> Result<Self, OpsError> {
+        let endpoints = context.endpoints()?;
+        let variables = RealmVariables {
+            realm: defaults::REALM.to_owned(),
+            server_url: endpoints.server_url.clone(),
+            user_password: defaults::USER_PASSWORD.to_owned(),
+            extra_trusted_hosts: vec![],
+        };
+        // The scope comes from the realm spec, the one place that names it.
+        let spec = RealmSpec::render(&variables)?;
+        let jwks = format!("{}/protocol/openid-connect/certs", endpoints.issuer);
+        let variables = [
+            ("KEYCLOAK_REALM_URL", endpoints.issuer),
+            ("KEYCLOAK_JWKS_URI", jwks),
+            ("MCP_SERVER_URL", variables.server_url.clone()),
+            ("MCP_AUDIENCE", variables.resource_url()),
+            ("MCP_REQUIRED_SCOPES", spec.mcp_scope),
+        ];
+        Ok(Self {
+            variables: variables
+                .into_iter()
+                .map(|(name, value)| (name.to_owned(), value))
+                .collect(),
+            source: if endpoints.from_instance {
+                ValuesSource::Instance
+            } else {
+                ValuesSource::Defaults
+            },
+        })
+    }
+
+    /// `NAME=value` lines (with `export ` in front for a shell). A value with anything but URL
+    /// characters is single-quoted, the one quoting that POSIX shells and dotenv readers agree on.
+    pub fn lines(&self, export: bool) -> String {
+        let prefix = if export { "export " } else { "" };
+        self.variables
+            .iter()
+            .map(|(name, value)| format!("{prefix}{name}={}\n", quote(value)))
+            .collect()
+    }
+}
+
+fn quote(value: &str) -> String {
+    let plain = !value.is_empty()
+        && value
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_./:@%+,=".contains(c));
+    if plain {
+        value.to_owned()
+    } else {
+        format!("'{}'", value.replace('\'', r"'\''"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn values_are_quoted_for_the_shell() {
+        let env = ServerEnv {
+            variables: vec![
+                ("A".into(), "http://localhost:8080/realms/fastmcp".into()),
+                ("B".into(), "it's $HOME".into()),
+            ],
+            source: ValuesSource::Defaults,
+        };
+        assert_eq!(
+            env.lines(true),
+            "export A=http://localhost:8080/realms/fastmcp\nexport B='it'\\''s $HOME'\n"
+        );
+        assert!(env.lines(false).starts_with("A=http"));
+    }
+}
