@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use kcdev::clients::Client;
-use kcdev::docker::PullPolicy;
+use kcdev::docker::{BootMode, PullPolicy};
 use kcdev::instance::Instance;
 use kcdev::ops::PortRequest;
 
@@ -77,6 +77,8 @@ pub enum Command {
     /// `kcdev env > .env`, or `eval "$(kcdev env --export)"`; the names are the ones the generated
     /// server reads and `kcdev run` sets.
     Env(EnvArgs),
+    /// Remove the optimized images kcdev derived that no container uses any more.
+    Prune(PruneArgs),
     /// Print a shell completion script.
     ///
     /// For example `kcdev completions bash > ~/.local/share/bash-completion/completions/kcdev`.
@@ -93,6 +95,14 @@ impl Command {
             _ => None,
         }
     }
+}
+
+/// Options of `kcdev prune`.
+#[derive(Debug, Args)]
+pub struct PruneArgs {
+    /// Only the images derived from this one.
+    #[arg(long, value_name = "IMAGE")]
+    pub image: Option<String>,
 }
 
 /// Options of `kcdev env`.
@@ -271,6 +281,12 @@ pub struct UpArgs {
     #[arg(long, value_name = "SIZE", value_parser = parse_memory)]
     pub memory: Option<u64>,
 
+    /// How Keycloak boots: `optimized` runs `start --optimized` on an image kcdev derives once from
+    /// --image (built for its options, database pre-initialized); `dev` runs `start-dev` on the
+    /// image as it is [default: optimized for a new instance, else what the last `up` used].
+    #[arg(long, value_enum, value_name = "BOOT")]
+    pub boot: Option<BootArg>,
+
     /// Seconds to wait for Keycloak to become ready.
     #[arg(long, value_name = "SECONDS", default_value = "180", value_parser = parse_seconds)]
     pub timeout: Duration,
@@ -298,6 +314,24 @@ pub struct UpArgs {
     /// Delete the realm and provision it from scratch (registered clients and your changes go).
     #[arg(long)]
     pub reset_realm: bool,
+}
+
+/// How the container boots.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum BootArg {
+    /// `start --optimized` on kcdev's derived image.
+    Optimized,
+    /// `start-dev` on the image as it is.
+    Dev,
+}
+
+impl From<BootArg> for BootMode {
+    fn from(boot: BootArg) -> Self {
+        match boot {
+            BootArg::Optimized => Self::Optimized,
+            BootArg::Dev => Self::Dev,
+        }
+    }
 }
 
 /// Options of `kcdev logs`.

@@ -12,6 +12,10 @@ pub const LABEL_MANAGED_BY: &str = "dev.kcdev.managed-by";
 pub const LABEL_INSTANCE: &str = "dev.kcdev.instance";
 /// Label recording the Keycloak version the container was created for.
 pub const LABEL_KEYCLOAK_VERSION: &str = "dev.kcdev.keycloak-version";
+/// Label recording the image the user chose, which an optimized boot's image derives from.
+pub const LABEL_BASE_IMAGE: &str = "dev.kcdev.base-image";
+/// Label recording how the container boots (`dev`, `built`, `seeded`).
+pub const LABEL_BOOT: &str = "dev.kcdev.boot";
 
 const MAX_NAME_LEN: usize = 40;
 

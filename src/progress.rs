@@ -30,6 +30,12 @@ pub trait Reporter: Send + Sync {
     fn waiting(&self, _elapsed: Duration, _last_status: &str) {}
     /// The wait for readiness is over (whether or not it succeeded).
     fn wait_finished(&self) {}
+    /// kcdev has started deriving an optimized image from `base` (once per image and options).
+    fn derive_started(&self, _base: &str, _derived: &str) {}
+    /// The derivation is still running; `last_line` is what `kc.sh build` printed last.
+    fn deriving(&self, _elapsed: Duration, _last_line: &str) {}
+    /// The derivation is over (whether or not it succeeded).
+    fn derive_finished(&self, _derived: &str) {}
 }
 
 /// A reporter that shows nothing.

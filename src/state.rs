@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use etcetera::BaseStrategy;
 use serde::{Deserialize, Serialize};
 
+use crate::docker::BootMode;
 use crate::instance::Instance;
 
 const SCHEMA_VERSION: u32 = 1;
@@ -48,6 +49,9 @@ pub struct ContainerSettings {
     pub management_port: u16,
     /// Container memory limit in bytes.
     pub memory_bytes: u64,
+    /// Missing in states written before optimized boots: those instances boot in dev mode.
+    #[serde(default)]
+    pub boot: BootMode,
 }
 
 /// Realm settings chosen by `up`.
@@ -224,6 +228,7 @@ mod tests {
                 http_port: 8080,
                 management_port: 9000,
                 memory_bytes: 1 << 30,
+                boot: BootMode::Optimized,
             },
             RealmSettings {
                 name: "fastmcp".into(),

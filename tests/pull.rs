@@ -139,14 +139,16 @@ async fn up_pulls_from_a_registry_with_byte_progress() {
         .inspect_container(&format!("kcdev-{}-keycloak", kcdev.instance), None)
         .await
         .unwrap();
-    assert_eq!(
-        inspect.config.unwrap().image.as_deref(),
-        Some(image.as_str())
-    );
+    // It runs the optimized image kcdev derived from the pulled one.
+    let config = inspect.config.unwrap();
+    assert_eq!(config.labels.unwrap()["dev.kcdev.base-image"], image);
+    assert_eq!(config.image.as_deref(), report["run_image"].as_str());
 
     // `--pull missing` (the default) does not pull again.
     let again = kcdev.run(&args).ok();
     assert!(!again.stderr.contains("Pulling"), "{}", again.stderr);
 
     kcdev.run(&["down", "--volumes"]).ok();
+    // The images derived from this one-off image go with it.
+    kcdev.run(&["prune", "--image", &image]).ok();
 }

@@ -8,6 +8,7 @@ mod down;
 mod env;
 mod logs;
 mod new_server;
+mod prune;
 mod run;
 mod status;
 mod token;
@@ -98,6 +99,7 @@ pub async fn dispatch(ctx: &Ctx, cli: Cli) -> anyhow::Result<ExitStatus> {
         Command::ClientConfig(args) => client_config::run(ctx, args),
         Command::Doctor(args) => doctor::run(ctx, args).await,
         Command::Env(args) => env::run(ctx, args),
+        Command::Prune(args) => prune::run(ctx, args).await,
         Command::Completions(args) => completions::run(ctx, args),
     }
 }

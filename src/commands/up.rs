@@ -13,6 +13,7 @@ pub async fn run(ctx: &Ctx, args: UpArgs) -> anyhow::Result<ExitStatus> {
         http_port: args.port,
         management_port: args.management_port,
         memory_bytes: args.memory,
+        boot: args.boot.map(Into::into),
         timeout: args.timeout,
         recreate: args.recreate,
         realm: args.realm,

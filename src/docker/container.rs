@@ -6,7 +6,8 @@ use bollard::models::{
 };
 use serde::Serialize;
 
-use crate::instance::{Instance, LABEL_KEYCLOAK_VERSION};
+use super::boot::{Boot, BootMode};
+use crate::instance::{Instance, LABEL_BASE_IMAGE, LABEL_BOOT, LABEL_KEYCLOAK_VERSION};
 
 const HTTP_CONTAINER_PORT: &str = "8080/tcp";
 const MANAGEMENT_CONTAINER_PORT: &str = "9000/tcp";
@@ -14,14 +15,24 @@ const DATA_DIR: &str = "/opt/keycloak/data";
 const LOOPBACK: &str = "127.0.0.1";
 const ADMIN_PASSWORD_ENV: &str = "KC_BOOTSTRAP_ADMIN_PASSWORD";
 const SECOND_NS: i64 = 1_000_000_000;
+const MIB: u64 = 1 << 20;
+/// Only the quick (C1) JIT compiler: on two cores the optimizing one competes with Keycloak for
+/// the CPU through boot and the first requests (measured: about 2.5 s of a new instance's 12),
+/// and a local identity provider never runs long enough to pay it back.
+pub const QUICK_START_JVM: &str = "-XX:TieredStopAtLevel=1";
+/// What the JVM needs beside the heap (metaspace, code cache, threads, direct buffers) in
+/// Keycloak 26, with room to spare: the container limit minus this is the heap.
+const NON_HEAP_BYTES: u64 = 350 * MIB;
 
 /// The Keycloak container kcdev wants: everything that decides how it is created.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KeycloakContainer {
     /// The instance it belongs to (names and labels).
     pub instance: Instance,
-    /// Image reference.
-    pub image: String,
+    /// The image the user chose (or the pinned default); an optimized boot runs an image derived
+    /// from it.
+    pub base_image: String,
+    pub boot: BootMode,
     /// Keycloak version of the image, recorded as a label.
     pub keycloak_version: Option<String>,
     /// Host port for HTTP, published on 127.0.0.1.
@@ -82,6 +93,10 @@ pub struct ObservedContainer {
     pub oom_killed: bool,
     /// Image reference it was created from.
     pub image: String,
+    /// The image the user chose, which `image` was derived from (the same for a dev boot).
+    pub base_image: String,
+    /// How it boots: `dev`, `built` or `seeded` (see [`Boot::label`]).
+    pub boot: String,
     /// Keycloak version recorded when it was created.
     pub keycloak_version: Option<String>,
     /// Published HTTP address (host IP, port).
@@ -102,18 +117,36 @@ impl KeycloakContainer {
         format!("http://localhost:{}", self.http_port)
     }
 
-    /// The engine request that creates this container.
-    pub fn create_body(&self) -> ContainerCreateBody {
+    /// The JVM heap for the memory limit: the limit less what Keycloak needs beside the heap,
+    /// so that a small limit (768m) leaves the JVM room instead of being killed for exceeding
+    /// it, which Keycloak's own 70 % default risks. The initial heap stays small, for a small
+    /// idle footprint.
+    pub fn heap_options(&self) -> String {
+        let limit = self.memory_bytes;
+        let max = limit.saturating_sub(NON_HEAP_BYTES).max(limit / 2) / MIB;
+        format!("-Xms{}m -Xmx{max}m", max.min(256))
+    }
+
+    /// The engine request that creates this container, booting as `boot` says (which must be of
+    /// this container's boot mode).
+    pub fn create_body(&self, boot: &Boot) -> ContainerCreateBody {
         let mut labels = self.instance.labels();
         if let Some(version) = &self.keycloak_version {
             labels.insert(LABEL_KEYCLOAK_VERSION.to_owned(), version.clone());
         }
-        let env = vec![
+        labels.insert(LABEL_BASE_IMAGE.to_owned(), self.base_image.clone());
+        labels.insert(LABEL_BOOT.to_owned(), boot.label().to_owned());
+        let mut env = vec![
             format!("KC_BOOTSTRAP_ADMIN_USERNAME={}", self.admin_username),
             format!("{ADMIN_PASSWORD_ENV}={}", self.admin_password),
-            "KC_HEALTH_ENABLED=true".to_owned(),
             format!("KC_HOSTNAME={}", self.public_url()),
+            format!("JAVA_OPTS_KC_HEAP={}", self.heap_options()),
         ];
+        match boot {
+            // A build option: an optimized image has it built in.
+            Boot::Dev => env.push("KC_HEALTH_ENABLED=true".to_owned()),
+            Boot::Optimized { .. } => env.push(format!("JAVA_OPTS_APPEND={QUICK_START_JVM}")),
+        }
         let bind = |port: u16| {
             Some(vec![PortBinding {
                 host_ip: Some(LOOPBACK.to_owned()),
@@ -121,10 +154,8 @@ impl KeycloakContainer {
             }])
         };
         ContainerCreateBody {
-            image: Some(self.image.clone()),
-            // Keycloak 26.6+ binds dev mode to localhost unless told otherwise; inside a container
-            // that would make the published port dead.
-            cmd: Some(vec!["start-dev".to_owned(), "--http-host=0.0.0.0".to_owned()]),
+            image: Some(boot.image(&self.base_image).to_owned()),
+            cmd: Some(boot.command()),
             env: Some(env),
             labels: Some(labels),
             exposed_ports: Some(vec![
@@ -170,8 +201,28 @@ impl KeycloakContainer {
                 .as_ref()
                 .map_or_else(|| "none".to_owned(), |(ip, port)| format!("{ip}:{port}"))
         };
+        let mode = |boot: &str| {
+            if boot == Boot::Dev.label() {
+                "dev"
+            } else {
+                "optimized"
+            }
+        };
         let candidates = [
-            ("image", existing.image.clone(), self.image.clone()),
+            (
+                "image",
+                existing.base_image.clone(),
+                self.base_image.clone(),
+            ),
+            (
+                "boot",
+                mode(&existing.boot).to_owned(),
+                match self.boot {
+                    BootMode::Dev => "dev",
+                    BootMode::Optimized => "optimized",
+                }
+                .to_owned(),
+            ),
             (
                 "HTTP port",
                 binding(&existing.http_binding),
@@ -210,7 +261,6 @@ impl KeycloakContainer {
 
 /// Renders a byte count the way `--memory` accepts it.
 pub fn format_bytes(bytes: u64) -> String {
-    const MIB: u64 = 1 << 20;
     const GIB: u64 = 1 << 30;
     match bytes {
         0 => "unlimited".to_owned(),
@@ -264,6 +314,8 @@ impl ObservedContainer {
                     .and_then(|rest| rest.strip_prefix('='))
                     .map(str::to_owned)
             });
+        let mut labels = config.labels.unwrap_or_default();
+        let image = config.image.unwrap_or_default();
         Self {
             id: inspect.id.unwrap_or_default(),
             name: inspect
@@ -275,11 +327,15 @@ impl ObservedContainer {
             health,
             exit_code: state.exit_code.unwrap_or_default(),
             oom_killed: state.oom_killed.unwrap_or_default(),
-            image: config.image.unwrap_or_default(),
-            keycloak_version: config
-                .labels
-                .unwrap_or_default()
-                .remove(LABEL_KEYCLOAK_VERSION),
+            // Containers made before kcdev recorded these ran their own image in dev mode.
+            base_image: labels
+                .remove(LABEL_BASE_IMAGE)
+                .unwrap_or_else(|| image.clone()),
+            boot: labels
+                .remove(LABEL_BOOT)
+                .unwrap_or_else(|| Boot::Dev.label().to_owned()),
+            image,
+            keycloak_version: labels.remove(LABEL_KEYCLOAK_VERSION),
             http_binding: binding(HTTP_CONTAINER_PORT),
             management_binding: binding(MANAGEMENT_CONTAINER_PORT),
             memory_bytes: host_config
@@ -299,7 +355,8 @@ mod tests {
     fn wanted() -> KeycloakContainer {
         KeycloakContainer {
             instance: "t".parse().unwrap(),
-            image: "kc:26.7.5".into(),
+            base_image: "kc:26.7.5".into(),
+            boot: BootMode::Dev,
             keycloak_version: Some("26.7.5".into()),
             http_port: 8080,
             management_port: 9000,
@@ -324,7 +381,7 @@ mod tests {
 
     #[test]
     fn publishes_only_on_loopback_with_a_fixed_issuer() {
-        let body = wanted().create_body();
+        let body = wanted().create_body(&Boot::Dev);
         let bindings = body
             .host_config
             .as_ref()
@@ -341,11 +398,54 @@ mod tests {
         let env = body.env.unwrap();
         assert!(env.contains(&"KC_HOSTNAME=http://localhost:8080".to_owned()));
         assert!(env.contains(&"KC_HEALTH_ENABLED=true".to_owned()));
+        assert!(env.contains(&"JAVA_OPTS_KC_HEAP=-Xms256m -Xmx674m".to_owned()));
+    }
+
+    #[test]
+    fn an_optimized_boot_runs_the_derived_image_in_production_mode() {
+        let optimized = KeycloakContainer {
+            boot: BootMode::Optimized,
+            memory_bytes: 768 << 20,
+            ..wanted()
+        };
+        let seeded = Boot::Optimized {
+            image: "kcdev/keycloak-optimized:26.7.5-abc-seeded".into(),
+            seeded: true,
+        };
+        let body = optimized.create_body(&seeded);
+        assert_eq!(
+            body.image.as_deref(),
+            Some("kcdev/keycloak-optimized:26.7.5-abc-seeded")
+        );
+        assert_eq!(body.cmd.as_ref().unwrap()[..2], ["start", "--optimized"]);
+        let env = body.env.unwrap();
+        assert!(
+            !env.iter().any(|e| e.starts_with("KC_HEALTH_ENABLED")),
+            "a build option"
+        );
+        assert!(env.contains(&"JAVA_OPTS_KC_HEAP=-Xms256m -Xmx418m".to_owned()));
+        assert!(env.contains(&"JAVA_OPTS_APPEND=-XX:TieredStopAtLevel=1".to_owned()));
+        let observed = observed_from(&optimized.create_body(&seeded));
+        assert_eq!(observed.base_image, "kc:26.7.5");
+        assert_eq!(observed.boot, "seeded");
+        assert_eq!(optimized.differences(&observed), vec![]);
+        // A container on the built image is the same boot once a seeded one exists: kept.
+        let built = Boot::Optimized {
+            image: "kcdev/keycloak-optimized:26.7.5-abc-built".into(),
+            seeded: false,
+        };
+        let on_built = observed_from(&optimized.create_body(&built));
+        assert_eq!(optimized.differences(&on_built), vec![]);
+        let dev = KeycloakContainer {
+            boot: BootMode::Dev,
+            ..optimized
+        };
+        assert_eq!(dev.differences(&observed)[0].setting, "boot");
     }
 
     #[test]
     fn an_unchanged_container_has_no_differences() {
-        let observed = observed_from(&wanted().create_body());
+        let observed = observed_from(&wanted().create_body(&Boot::Dev));
         assert_eq!(observed.status, ContainerStatus::Running);
         assert_eq!(observed.health.as_deref(), Some("healthy"));
         assert_eq!(observed.admin_password.as_deref(), Some("pw"));
@@ -355,7 +455,7 @@ mod tests {
 
     #[test]
     fn names_each_changed_setting() {
-        let observed = observed_from(&wanted().create_body());
+        let observed = observed_from(&wanted().create_body(&Boot::Dev));
         let changed = KeycloakContainer {
             http_port: 8081,
             memory_bytes: 768 << 20,

@@ -66,6 +66,15 @@ pub enum DockerError {
         /// The last lines it logged.
         log_tail: Vec<String>,
     },
+    /// `kc.sh build` failed while kcdev derived its optimized image.
+    #[error(
+        "cannot derive the optimized image {image}: `kc.sh build` exited with code {exit_code}"
+    )]
+    DeriveFailed {
+        image: String,
+        exit_code: i64,
+        log_tail: Vec<String>,
+    },
     /// Keycloak did not report ready in time.
     #[error("Keycloak was not ready after {} s (last answer: {last_status})", waited.as_secs())]
     NotReady {
@@ -94,7 +103,9 @@ impl DockerError {
     /// The container's last log lines, for errors that carry them.
     pub fn log_tail(&self) -> &[String] {
         match self {
-            Self::ExitedDuringStart { log_tail, .. } | Self::NotReady { log_tail, .. } => log_tail,
+            Self::ExitedDuringStart { log_tail, .. }
+            | Self::NotReady { log_tail, .. }
+            | Self::DeriveFailed { log_tail, .. } => log_tail,
             _ => &[],
         }
     }

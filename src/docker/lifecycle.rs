@@ -10,7 +10,7 @@ use bollard::query_parameters::{
 use futures_util::{Stream, StreamExt, TryStreamExt};
 
 use super::error::is_not_found;
-use super::{DockerError, Engine, KeycloakContainer, ObservedContainer, PortPurpose};
+use super::{Boot, DockerError, Engine, KeycloakContainer, ObservedContainer, PortPurpose};
 use crate::instance::Instance;
 
 /// Chunks of a container's log output (stdout and stderr interleaved as the engine sends them).
@@ -87,7 +87,11 @@ impl Engine {
     }
 
     /// Creates the data volume (kept if it exists) and the container; returns the container id.
-    pub async fn create_keycloak(&self, wanted: &KeycloakContainer) -> Result<String, DockerError> {
+    pub async fn create_keycloak(
+        &self,
+        wanted: &KeycloakContainer,
+        boot: &Boot,
+    ) -> Result<String, DockerError> {
         let volume = wanted.instance.volume_name();
         self.docker
             .create_volume(VolumeCreateRequest {
@@ -101,7 +105,7 @@ impl Engine {
         let options = CreateContainerOptionsBuilder::default().name(&name).build();
         let created = self
             .docker
-            .create_container(Some(options), wanted.create_body())
+            .create_container(Some(options), wanted.create_body(boot))
             .await
             .map_err(DockerError::operation("create container", &name))?;
         Ok(created.id)

@@ -2,16 +2,20 @@
 //! images and their Keycloak version, the Keycloak container as a typed request, its lifecycle
 //! and readiness. Knows nothing of realms or of the terminal.
 
+mod boot;
 mod container;
+mod derive;
 mod engine;
 mod error;
 mod image;
 mod lifecycle;
 mod wait;
 
+pub use boot::{Boot, BootMode, BuildOptions, DERIVED_REPOSITORY, DerivedNames, SEEDED_LABEL};
 pub use container::{
     ContainerStatus, KeycloakContainer, ObservedContainer, SettingDifference, format_bytes,
 };
+pub use derive::{LABEL_DERIVED_KEY, OptimizedImages};
 pub use engine::{DEFAULT_DOCKER_HOST, Engine};
 pub use error::{DockerError, PortPurpose};
 pub use image::{ImageRef, ImageSummary, InvalidImageRef, PullPolicy, parse_keycloak_version};

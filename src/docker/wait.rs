@@ -3,7 +3,7 @@ use std::time::{Duration, Instant};
 use super::{ContainerStatus, DockerError, Engine};
 use crate::progress::Reporter;
 
-const POLL_INTERVAL: Duration = Duration::from_millis(500);
+const POLL_INTERVAL: Duration = Duration::from_millis(100);
 const PROBE_TIMEOUT: Duration = Duration::from_secs(2);
 const LOG_TAIL_LINES: usize = 30;
 

@@ -4,8 +4,10 @@
 
 mod admin;
 mod error;
+mod keys;
 mod urls;
 
 pub use admin::AdminSession;
 pub use error::KeycloakApiError;
+pub use keys::{KeyGenerationError, PreparedKeys, SeededKeys};
 pub use urls::RealmUrls;

@@ -19,8 +19,10 @@ pub struct ContainerReport {
     pub status: ContainerStatus,
     /// Docker health, if known.
     pub health: Option<String>,
-    /// Image.
+    /// The image the user chose (an optimized boot runs one derived from it).
     pub image: String,
+    /// `dev`, `built` or `seeded`: see `UpReport::boot`.
+    pub boot: String,
     /// Keycloak version recorded at creation.
     pub keycloak_version: Option<String>,
     /// Published HTTP address.
@@ -43,7 +45,8 @@ impl From<&ObservedContainer> for ContainerReport {
             id: container.id.clone(),
             status: container.status,
             health: container.health.clone(),
-            image: container.image.clone(),
+            image: container.base_image.clone(),
+            boot: container.boot.clone(),
             keycloak_version: container.keycloak_version.clone(),
             http: address(&container.http_binding),
             management: address(&container.management_binding),

@@ -9,10 +9,11 @@ use super::OpsError;
 use super::settings::{InstanceContext, PortRequest, ResolvedSettings, TestUser};
 use crate::defaults;
 use crate::docker::{
-    ContainerStatus, Engine, ImageRef, KeycloakContainer, ObservedContainer, PullPolicy,
-    ensure_ports_free, parse_keycloak_version, probe_ready,
+    Boot, BootMode, BuildOptions, ContainerStatus, DerivedNames, Engine, ImageRef, ImageSummary,
+    KeycloakContainer, ObservedContainer, PullPolicy, SEEDED_LABEL, ensure_ports_free,
+    parse_keycloak_version, probe_ready,
 };
-use crate::keycloak::{AdminSession, RealmUrls};
+use crate::keycloak::{AdminSession, KeycloakApiError, PreparedKeys, RealmUrls};
 use crate::lock::InstanceLock;
 use crate::progress::Reporter;
 use crate::realm::{self, RealmSpec, ReconcileReport, check_http_url};
@@ -38,6 +39,7 @@ pub struct UpOptions {
     pub management_port: Option<PortRequest>,
     /// Memory limit in bytes.
     pub memory_bytes: Option<u64>,
+    pub boot: Option<BootMode>,
     /// How long to wait for readiness.
     pub timeout: Duration,
     /// Replace a container whose settings differ.
@@ -86,6 +88,9 @@ pub struct UpTimings {
     pub total_seconds: f64,
     /// Waiting for Keycloak to report ready, seconds.
     pub ready_wait_seconds: f64,
+    /// Logging in as admin, seconds; on a new instance from a seeded image this includes creating
+    /// the admin and replacing the master realm's keys.
+    pub admin_seconds: f64,
     /// Reconciling the realm, seconds.
     pub provisioning_seconds: f64,
 }
@@ -99,8 +104,13 @@ pub struct UpReport {
     pub container: String,
     /// What happened to it.
     pub container_action: ContainerAction,
-    /// Image it runs.
+    /// The image asked for (`--image`, or the pinned default).
     pub image: String,
+    /// The image the container runs: `image` itself for a dev boot, else the one kcdev derived.
+    pub run_image: String,
+    /// How it boots: `dev` (start-dev on the image), `built` (start --optimized on the derived
+    /// image) or `seeded` (the same with a pre-initialized database).
+    pub boot: String,
     /// Keycloak version (declared by the image, else reported by the server).
     pub keycloak_version: String,
     /// Keycloak's base URL.
@@ -159,6 +169,10 @@ impl UpOptions {
                     .memory_bytes
                     .or(container.map(|c| c.memory_bytes))
                     .unwrap_or(defaults::MEMORY_BYTES),
+                boot: self
+                    .boot
+                    .or(container.map(|c| c.boot))
+                    .unwrap_or(BootMode::Optimized),
             },
             realm: RealmSettings {
                 name: self
@@ -275,7 +289,8 @@ pub async fn up(options: UpOptions, reporter: &dyn Reporter) -> Result<UpReport,
     );
     let mut wanted = KeycloakContainer {
         instance: context.instance.clone(),
-        image: settings.container.image.clone(),
+        base_image: settings.container.image.clone(),
+        boot: settings.container.boot,
         keycloak_version: existing.as_ref().and_then(|c| c.keycloak_version.clone()),
         http_port: settings.container.http_port,
         management_port: settings.container.management_port,
@@ -284,7 +299,9 @@ pub async fn up(options: UpOptions, reporter: &dyn Reporter) -> Result<UpReport,
         admin_password: admin.password.clone(),
     };
 
-    let (action, container_id) = match existing {
+    let mut derived = None;
+    let mut new_volume = false;
+    let (action, container_id, boot, run_image) = match existing {
         Some(container) => {
             let differences = wanted.differences(&container);
             if !differences.is_empty() && !options.recreate {
@@ -295,37 +312,52 @@ pub async fn up(options: UpOptions, reporter: &dyn Reporter) -> Result<UpReport,
             }
             if differences.is_empty() {
                 let action = start_existing(&engine, &container, &wanted, reporter).await?;
-                (action, container.id)
+                (action, container.id, container.boot, container.image)
             } else {
-                wanted.keycloak_version =
-                    check_image(&engine, &image, options.pull, reporter).await?;
+                let boot = prepare_boot(&engine, &mut wanted, &image, &options, reporter).await?;
                 reporter.step("Replacing the container (the data volume stays)");
                 engine.stop(&container.id, STOP_GRACE_SECONDS).await?;
                 engine.remove_container(&container.id).await?;
-                let id = create_and_start(
+                let (id, new) = create_and_start(
                     context,
                     &engine,
                     &wanted,
+                    &boot.boot,
                     &state,
                     previous.as_ref(),
                     reporter,
                 )
                 .await?;
-                (ContainerAction::Recreated, id)
+                (derived, new_volume) = (boot.names, new);
+                let run_image = boot.boot.image(&wanted.base_image).to_owned();
+                (
+                    ContainerAction::Recreated,
+                    id,
+                    boot.boot.label().to_owned(),
+                    run_image,
+                )
             }
         }
         None => {
-            wanted.keycloak_version = check_image(&engine, &image, options.pull, reporter).await?;
-            let id = create_and_start(
+            let boot = prepare_boot(&engine, &mut wanted, &image, &options, reporter).await?;
+            let (id, new) = create_and_start(
                 context,
                 &engine,
                 &wanted,
+                &boot.boot,
                 &state,
                 previous.as_ref(),
                 reporter,
             )
             .await?;
-            (ContainerAction::Created, id)
+            (derived, new_volume) = (boot.names, new);
+            let run_image = boot.boot.image(&wanted.base_image).to_owned();
+            (
+                ContainerAction::Created,
+                id,
+                boot.boot.label().to_owned(),
+                run_image,
+            )
         }
     };
     // New containers had the state saved before they were created; for the others, keep what
@@ -338,6 +370,16 @@ pub async fn up(options: UpOptions, reporter: &dyn Reporter) -> Result<UpReport,
         context.state.save(&state)?;
     }
     let state_file = context.state.path(&context.instance);
+    // A new container most likely means a new realm (and, when seeded, new master keys): their
+    // RSA keys are made while Keycloak boots. Failing that, Keycloak makes its own.
+    let key_job = (created || options.reset_realm).then(|| {
+        tokio::task::spawn_blocking(|| {
+            Some((
+                PreparedKeys::generate().ok()?,
+                PreparedKeys::generate().ok()?,
+            ))
+        })
+    });
 
     let wait_started = Instant::now();
     if action == ContainerAction::AlreadyRunning
@@ -359,16 +401,60 @@ pub async fn up(options: UpOptions, reporter: &dyn Reporter) -> Result<UpReport,
     }
     let ready_wait = wait_started.elapsed();
 
-    reporter.step("Provisioning the realm");
-    let provisioning_started = Instant::now();
-    let session =
-        AdminSession::connect(&settings.admin_url(), &admin.username, &admin.password).await?;
+    let admin_started = Instant::now();
+    let seeded = boot == SEEDED_LABEL;
+    let session = admin_session(
+        &engine,
+        &container_id,
+        &settings,
+        &admin,
+        seeded,
+        new_volume,
+    )
+    .await?;
     let keycloak_version = match &wanted.keycloak_version {
         Some(version) => version.clone(),
         None => verify_running_version(&engine, &session, &container_id, &image).await?,
     };
-    let provisioning = realm::reconcile(&session, &spec, options.reset_realm).await?;
+    let admin_time = admin_started.elapsed();
+
+    let keys = match key_job {
+        Some(job) => job.await.ok().flatten(),
+        None => None,
+    };
+    let (realm_keys, master_keys) = keys.as_ref().map(|(a, b)| (a, b)).unzip();
+
+    reporter.step("Provisioning the realm");
+    let provisioning_started = Instant::now();
+    // The seeded master realm's keys came with the image: every instance makes its own, while
+    // the realm is provisioned; the seeded ones go last.
+    let (replaced, provisioning) = tokio::join!(
+        async {
+            if seeded {
+                session.replace_seeded_master_keys(master_keys).await
+            } else {
+                Ok(None)
+            }
+        },
+        realm::reconcile(&session, &spec, options.reset_realm, realm_keys)
+    );
+    let provisioning = provisioning?;
+    if let Some(seeded_keys) = replaced? {
+        session.retire_seeded_keys(seeded_keys).await?;
+        reporter.step("Gave the master realm keys of its own");
+    }
     let provisioning_time = provisioning_started.elapsed();
+    if let Some(names) = derived.filter(|_| boot == "built") {
+        // This up ran on the built image; the next new instance starts faster from one with
+        // its database initialized, prepared now while the user gets going.
+        if engine
+            .start_seeding(&names, &wanted.base_image, &wanted.heap_options())
+            .await?
+        {
+            reporter
+                .step("Initializing a database image in the background, for faster new instances");
+        }
+    }
 
     let realm_urls = settings.realm_urls();
     Ok(UpReport {
@@ -376,6 +462,8 @@ pub async fn up(options: UpOptions, reporter: &dyn Reporter) -> Result<UpReport,
         container: context.instance.container_name(),
         container_action: action,
         image: settings.container.image.clone(),
+        run_image,
+        boot,
         keycloak_version,
         keycloak_url: settings.keycloak_url(),
         admin_console_url: realm_urls.admin_console.clone(),
@@ -392,6 +480,7 @@ pub async fn up(options: UpOptions, reporter: &dyn Reporter) -> Result<UpReport,
         timings: UpTimings {
             total_seconds: started.elapsed().as_secs_f64(),
             ready_wait_seconds: ready_wait.as_secs_f64(),
+            admin_seconds: admin_time.as_secs_f64(),
             provisioning_seconds: provisioning_time.as_secs_f64(),
         },
         state_file,
@@ -434,18 +523,87 @@ async fn check_image(
     image: &ImageRef,
     pull: PullPolicy,
     reporter: &dyn Reporter,
-) -> Result<Option<String>, OpsError> {
+) -> Result<ImageSummary, OpsError> {
     reporter.step("Checking the Keycloak image");
     let summary = engine.ensure_image(image, pull, reporter).await?;
-    match summary.keycloak_version {
-        Some(version) if version < defaults::MIN_KEYCLOAK_VERSION => {
+    match &summary.keycloak_version {
+        Some(version) if *version < defaults::MIN_KEYCLOAK_VERSION => {
             Err(OpsError::KeycloakTooOld {
                 image: image.to_string(),
                 found: version.to_string(),
                 minimum: defaults::MIN_KEYCLOAK_VERSION.to_string(),
             })
         }
-        version => Ok(version.map(|v| v.to_string())),
+        _ => Ok(summary),
+    }
+}
+
+/// How a new container will boot, with what `up` needs to know about the images involved.
+struct PreparedBoot {
+    boot: Boot,
+    /// The derived images' names, for an optimized boot.
+    names: Option<DerivedNames>,
+}
+
+/// Makes sure the image is there and new enough, and, for an optimized boot, that its derived
+/// image is (deriving it the first time).
+async fn prepare_boot(
+    engine: &Engine,
+    wanted: &mut KeycloakContainer,
+    image: &ImageRef,
+    options: &UpOptions,
+    reporter: &dyn Reporter,
+) -> Result<PreparedBoot, OpsError> {
+    let summary = check_image(engine, image, options.pull, reporter).await?;
+    wanted.keycloak_version = summary.keycloak_version.as_ref().map(ToString::to_string);
+    match wanted.boot {
+        BootMode::Dev => Ok(PreparedBoot {
+            boot: Boot::Dev,
+            names: None,
+        }),
+        BootMode::Optimized => {
+            let images = engine
+                .optimized_images(
+                    &summary,
+                    &BuildOptions::default(),
+                    options.timeout,
+                    reporter,
+                )
+                .await?;
+            Ok(PreparedBoot {
+                boot: images.boot,
+                names: Some(images.names),
+            })
+        }
+    }
+}
+
+/// An admin session. A container booted from a seeded image has a master realm, so Keycloak did
+/// not create the bootstrap admin: kcdev creates it once, the first time its login fails.
+async fn admin_session(
+    engine: &Engine,
+    container_id: &str,
+    settings: &ResolvedSettings,
+    admin: &AdminCredentials,
+    seeded: bool,
+    fresh_volume: bool,
+) -> Result<AdminSession, OpsError> {
+    let url = settings.admin_url();
+    let connect = || AdminSession::connect(&url, &admin.username, &admin.password);
+    if seeded && fresh_volume {
+        engine
+            .create_initial_admin(container_id, &admin.username, &admin.password)
+            .await?;
+    }
+    match connect().await {
+        Err(KeycloakApiError::AdminCredentialsRejected { .. }) if seeded => {
+            engine
+                .create_initial_admin(container_id, &admin.username, &admin.password)
+                .await?;
+
+            Ok(connect().await?)
+        }
+        result => Ok(result?),
     }
 }
 
@@ -464,25 +622,27 @@ async fn start_existing(
     Ok(ContainerAction::Started)
 }
 
-/// Creates and starts the container. When that fails (another instance took the port a moment
+/// Creates and starts the container; returns its id and whether its data volume is new. When
+/// that fails (another instance took the port a moment
 /// ago, say), what this call made is undone: the container, a volume it created, and the state
 /// file go back to how they were.
 async fn create_and_start(
     context: &InstanceContext,
     engine: &Engine,
     wanted: &KeycloakContainer,
+    boot: &Boot,
     state: &InstanceState,
     previous: Option<&InstanceState>,
     reporter: &dyn Reporter,
-) -> Result<String, OpsError> {
+) -> Result<(String, bool), OpsError> {
     ensure_ports_free(wanted.http_port, wanted.management_port)?;
     let volume_existed = engine.volume_exists(&context.instance).await?;
     // The password must be on disk before Keycloak stores it in its database.
     context.state.save(state)?;
     reporter.step("Creating the Keycloak container");
-    let created = match engine.create_keycloak(wanted).await {
+    let created = match engine.create_keycloak(wanted, boot).await {
         Ok(id) => match engine.start_published(&id, wanted).await {
-            Ok(()) => return Ok(id),
+            Ok(()) => return Ok((id, !volume_existed)),
             Err(err) => {
                 let _ = engine.remove_container(&id).await;
                 err

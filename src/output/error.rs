@@ -176,6 +176,9 @@ fn docker_hints(error: &DockerError, instance: &str) -> Vec<String> {
         DockerError::ExitedDuringStart { .. } => vec![format!(
             "`kcdev logs{instance}` shows the whole log; `kcdev down{instance} --volumes` starts over if the data is damaged"
         )],
+        DockerError::DeriveFailed { .. } => vec![
+            format!("`kcdev up{instance} --boot dev` runs the image as it is, with `start-dev`"),
+        ],
         DockerError::NotReady { .. } => vec![
             format!("on a slow machine, wait longer: `kcdev up{instance} --timeout 300`"),
             format!("`kcdev logs{instance} -f` shows what Keycloak is doing"),

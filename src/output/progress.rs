@@ -62,6 +62,33 @@ impl TerminalReporter {
     }
 }
 
+impl TerminalReporter {
+    /// A spinner with elapsed time on a terminal; otherwise a plain line every few seconds.
+    fn spin(&self, what: &str, plain_what: &str, elapsed: Duration, message: &str) {
+        if !self.enabled {
+            return;
+        }
+        let mut state = self.state();
+        if self.interactive {
+            let spinner = state.spinner.get_or_insert_with(|| {
+                let style = ProgressStyle::with_template("{spinner} {prefix} ({elapsed}): {msg}")
+                    .unwrap_or_else(|_| ProgressStyle::default_spinner());
+                let spinner = ProgressBar::new_spinner().with_style(style);
+                spinner.set_prefix(what.to_owned());
+                spinner.enable_steady_tick(Duration::from_millis(120));
+                spinner
+            });
+            spinner.set_message(message.chars().take(100).collect::<String>());
+        } else if elapsed >= state.next_plain_wait_line {
+            plain_line(&format!(
+                "    {plain_what} after {} s: {message}",
+                elapsed.as_secs()
+            ));
+            state.next_plain_wait_line = elapsed + PLAIN_WAIT_LINE_EVERY;
+        }
+    }
+}
+
 impl Reporter for TerminalReporter {
     fn step(&self, message: &str) {
         if !self.enabled {
@@ -143,27 +170,30 @@ impl Reporter for TerminalReporter {
     }
 
     fn waiting(&self, elapsed: Duration, last_status: &str) {
-        if !self.enabled {
-            return;
-        }
-        let mut state = self.state();
-        if self.interactive {
-            let spinner = state.spinner.get_or_insert_with(|| {
-                let style = ProgressStyle::with_template(
-                    "{spinner} Keycloak is starting ({elapsed}): {msg}",
-                )
-                .unwrap_or_else(|_| ProgressStyle::default_spinner());
-                let spinner = ProgressBar::new_spinner().with_style(style);
-                spinner.enable_steady_tick(Duration::from_millis(120));
-                spinner
-            });
-            spinner.set_message(last_status.to_owned());
-        } else if elapsed >= state.next_plain_wait_line {
+        self.spin(
+            "Keycloak is starting",
+            "still starting",
+            elapsed,
+            last_status,
+        );
+    }
+
+    fn derive_started(&self, base: &str, derived: &str) {
+        if self.enabled {
             plain_line(&format!(
-                "    still starting after {} s: {last_status}",
-                elapsed.as_secs()
+                "==> Building an optimized image of {base} (once per image): {derived}"
             ));
-            state.next_plain_wait_line = elapsed + PLAIN_WAIT_LINE_EVERY;
+        }
+    }
+
+    fn deriving(&self, elapsed: Duration, last_line: &str) {
+        self.spin("kc.sh build", "still building", elapsed, last_line);
+    }
+
+    fn derive_finished(&self, derived: &str) {
+        self.wait_finished();
+        if self.enabled {
+            plain_line(&format!("==> Built {derived}"));
         }
     }
 

@@ -189,6 +189,15 @@ pub fn render_status(report: &StatusReport) -> String {
                     ),
                 ),
                 (
+                    "Boot",
+                    match c.boot.as_str() {
+                        "dev" => "start-dev on the image".to_owned(),
+                        "built" => "start --optimized on kcdev's derived image".to_owned(),
+                        _ => "start --optimized on kcdev's derived image, database pre-initialized"
+                            .to_owned(),
+                    },
+                ),
+                (
                     "HTTP",
                     c.http.clone().unwrap_or_else(|| "not published".to_owned()),
                 ),

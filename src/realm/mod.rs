@@ -17,7 +17,7 @@ pub use spec::{
     UserSpec, check_http_url,
 };
 
-use crate::keycloak::{AdminSession, KeycloakApiError};
+use crate::keycloak::{AdminSession, KeycloakApiError, PreparedKeys};
 
 /// Failures of provisioning.
 #[derive(Debug, thiserror::Error)]
@@ -97,10 +97,14 @@ impl ReconcileReport {
 
 /// Makes the realm match `spec`: creates it if missing (after deleting it first when `reset`),
 /// then applies the planned changes. Running it again right after makes no write call.
+///
+/// `keys` are RSA keys for a new realm's key providers (see [`PreparedKeys`]); without them
+/// Keycloak generates its own.
 pub async fn reconcile(
     session: &AdminSession,
     spec: &RealmSpec,
     reset: bool,
+    keys: Option<&PreparedKeys>,
 ) -> Result<ReconcileReport, RealmError> {
     let realm = spec.realm_name();
     if reset {
@@ -112,7 +116,7 @@ pub async fn reconcile(
     let mut observed = observe(session, spec).await?;
     let mut realm_created = None;
     if observed.realm.is_none() {
-        let create = Change::create_realm(spec);
+        let create = Change::create_realm(spec, keys);
         apply::apply(session, realm, &observed, std::slice::from_ref(&create)).await?;
         realm_created = Some(create);
         observed = observe(session, spec).await?;

@@ -9,6 +9,10 @@ use serde_json::{Map, Value, json};
 use super::diff::field_differences;
 use super::observe::{ObservedRealm, POLICY_TYPE};
 use super::spec::{PolicySpec, RealmSpec, Representation, field};
+use crate::keycloak::PreparedKeys;
+
+/// Component type of the realm's key providers.
+const KEY_PROVIDER_TYPE: &str = "org.keycloak.keys.KeyProvider";
 
 /// What a change does to its object.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -114,13 +118,21 @@ pub struct Plan {
 }
 
 impl Change {
-    /// Creating the realm itself, which must happen before anything in it can be observed.
-    pub(crate) fn create_realm(spec: &RealmSpec) -> Self {
+    /// Creating the realm itself, which must happen before anything in it can be observed; with
+    /// `keys`, its key providers come with kcdev's RSA keys instead of Keycloak generating them.
+    pub(crate) fn create_realm(spec: &RealmSpec, keys: Option<&PreparedKeys>) -> Self {
+        let mut body = spec.realm.clone();
+        if let Some(keys) = keys {
+            body.insert(
+                "components".to_owned(),
+                json!({ KEY_PROVIDER_TYPE: keys.realm_key_providers() }),
+            );
+        }
         Self {
             kind: ChangeKind::Create,
             object: format!("realm {}", spec.realm_name()),
             details: vec![],
-            action: Action::CreateRealm(Value::Object(spec.realm.clone())),
+            action: Action::CreateRealm(Value::Object(body)),
         }
     }
 }
@@ -598,5 +610,31 @@ mod tests {
             body,
             json!({"id": "x", "name": "n", "description": "new", "attributes": {"mine": "1", "kcdev": "2"}})
         );
+    }
+
+    #[test]
+    fn a_new_realm_brings_kcdevs_keys_when_there_are_any() {
+        let spec = spec();
+        let Action::CreateRealm(plain) = Change::create_realm(&spec, None).action else {
+            panic!("not a realm creation");
+        };
+        assert!(plain.get("components").is_none(), "Keycloak's own keys");
+        let keys = PreparedKeys::generate().unwrap();
+        let Action::CreateRealm(body) = Change::create_realm(&spec, Some(&keys)).action else {
+            panic!("not a realm creation");
+        };
+        let providers = body["components"][KEY_PROVIDER_TYPE].as_array().unwrap();
+        let ids: Vec<&str> = providers
+            .iter()
+            .map(|p| p["providerId"].as_str().unwrap())
+            .collect();
+        assert_eq!(ids, ["rsa", "rsa-enc", "hmac-generated", "aes-generated"]);
+        assert!(
+            providers[0]["config"]["privateKey"][0]
+                .as_str()
+                .unwrap()
+                .starts_with("-----BEGIN PRIVATE KEY-----")
+        );
+        assert_eq!(body["realm"], "fastmcp");
     }
 }

@@ -229,8 +229,10 @@ impl Kcdev {
     /// An Admin API session with the instance's bootstrap admin.
     pub async fn admin(&self) -> AdminSession {
         let state = self.state();
+        // The port `up` chose: the harness's own, or one it picked for `--port auto`.
+        let port = state["container"]["http_port"].as_u64().unwrap();
         AdminSession::connect(
-            &format!("http://127.0.0.1:{}", self.port),
+            &format!("http://127.0.0.1:{port}"),
             state["admin"]["username"].as_str().unwrap(),
             state["admin"]["password"].as_str().unwrap(),
         )

@@ -1,0 +1,468 @@
+//! Deriving the optimized images (see [`super::boot`]) through the engine API: a container runs
+//! `kc.sh build` and is committed as the built image; later a container started from that one
+//! initializes the database in the background, and the next `up` that finds it finished commits
+//! it as the seeded image. The container names are fixed per base image and options, so two
+//! kcdev processes never derive the same image twice: the second waits for the first.
+
+use std::time::{Duration, Instant};
+
+use bollard::models::{ContainerConfig, ContainerCreateBody, ExecConfig, HostConfig};
+use bollard::query_parameters::{
+    CommitContainerOptionsBuilder, CreateContainerOptionsBuilder, ListContainersOptionsBuilder,
+    ListImagesOptionsBuilder, RemoveImageOptionsBuilder,
+};
+use futures_util::StreamExt;
+
+use super::boot::{Boot, BuildOptions, DERIVED_REPOSITORY, DerivedNames, runtime_args};
+use super::container::QUICK_START_JVM;
+use super::error::is_not_found;
+use super::{ContainerStatus, DockerError, Engine, ImageSummary};
+use crate::instance::{LABEL_BASE_IMAGE, LABEL_MANAGED_BY};
+use crate::progress::Reporter;
+
+/// Label on derived images and the containers that derive them, naming the derivation.
+pub const LABEL_DERIVED_KEY: &str = "dev.kcdev.derived-key";
+const POLL: Duration = Duration::from_millis(500);
+const LOG_TAIL_LINES: usize = 30;
+const KEYCLOAK_HOME: &str = "/opt/keycloak";
+
+/// Initializes the database and stops: Keycloak starts without an admin user (none is created
+/// on an existing master realm later either; kcdev creates one per instance), and is stopped
+/// cleanly once ready, so H2 closes its file.
+const SEED_SCRIPT: &str = include_str!("seed-database.sh");
+/// Creates a master-realm admin through Keycloak's welcome page, which allows that only from
+/// inside the container and only while the master realm has no user.
+const INITIAL_ADMIN_SCRIPT: &str = include_str!("initial-admin.sh");
+
+/// What the optimized boot of an image can use right now.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OptimizedImages {
+    pub names: DerivedNames,
+    pub boot: Boot,
+    /// Whether this call derived the built image.
+    pub derived: bool,
+}
+
+impl Engine {
+    /// The optimized boot for `base`: its seeded image when there is one (committing a finished
+    /// background seeding first), else its built image, derived now when missing.
+    pub async fn optimized_images(
+        &self,
+        base: &ImageSummary,
+        options: &BuildOptions,
+        timeout: Duration,
+        reporter: &dyn Reporter,
+    ) -> Result<OptimizedImages, DockerError> {
+        let version = base.keycloak_version.as_ref().map(ToString::to_string);
+        let names = DerivedNames::new(&base.id, version.as_deref(), options);
+        if let Some(seeded) = self.seeded_image(&names).await? {
+            return Ok(OptimizedImages {
+                boot: Boot::Optimized {
+                    image: seeded,
+                    seeded: true,
+                },
+                names,
+                derived: false,
+            });
+        }
+        let derived = if self.image_exists(&names.built).await? {
+            false
+        } else {
+            self.derive_built(base, options, &names, timeout, reporter)
+                .await?;
+            true
+        };
+        Ok(OptimizedImages {
+            boot: Boot::Optimized {
+                image: names.built.clone(),
+                seeded: false,
+            },
+            names,
+            derived,
+        })
+    }
+
+    async fn image_exists(&self, reference: &str) -> Result<bool, DockerError> {
+        match self.docker.inspect_image(reference).await {
+            Ok(_) => Ok(true),
+            Err(err) if is_not_found(&err) => Ok(false),
+            Err(err) => Err(DockerError::operation("inspect image", reference)(err)),
+        }
+    }
+
+    /// The seeded image, once seeding finished: committed from the stopped seed container,
+    /// which is then removed. A seeding that failed is removed, to be tried again.
+    async fn seeded_image(&self, names: &DerivedNames) -> Result<Option<String>, DockerError> {
+        if self.image_exists(&names.seeded).await? {
+            return Ok(Some(names.seeded.clone()));
+        }
+        let Some(seed) = self.inspect_container(&names.seed_container).await? else {
+            return Ok(None);
+        };
+        match seed.status {
+            ContainerStatus::Exited if seed.exit_code == 0 => {
+                let entrypoint = self.entrypoint(&names.built).await?;
+                self.commit(&names.seed_container, &names.seeded, entrypoint)
+                    .await?;
+                self.remove_container(&names.seed_container).await?;
+                Ok(Some(names.seeded.clone()))
+            }
+            ContainerStatus::Exited | ContainerStatus::Created | ContainerStatus::Other => {
+                self.remove_container(&names.seed_container).await?;
+                Ok(None)
+            }
+            _ => Ok(None),
+        }
+    }
+
+    /// Starts initializing a database for `names.seeded` in the background, unless that image or
+    /// its seeding exists. Returns whether it started one.
+    pub async fn start_seeding(
+        &self,
+        names: &DerivedNames,
+        base_image: &str,
+        heap_options: &str,
+    ) -> Result<bool, DockerError> {
+        if self.image_exists(&names.seeded).await?
+            || self
+                .inspect_container(&names.seed_container)
+                .await?
+                .is_some()
+        {
+            return Ok(false);
+        }
+        let body = ContainerCreateBody {
+            image: Some(names.built.clone()),
+            entrypoint: Some(vec!["bash".to_owned()]),
+            cmd: Some(
+                vec![
+                    "-c".to_owned(),
+                    SEED_SCRIPT.to_owned(),
+                    "seed-database".to_owned(),
+                ]
+                .into_iter()
+                .chain(runtime_args())
+                .collect(),
+            ),
+            env: Some(vec![
+                format!("JAVA_OPTS_KC_HEAP={heap_options}"),
+                format!("JAVA_OPTS_APPEND={QUICK_START_JVM}"),
+            ]),
+            labels: Some(derivation_labels(names, base_image)),
+            host_config: Some(HostConfig {
+                // It needs no network, and nothing should reach a Keycloak without an admin.
+                network_mode: Some("none".to_owned()),
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        let options = CreateContainerOptionsBuilder::default()
+            .name(&names.seed_container)
+            .build();
+        match self.docker.create_container(Some(options), body).await {
+            Ok(_) => {}
+            // Another kcdev started it a moment ago.
+            Err(err) if is_conflict(&err) => return Ok(false),
+            Err(err) => {
+                return Err(DockerError::operation(
+                    "create container",
+                    &names.seed_container,
+                )(err));
+            }
+        }
+        self.start(&names.seed_container).await?;
+        Ok(true)
+    }
+
+    async fn derive_built(
+        &self,
+        base: &ImageSummary,
+        options: &BuildOptions,
+        names: &DerivedNames,
+        timeout: Duration,
+        reporter: &dyn Reporter,
+    ) -> Result<(), DockerError> {
+        reporter.derive_started(&base.reference, &names.built);
+        let result = self
+            .run_build(base, options, names, timeout, reporter)
+            .await;
+        reporter.derive_finished(&names.built);
+        result
+    }
+
+    async fn run_build(
+        &self,
+        base: &ImageSummary,
+        options: &BuildOptions,
+        names: &DerivedNames,
+        timeout: Duration,
+        reporter: &dyn Reporter,
+    ) -> Result<(), DockerError> {
+        let container = &names.build_container;
+        let body = ContainerCreateBody {
+            image: Some(base.id.clone()),
+            cmd: Some(options.build_args()),
+            labels: Some(derivation_labels(names, &base.reference)),
+            host_config: Some(HostConfig {
+                network_mode: Some("none".to_owned()),
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        let create = CreateContainerOptionsBuilder::default()
+            .name(container)
+            .build();
+        let ours = match self.docker.create_container(Some(create), body).await {
+            Ok(_) => true,
+            Err(err) if is_conflict(&err) => false,
+            Err(err) => return Err(DockerError::operation("create container", container)(err)),
+        };
+        if ours {
+            self.start(container).await?;
+        }
+        let started = Instant::now();
+        loop {
+            if !ours && self.image_exists(&names.built).await? {
+                return Ok(());
+            }
+            let state = self.inspect_container(container).await?;
+            match state {
+                None if !ours => {
+                    // The other kcdev finished or gave up: its image is there, or we derive.
+                    return if self.image_exists(&names.built).await? {
+                        Ok(())
+                    } else {
+                        Box::pin(self.run_build(base, options, names, timeout, reporter)).await
+                    };
+                }
+                None => {
+                    return Err(DockerError::DeriveFailed {
+                        image: names.built.clone(),
+                        exit_code: -1,
+                        log_tail: Vec::new(),
+                    });
+                }
+                Some(state) if ours && state.status == ContainerStatus::Exited => {
+                    if state.exit_code != 0 {
+                        let log_tail = self.log_tail(container, LOG_TAIL_LINES).await;
+                        self.remove_container(container).await?;
+                        return Err(DockerError::DeriveFailed {
+                            image: names.built.clone(),
+                            exit_code: state.exit_code,
+                            log_tail,
+                        });
+                    }
+                    let entrypoint = self.entrypoint(&base.id).await?;
+                    self.commit(container, &names.built, entrypoint).await?;
+                    self.remove_container(container).await?;
+                    return Ok(());
+                }
+                Some(_) => {}
+            }
+            if started.elapsed() >= timeout {
+                let log_tail = self.log_tail(container, LOG_TAIL_LINES).await;
+                if ours {
+                    self.remove_container(container).await?;
+                }
+                return Err(DockerError::NotReady {
+                    waited: started.elapsed(),
+                    last_status: format!("`kc.sh build` for {} still running", names.built),
+                    log_tail,
+                });
+            }
+            let last_line = self.log_tail(container, 1).await.pop().unwrap_or_default();
+            reporter.deriving(started.elapsed(), &last_line);
+            tokio::time::sleep(POLL).await;
+        }
+    }
+
+    async fn entrypoint(&self, image: &str) -> Result<Vec<String>, DockerError> {
+        let inspect = self
+            .docker
+            .inspect_image(image)
+            .await
+            .map_err(DockerError::operation("inspect image", image))?;
+        Ok(inspect
+            .config
+            .and_then(|config| config.entrypoint)
+            .filter(|entrypoint| !entrypoint.is_empty())
+            .unwrap_or_else(|| vec![format!("{KEYCLOAK_HOME}/bin/kc.sh")]))
+    }
+
+    /// Commits `container` as `reference`, as an image that runs Keycloak: its entrypoint, and
+    /// `start --optimized` when run without arguments.
+    async fn commit(
+        &self,
+        container: &str,
+        reference: &str,
+        entrypoint: Vec<String>,
+    ) -> Result<(), DockerError> {
+        let (repository, tag) = reference.rsplit_once(':').unwrap_or((reference, "latest"));
+        let changes = format!(
+            "ENTRYPOINT {}\nCMD [\"start\", \"--optimized\"]",
+            serde_json::to_string(&entrypoint).unwrap_or_default()
+        );
+        let options = CommitContainerOptionsBuilder::default()
+            .container(container)
+            .repo(repository)
+            .tag(tag)
+            .changes(&changes)
+            .build();
+        self.docker
+            .commit_container(options, ContainerConfig::default())
+            .await
+            .map_err(DockerError::operation(
+                "commit the derived image",
+                reference,
+            ))?;
+        Ok(())
+    }
+
+    /// Creates the master realm's first admin in a container booted from a seeded image, whose
+    /// master realm exists already (so Keycloak's bootstrap admin variables do nothing).
+    /// Returns false when the realm has a user already (the page refuses then).
+    pub async fn create_initial_admin(
+        &self,
+        container: &str,
+        username: &str,
+        password: &str,
+    ) -> Result<bool, DockerError> {
+        let config = ExecConfig {
+            cmd: Some(vec![
+                "bash".to_owned(),
+                "-c".to_owned(),
+                INITIAL_ADMIN_SCRIPT.to_owned(),
+            ]),
+            env: Some(vec![
+                format!("KCDEV_ADMIN_USERNAME={username}"),
+                format!("KCDEV_ADMIN_PASSWORD={password}"),
+            ]),
+            attach_stdout: Some(true),
+            attach_stderr: Some(true),
+            ..Default::default()
+        };
+        let failed = DockerError::operation("create the admin user in", container);
+        let exec = self
+            .docker
+            .create_exec(container, config)
+            .await
+            .map_err(failed)?;
+        let mut output = String::new();
+        if let bollard::exec::StartExecResults::Attached {
+            output: mut stream, ..
+        } = self
+            .docker
+            .start_exec(&exec.id, None)
+            .await
+            .map_err(DockerError::operation(
+                "create the admin user in",
+                container,
+            ))?
+        {
+            while let Some(Ok(chunk)) = stream.next().await {
+                output.push_str(&chunk.to_string());
+            }
+        }
+        Ok(output.contains("User created"))
+    }
+
+    /// Removes derived images no container uses, and finished or failed derivations, of `base`
+    /// or of every image. Returns what it removed.
+    pub async fn prune_derived(&self, base: Option<&str>) -> Result<Vec<String>, DockerError> {
+        let mut removed = Vec::new();
+        let mut labels = vec![
+            format!("{LABEL_MANAGED_BY}=kcdev"),
+            LABEL_DERIVED_KEY.to_owned(),
+        ];
+        if let Some(base) = base {
+            labels.push(format!("{LABEL_BASE_IMAGE}={base}"));
+        }
+        let filter = std::collections::HashMap::from([("label".to_owned(), labels)]);
+        let derivations = self
+            .docker
+            .list_containers(Some(
+                ListContainersOptionsBuilder::default()
+                    .all(true)
+                    .filters(&filter)
+                    .build(),
+            ))
+            .await
+            .map_err(DockerError::operation("list containers", "of kcdev"))?;
+        for container in derivations {
+            let name = container
+                .names
+                .as_ref()
+                .and_then(|names| names.first())
+                .map(|name| name.trim_start_matches('/').to_owned());
+            // Instance containers carry the derivation label too, through their image: only the
+            // derivations (named kcdev-derive-*, kcdev-seed-*) go, a seeding still under way too
+            // (the next `up` starts it again).
+            let (Some(id), Some(name)) = (container.id, name) else {
+                continue;
+            };
+            if name.starts_with("kcdev-derive-") || name.starts_with("kcdev-seed-") {
+                self.remove_container(&id).await?;
+                removed.push(name);
+            }
+        }
+        let in_use: std::collections::HashSet<String> = self
+            .docker
+            .list_containers(Some(
+                ListContainersOptionsBuilder::default().all(true).build(),
+            ))
+            .await
+            .map_err(DockerError::operation("list containers", "all"))?
+            .into_iter()
+            .filter_map(|container| container.image_id)
+            .collect();
+        let images = self
+            .docker
+            .list_images(Some(
+                ListImagesOptionsBuilder::default().filters(&filter).build(),
+            ))
+            .await
+            .map_err(DockerError::operation("list images", DERIVED_REPOSITORY))?;
+        for image in images {
+            if in_use.contains(&image.id) {
+                continue;
+            }
+            let name = image
+                .repo_tags
+                .first()
+                .cloned()
+                .unwrap_or_else(|| image.id.clone());
+            let options = RemoveImageOptionsBuilder::default().force(true).build();
+            match self
+                .docker
+                .remove_image(&image.id, Some(options), None)
+                .await
+            {
+                Ok(_) => removed.push(name),
+                Err(err) if is_not_found(&err) => {}
+                Err(err) => return Err(DockerError::operation("remove image", &name)(err)),
+            }
+        }
+        Ok(removed)
+    }
+}
+
+fn derivation_labels(
+    names: &DerivedNames,
+    base_image: &str,
+) -> std::collections::HashMap<String, String> {
+    std::collections::HashMap::from([
+        (LABEL_MANAGED_BY.to_owned(), "kcdev".to_owned()),
+        (LABEL_DERIVED_KEY.to_owned(), names.key.clone()),
+        (LABEL_BASE_IMAGE.to_owned(), base_image.to_owned()),
+    ])
+}
+
+fn is_conflict(err: &bollard::errors::Error) -> bool {
+    matches!(
+        err,
+        bollard::errors::Error::DockerResponseServerError {
+            status_code: 409,
+            ..
+        }
+    )
+}

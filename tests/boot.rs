@@ -1,0 +1,215 @@
+//! How Keycloak boots: the optimized image derived once and reused, the seeded database that a
+//! new volume starts from (with an admin and keys of its own per instance), `--boot dev`, a small
+//! memory limit, and `kcdev prune`.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stderr)] // tests fail loudly
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::{Kcdev, derive_test_image, docker};
+use serde_json::Value;
+
+/// `up` on `image` with auto ports, as JSON, with its stderr.
+fn up(kcdev: &Kcdev, image: &str, extra: &[&str]) -> (Value, String) {
+    let mut args = Kcdev::auto_port_up_args(image);
+    args.extend(extra.iter().map(|s| (*s).to_owned()));
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let run = kcdev.run(&args).ok();
+    (run.json(), run.stderr)
+}
+
+async fn master_key_ids(kcdev: &Kcdev) -> Vec<String> {
+    let port = kcdev.state()["container"]["http_port"].as_u64().unwrap();
+    let jwks: Value = reqwest::get(format!(
+        "http://127.0.0.1:{port}/realms/master/protocol/openid-connect/certs"
+    ))
+    .await
+    .unwrap()
+    .json()
+    .await
+    .unwrap();
+    jwks["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|key| key["kid"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+async fn wait_until_exited(container: &str, timeout: Duration) {
+    let started = Instant::now();
+    loop {
+        let state = docker()
+            .inspect_container(container, None)
+            .await
+            .map(|inspect| inspect.state.unwrap_or_default());
+        match state {
+            Ok(state) if state.running != Some(true) => {
+                assert_eq!(state.exit_code, Some(0), "{container} failed");
+                return;
+            }
+            Err(_) => return,
+            Ok(_) => {}
+        }
+        assert!(started.elapsed() < timeout, "{container} still running");
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_optimized_image_is_derived_once_and_seeded_instances_are_their_own() {
+    // A base image of its own (another id), so its derived images are new to this machine.
+    let repository = format!("kcdev-test/boot-base-{}", std::process::id());
+    let base = derive_test_image(
+        &repository,
+        kcdev::defaults::keycloak_version(),
+        Some("LABEL dev.kcdev.test=boot"),
+        None,
+    )
+    .await;
+
+    let first = Kcdev::new("bootfirst");
+    let (report, stderr) = up(&first, &base.0, &[]);
+    assert_eq!(report["boot"], "built");
+    assert!(stderr.contains("Building an optimized image"), "{stderr}");
+    let built = report["run_image"].as_str().unwrap().to_owned();
+    assert!(built.starts_with("kcdev/keycloak-optimized:") && built.ends_with("-built"));
+    assert!(
+        stderr.contains("Initializing a database image in the background"),
+        "{stderr}"
+    );
+    let key = built
+        .trim_end_matches("-built")
+        .rsplit('-')
+        .next()
+        .unwrap()
+        .to_owned();
+    first.run(&["token", "-q"]).ok();
+
+    // The seeding finishes by itself; the next new instance starts from its database.
+    wait_until_exited(&format!("kcdev-seed-{key}"), Duration::from_secs(240)).await;
+    let second = Kcdev::new("bootsecond");
+    let (report, stderr) = up(&second, &base.0, &[]);
+    assert_eq!(report["boot"], "seeded", "{stderr}");
+    assert!(!stderr.contains("Building"), "derived once: {stderr}");
+    assert_eq!(report["run_image"], built.replace("-built", "-seeded"));
+    assert_eq!(
+        report["provisioning"]["changes"][0]["object"],
+        "realm fastmcp"
+    );
+    let token = second.run(&["token", "--decode"]).ok().json();
+    assert_eq!(token["preferred_username"], "testuser");
+    // An admin of its own (kcdev's password), and master realm keys of its own.
+    second.admin().await;
+    let third = Kcdev::new("bootthird");
+    let (report, _) = up(&third, &base.0, &[]);
+    assert_eq!(report["boot"], "seeded");
+    let (second_keys, third_keys) = (master_key_ids(&second).await, master_key_ids(&third).await);
+    assert!(!second_keys.is_empty());
+    assert!(
+        second_keys.iter().all(|kid| !third_keys.contains(kid)),
+        "two instances share master keys: {second_keys:?} {third_keys:?}"
+    );
+    let admin = third.admin().await;
+    let providers = admin
+        .api()
+        .realm_components_get(
+            "master",
+            None,
+            None,
+            None,
+            Some("org.keycloak.keys.KeyProvider".to_owned()),
+        )
+        .await
+        .unwrap();
+    assert!(
+        providers
+            .iter()
+            .all(|p| p.name.as_deref().unwrap_or_default().starts_with("kcdev ")),
+        "the seeded providers are gone: {providers:?}"
+    );
+    // A second up changes nothing, and the seeded image carries no admin of its own.
+    let (again, _) = up(&third, &base.0, &[]);
+    assert_eq!(again["provisioning"]["changes"], serde_json::json!([]));
+
+    // Prune keeps what containers use, then removes the rest.
+    let prune = first
+        .run(&["prune", "--image", &base.0, "--json"])
+        .ok()
+        .json();
+    assert!(
+        !prune["removed"].to_string().contains(&key),
+        "removed images in use: {prune}"
+    );
+    for kcdev in [&first, &second, &third] {
+        kcdev.run(&["down", "--volumes", "-q"]).ok();
+    }
+    let prune = first
+        .run(&["prune", "--image", &base.0, "--json"])
+        .ok()
+        .json();
+    let removed = prune["removed"].to_string();
+    assert!(removed.contains(&format!("{key}-built")), "{prune}");
+    assert!(removed.contains(&format!("{key}-seeded")), "{prune}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn dev_boot_runs_start_dev_and_switching_keeps_the_data() {
+    let kcdev = Kcdev::new("devboot");
+    let image = common::test_image();
+    let (report, _) = up(&kcdev, &image, &["--boot", "dev"]);
+    assert_eq!(report["boot"], "dev");
+    assert_eq!(report["run_image"], image.as_str());
+    let container = docker()
+        .inspect_container(&format!("kcdev-{}-keycloak", kcdev.instance), None)
+        .await
+        .unwrap();
+    assert_eq!(container.config.unwrap().cmd.unwrap()[0], "start-dev");
+    kcdev.run(&["token", "-q"]).ok();
+
+    // The boot is a container setting: a change asks for --recreate, which keeps the data.
+    let mut args = Kcdev::auto_port_up_args(&image);
+    args.extend(["--boot".to_owned(), "optimized".to_owned()]);
+    let refused: Vec<&str> = args.iter().map(String::as_str).collect();
+    let error = kcdev.run(&refused).failed_with(1).json()["error"].clone();
+    assert!(
+        error.to_string().contains("boot is dev, wanted optimized")
+            && error["hints"].to_string().contains("--recreate"),
+        "{error}"
+    );
+    let (report, _) = up(&kcdev, &image, &["--boot", "optimized", "--recreate"]);
+    assert_eq!(report["container_action"], "recreated");
+    assert_ne!(report["boot"], "dev");
+    assert_eq!(
+        report["provisioning"]["changes"],
+        serde_json::json!([]),
+        "data kept"
+    );
+    let status = kcdev.run(&["status", "--json"]).ok().json();
+    assert_eq!(status["container"]["image"], image.as_str());
+    assert_ne!(status["container"]["boot"], "dev");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_768m_limit_boots_and_serves_a_login() {
+    let kcdev = Kcdev::new("smallmem");
+    let (report, _) = up(&kcdev, &common::test_image(), &["--memory", "768m"]);
+    let container = docker()
+        .inspect_container(&format!("kcdev-{}-keycloak", kcdev.instance), None)
+        .await
+        .unwrap();
+    assert_eq!(container.host_config.unwrap().memory, Some(768 << 20));
+    let env = container.config.unwrap().env.unwrap();
+    assert!(
+        env.contains(&"JAVA_OPTS_KC_HEAP=-Xms256m -Xmx418m".to_owned()),
+        "{env:?}"
+    );
+    assert_eq!(report["container_action"], "created");
+    let claims = kcdev
+        .run(&["token", "--user", "testadmin", "--decode"])
+        .ok()
+        .json();
+    assert_eq!(claims["preferred_username"], "testadmin");
+}
