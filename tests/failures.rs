@@ -416,6 +416,16 @@ async fn other_commands_refuse_hostile_values() {
             1,
             &["--server-url"],
         ),
+        (
+            &["doctor", "--server-url", "x"],
+            1,
+            &["invalid server URL", "--server-url"],
+        ),
+        (
+            &["doctor", "--server-url", "http://u:p@localhost:1"],
+            1,
+            &["--server-url"],
+        ),
         (&["logs", "--tail", "lots"], 2, &["--tail"]),
         (
             &["logs", "--tail", "99999999999999999999999"],

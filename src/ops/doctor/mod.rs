@@ -123,6 +123,9 @@ const AFTER_ENGINE: &[&str] = &[
 
 /// Runs every check. Only trouble with kcdev's own state is an error; faults are results.
 pub async fn doctor(options: DoctorOptions) -> Result<DoctorReport, OpsError> {
+    if let Some(url) = &options.server_url {
+        crate::realm::check_http_url("server URL", url.trim_end_matches('/'))?;
+    }
     let mut checks = Checks {
         context: options.context.clone(),
         checks: Vec::new(),
