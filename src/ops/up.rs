@@ -302,62 +302,43 @@ pub async fn up(options: UpOptions, reporter: &dyn Reporter) -> Result<UpReport,
     let mut derived = None;
     let mut new_volume = false;
     let (action, container_id, boot, run_image) = match existing {
-        Some(container) => {
-            let differences = wanted.differences(&container);
-            if !differences.is_empty() && !options.recreate {
-                return Err(OpsError::SettingsChanged {
-                    container: container.name,
-                    differences,
-                });
-            }
-            if differences.is_empty() {
-                let action = start_existing(&engine, &container, &wanted, reporter).await?;
-                (action, container.id, container.boot, container.image)
-            } else {
-                let boot = prepare_boot(&engine, &mut wanted, &image, &options, reporter).await?;
-                reporter.step("Replacing the container (the data volume stays)");
-                engine.stop(&container.id, STOP_GRACE_SECONDS).await?;
-                engine.remove_container(&container.id).await?;
-                let (id, new) = create_and_start(
-                    context,
-                    &engine,
-                    &wanted,
-                    &boot.boot,
-                    &state,
-                    previous.as_ref(),
-                    reporter,
-                )
-                .await?;
-                (derived, new_volume) = (boot.names, new);
-                let run_image = boot.boot.image(&wanted.base_image).to_owned();
-                (
-                    ContainerAction::Recreated,
-                    id,
-                    boot.boot.label().to_owned(),
-                    run_image,
-                )
-            }
+        Some(container) if wanted.differences(&container).is_empty() => {
+            let action = start_existing(&engine, &container, &wanted, reporter).await?;
+            (action, container.id, container.boot, container.image)
         }
-        None => {
-            let boot = prepare_boot(&engine, &mut wanted, &image, &options, reporter).await?;
+        Some(container) if !options.recreate => {
+            return Err(OpsError::SettingsChanged {
+                differences: wanted.differences(&container),
+                container: container.name,
+            });
+        }
+        replaced => {
+            // Derive (the slow part) before the old container goes.
+            let prepared = prepare_boot(&engine, &mut wanted, &image, &options, reporter).await?;
+            let action = match replaced {
+                Some(old) => {
+                    reporter.step("Replacing the container (the data volume stays)");
+                    engine.stop(&old.id, STOP_GRACE_SECONDS).await?;
+                    engine.remove_container(&old.id).await?;
+                    ContainerAction::Recreated
+                }
+                None => ContainerAction::Created,
+            };
             let (id, new) = create_and_start(
                 context,
                 &engine,
                 &wanted,
-                &boot.boot,
+                &prepared.boot,
                 &state,
                 previous.as_ref(),
                 reporter,
             )
             .await?;
-            (derived, new_volume) = (boot.names, new);
-            let run_image = boot.boot.image(&wanted.base_image).to_owned();
-            (
-                ContainerAction::Created,
-                id,
-                boot.boot.label().to_owned(),
-                run_image,
-            )
+            new_volume = new;
+            let run_image = prepared.boot.image(&wanted.base_image).to_owned();
+            let label = prepared.boot.label().to_owned();
+            derived = prepared.names;
+            (action, id, label, run_image)
         }
     };
     // New containers had the state saved before they were created; for the others, keep what
