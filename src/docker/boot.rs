@@ -60,13 +60,15 @@ pub enum Boot {
 
 /// [`Boot::label`] of a container booted from a seeded image.
 pub const SEEDED_LABEL: &str = "seeded";
+/// [`Boot::label`] of a container booted from a built image whose database it initialized.
+pub const BUILT_LABEL: &str = "built";
 
 impl Boot {
     /// The label value recorded on the container.
     pub fn label(&self) -> &'static str {
         match self {
             Self::Dev => "dev",
-            Self::Optimized { seeded: false, .. } => "built",
+            Self::Optimized { seeded: false, .. } => BUILT_LABEL,
             Self::Optimized { seeded: true, .. } => SEEDED_LABEL,
         }
     }

@@ -11,7 +11,9 @@ mod image;
 mod lifecycle;
 mod wait;
 
-pub use boot::{Boot, BootMode, BuildOptions, DERIVED_REPOSITORY, DerivedNames, SEEDED_LABEL};
+pub use boot::{
+    BUILT_LABEL, Boot, BootMode, BuildOptions, DERIVED_REPOSITORY, DerivedNames, SEEDED_LABEL,
+};
 pub use container::{
     ContainerStatus, KeycloakContainer, ObservedContainer, SettingDifference, format_bytes,
 };

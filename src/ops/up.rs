@@ -9,9 +9,9 @@ use super::OpsError;
 use super::settings::{InstanceContext, PortRequest, ResolvedSettings, TestUser};
 use crate::defaults;
 use crate::docker::{
-    Boot, BootMode, BuildOptions, ContainerStatus, DerivedNames, Engine, ImageRef, ImageSummary,
-    KeycloakContainer, ObservedContainer, PullPolicy, SEEDED_LABEL, ensure_ports_free,
-    parse_keycloak_version, probe_ready,
+    BUILT_LABEL, Boot, BootMode, BuildOptions, ContainerStatus, DerivedNames, Engine, ImageRef,
+    ImageSummary, KeycloakContainer, ObservedContainer, PullPolicy, SEEDED_LABEL,
+    ensure_ports_free, parse_keycloak_version, probe_ready,
 };
 use crate::keycloak::{AdminSession, KeycloakApiError, PreparedKeys, RealmUrls};
 use crate::lock::InstanceLock;
@@ -425,7 +425,7 @@ pub async fn up(options: UpOptions, reporter: &dyn Reporter) -> Result<UpReport,
         reporter.step("Gave the master realm keys of its own");
     }
     let provisioning_time = provisioning_started.elapsed();
-    if let Some(names) = derived.filter(|_| boot == "built") {
+    if let Some(names) = derived.filter(|_| boot == BUILT_LABEL) {
         // This up ran on the built image; the next new instance starts faster from one with
         // its database initialized, prepared now while the user gets going.
         if engine
