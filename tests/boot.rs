@@ -130,7 +130,9 @@ async fn the_optimized_image_is_derived_once_and_seeded_instances_are_their_own(
             .all(|p| p.name.as_deref().unwrap_or_default().starts_with("kcdev ")),
         "the seeded providers are gone: {providers:?}"
     );
-    // A second up changes nothing, and the seeded image carries no admin of its own.
+    // A second up changes nothing. (That the seeded image carries no admin is what the admin
+    // creation above proves: Keycloak's welcome page creates one only while there is none, and
+    // `up` fails otherwise.)
     let (again, _) = up(&third, &base.0, &[]);
     assert_eq!(again["provisioning"]["changes"], serde_json::json!([]));
 

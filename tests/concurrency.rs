@@ -7,7 +7,7 @@ mod common;
 
 use std::process::{Child, Command, Stdio};
 
-use common::{Kcdev, Run, docker, test_image};
+use common::{Kcdev, Run, test_image};
 
 fn spawn(kcdev: &Kcdev, args: &[&str]) -> Child {
     let mut command: Command = kcdev.command(args);
@@ -118,33 +118,15 @@ async fn two_instances_racing_for_one_port_one_wins_the_other_is_told() {
     let runs: Vec<Run> = children.into_iter().map(finish).collect();
     let winners = runs.iter().filter(|run| run.code == 0).count();
     assert_eq!(winners, 1, "exactly one got the port:\n{runs:?}");
-    let (loser_index, loser) = runs
-        .iter()
-        .enumerate()
-        .find(|(_, run)| run.code != 0)
+    let (loser, loser_kcdev) = runs
+        .into_iter()
+        .zip(&winner_or_loser)
+        .find(|(run, _)| run.code != 0)
         .unwrap();
-    let loser_kcdev = &winner_or_loser[loser_index];
-    Run {
-        code: loser.code,
-        stdout: loser.stdout.clone(),
-        stderr: loser.stderr.clone(),
-    }
-    .failed_with(1)
-    .stderr_has(&[
+    loser.failed_with(1).stderr_has(&[
         &format!("port {port} on 127.0.0.1 is already in use"),
         "--port <PORT>",
     ]);
     // The loser left nothing behind.
-    let docker = docker();
-    let container = format!("kcdev-{}-keycloak", loser_kcdev.instance);
-    let volume = format!("kcdev-{}-data", loser_kcdev.instance);
-    assert!(
-        docker.inspect_container(&container, None).await.is_err(),
-        "{container} left"
-    );
-    assert!(
-        docker.inspect_volume(&volume).await.is_err(),
-        "{volume} left"
-    );
-    assert!(!loser_kcdev.state_path().exists(), "state file left");
+    loser_kcdev.assert_nothing_created().await;
 }

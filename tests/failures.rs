@@ -7,23 +7,7 @@ mod common;
 
 use std::net::TcpListener;
 
-use common::{Kcdev, Run, derive_test_image, docker, test_image};
-
-/// Asserts that the instance has no container, no volume and no state file.
-async fn nothing_created(kcdev: &Kcdev) {
-    let docker = docker();
-    let container = format!("kcdev-{}-keycloak", kcdev.instance);
-    let volume = format!("kcdev-{}-data", kcdev.instance);
-    assert!(
-        docker.inspect_container(&container, None).await.is_err(),
-        "container {container} was created"
-    );
-    assert!(
-        docker.inspect_volume(&volume).await.is_err(),
-        "volume {volume} was created"
-    );
-    assert!(!kcdev.state_path().exists(), "state file was written");
-}
+use common::{Kcdev, Run, derive_test_image, test_image};
 
 fn up(kcdev: &Kcdev, extra: &[&str]) -> Run {
     up_with_image(kcdev, &test_image(), extra)
@@ -69,7 +53,7 @@ async fn a_taken_port_is_reported_with_the_flag_that_changes_it() {
         &format!("port {} on 127.0.0.1 is already in use", kcdev.port),
         "--port <PORT>",
     ]);
-    nothing_created(&kcdev).await;
+    kcdev.assert_nothing_created().await;
     drop(listener);
 
     let listener = TcpListener::bind(("127.0.0.1", kcdev.management_port)).unwrap();
@@ -77,7 +61,7 @@ async fn a_taken_port_is_reported_with_the_flag_that_changes_it() {
         &format!("port {}", kcdev.management_port),
         "--management-port <PORT>",
     ]);
-    nothing_created(&kcdev).await;
+    kcdev.assert_nothing_created().await;
     drop(listener);
 }
 
@@ -91,7 +75,7 @@ async fn pull_never_with_a_missing_image() {
             &format!("image {image} is not present locally and pulling is disabled"),
             &format!("docker pull {image}"),
         ]);
-    nothing_created(&kcdev).await;
+    kcdev.assert_nothing_created().await;
 }
 
 #[tokio::test]
@@ -114,7 +98,7 @@ async fn keycloak_older_than_26_6_is_refused_with_the_reason() {
         "dynamic client registration",
         "--image",
     ]);
-    nothing_created(&kcdev).await;
+    kcdev.assert_nothing_created().await;
 }
 
 #[tokio::test]
@@ -142,7 +126,7 @@ async fn invalid_flags_are_named() {
         .run(&["status", "--instance", "Bad/Name"])
         .failed_with(2)
         .stderr_has(&["invalid instance name"]);
-    nothing_created(&kcdev).await;
+    kcdev.assert_nothing_created().await;
 }
 
 #[tokio::test]
@@ -192,7 +176,7 @@ async fn a_container_that_exits_during_start_is_reported_at_once_with_its_log() 
             "ERROR: boom, the database is corrupt",
             "--boot dev",
         ]);
-    nothing_created(&kcdev).await;
+    kcdev.assert_nothing_created().await;
     let started = std::time::Instant::now();
     up_with_image(
         &kcdev,
@@ -339,7 +323,7 @@ async fn hostile_flag_values_are_refused_before_anything_is_made() {
         assert_eq!(run.code, *code, "{extra:?}:\n{}", run.stderr);
         run.failed_with(*code).stderr_has(fragments);
     }
-    nothing_created(&kcdev).await;
+    kcdev.assert_nothing_created().await;
     assert!(
         !kcdev.state_home().join("kcdev").exists(),
         "a refused up made kcdev's state directory"
@@ -458,5 +442,5 @@ async fn other_commands_refuse_hostile_values() {
     }
     let left: Vec<_> = std::fs::read_dir(work.path()).unwrap().collect();
     assert!(left.is_empty(), "refused commands wrote {left:?}");
-    nothing_created(&kcdev).await;
+    kcdev.assert_nothing_created().await;
 }

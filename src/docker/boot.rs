@@ -81,13 +81,6 @@ impl Boot {
         }
     }
 
-    pub fn mode(&self) -> BootMode {
-        match self {
-            Self::Dev => BootMode::Dev,
-            Self::Optimized { .. } => BootMode::Optimized,
-        }
-    }
-
     /// Keycloak's command line.
     pub fn command(&self) -> Vec<String> {
         match self {

@@ -15,7 +15,7 @@ use futures_util::StreamExt;
 
 use super::boot::{Boot, BuildOptions, DERIVED_REPOSITORY, DerivedNames, runtime_args};
 use super::container::QUICK_START_JVM;
-use super::error::is_not_found;
+use super::error::{is_conflict, is_not_found};
 use super::{ContainerStatus, DockerError, Engine, ImageSummary};
 use crate::instance::{LABEL_BASE_IMAGE, LABEL_MANAGED_BY};
 use crate::progress::Reporter;
@@ -39,8 +39,6 @@ const INITIAL_ADMIN_SCRIPT: &str = include_str!("initial-admin.sh");
 pub struct OptimizedImages {
     pub names: DerivedNames,
     pub boot: Boot,
-    /// Whether this call derived the built image.
-    pub derived: bool,
 }
 
 impl Engine {
@@ -62,32 +60,27 @@ impl Engine {
                     seeded: true,
                 },
                 names,
-                derived: false,
             });
         }
-        let derived = if self.image_exists(&names.built).await? {
-            false
-        } else {
-            self.derive_built(base, options, &names, timeout, reporter)
-                .await?;
-            true
-        };
+        if !self.image_exists(&names.built).await? {
+            reporter.derive_started(&base.reference, &names.built);
+            let derived = self
+                .run_build(base, options, &names, timeout, reporter)
+                .await;
+            reporter.derive_finished(&names.built);
+            derived?;
+        }
         Ok(OptimizedImages {
             boot: Boot::Optimized {
                 image: names.built.clone(),
                 seeded: false,
             },
             names,
-            derived,
         })
     }
 
     async fn image_exists(&self, reference: &str) -> Result<bool, DockerError> {
-        match self.docker.inspect_image(reference).await {
-            Ok(_) => Ok(true),
-            Err(err) if is_not_found(&err) => Ok(false),
-            Err(err) => Err(DockerError::operation("inspect image", reference)(err)),
-        }
+        Ok(self.inspect_image(reference).await?.is_some())
     }
 
     /// The seeded image, once seeding finished: committed from the stopped seed container,
@@ -172,22 +165,6 @@ impl Engine {
         }
         self.start(&names.seed_container).await?;
         Ok(true)
-    }
-
-    async fn derive_built(
-        &self,
-        base: &ImageSummary,
-        options: &BuildOptions,
-        names: &DerivedNames,
-        timeout: Duration,
-        reporter: &dyn Reporter,
-    ) -> Result<(), DockerError> {
-        reporter.derive_started(&base.reference, &names.built);
-        let result = self
-            .run_build(base, options, names, timeout, reporter)
-            .await;
-        reporter.derive_finished(&names.built);
-        result
     }
 
     async fn run_build(
@@ -277,13 +254,10 @@ impl Engine {
     }
 
     async fn entrypoint(&self, image: &str) -> Result<Vec<String>, DockerError> {
-        let inspect = self
-            .docker
+        Ok(self
             .inspect_image(image)
-            .await
-            .map_err(DockerError::operation("inspect image", image))?;
-        Ok(inspect
-            .config
+            .await?
+            .and_then(|inspect| inspect.config)
             .and_then(|config| config.entrypoint)
             .filter(|entrypoint| !entrypoint.is_empty())
             .unwrap_or_else(|| vec![format!("{KEYCLOAK_HOME}/bin/kc.sh")]))
@@ -378,43 +352,40 @@ impl Engine {
             labels.push(format!("{LABEL_BASE_IMAGE}={base}"));
         }
         let filter = std::collections::HashMap::from([("label".to_owned(), labels)]);
-        let derivations = self
-            .docker
-            .list_containers(Some(
-                ListContainersOptionsBuilder::default()
-                    .all(true)
-                    .filters(&filter)
-                    .build(),
-            ))
-            .await
-            .map_err(DockerError::operation("list containers", "of kcdev"))?;
-        for container in derivations {
-            let name = container
-                .names
-                .as_ref()
-                .and_then(|names| names.first())
-                .map(|name| name.trim_start_matches('/').to_owned());
-            // Instance containers carry the derivation label too, through their image: only the
-            // derivations (named kcdev-derive-*, kcdev-seed-*) go, a seeding still under way too
-            // (the next `up` starts it again).
-            let (Some(id), Some(name)) = (container.id, name) else {
-                continue;
-            };
-            if name.starts_with("kcdev-derive-") || name.starts_with("kcdev-seed-") {
-                self.remove_container(&id).await?;
-                removed.push(name);
-            }
-        }
-        let in_use: std::collections::HashSet<String> = self
+        let containers = self
             .docker
             .list_containers(Some(
                 ListContainersOptionsBuilder::default().all(true).build(),
             ))
             .await
-            .map_err(DockerError::operation("list containers", "all"))?
-            .into_iter()
-            .filter_map(|container| container.image_id)
-            .collect();
+            .map_err(DockerError::operation("list containers", "all"))?;
+        // The derivations (kcdev-derive-*, kcdev-seed-*) of the images being pruned go, a seeding
+        // still under way too (the next `up` starts it again); every other container keeps the
+        // image it runs.
+        let mut in_use = std::collections::HashSet::new();
+        for container in containers {
+            let name = container
+                .names
+                .as_ref()
+                .and_then(|names| names.first())
+                .map(|name| name.trim_start_matches('/').to_owned())
+                .unwrap_or_default();
+            let derivation = name.starts_with("kcdev-derive-") || name.starts_with("kcdev-seed-");
+            let of_base = base.is_none_or(|base| {
+                container
+                    .labels
+                    .as_ref()
+                    .and_then(|labels| labels.get(LABEL_BASE_IMAGE))
+                    .is_some_and(|label| label == base)
+            });
+            match container.id {
+                Some(id) if derivation && of_base => {
+                    self.remove_container(&id).await?;
+                    removed.push(name);
+                }
+                _ => in_use.extend(container.image_id),
+            }
+        }
         let images = self
             .docker
             .list_images(Some(
@@ -455,14 +426,4 @@ fn derivation_labels(
         (LABEL_DERIVED_KEY.to_owned(), names.key.clone()),
         (LABEL_BASE_IMAGE.to_owned(), base_image.to_owned()),
     ])
-}
-
-fn is_conflict(err: &bollard::errors::Error) -> bool {
-    matches!(
-        err,
-        bollard::errors::Error::DockerResponseServerError {
-            status_code: 409,
-            ..
-        }
-    )
 }

@@ -121,3 +121,14 @@ pub(crate) fn is_not_found(err: &bollard::errors::Error) -> bool {
         }
     )
 }
+
+/// True when the engine answered 409 (a container of that name exists already).
+pub(crate) fn is_conflict(err: &bollard::errors::Error) -> bool {
+    matches!(
+        err,
+        bollard::errors::Error::DockerResponseServerError {
+            status_code: 409,
+            ..
+        }
+    )
+}

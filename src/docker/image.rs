@@ -202,7 +202,7 @@ impl Engine {
         policy: PullPolicy,
         reporter: &dyn Reporter,
     ) -> Result<ImageSummary, DockerError> {
-        let present = self.inspect_image(image).await?;
+        let present = self.inspect_image(image.as_str()).await?;
         let pulled = match (present.is_some(), policy) {
             (_, PullPolicy::Always) | (false, PullPolicy::Missing) => {
                 self.pull(image, reporter).await?;
@@ -217,12 +217,11 @@ impl Engine {
         };
         let inspect = match present {
             Some(inspect) if !pulled => inspect,
-            _ => self
-                .inspect_image(image)
-                .await?
-                .ok_or_else(|| DockerError::ImageMissing {
+            _ => self.inspect_image(image.as_str()).await?.ok_or_else(|| {
+                DockerError::ImageMissing {
                     image: image.to_string(),
-                })?,
+                }
+            })?,
         };
         Ok(ImageSummary {
             reference: image.to_string(),
@@ -232,11 +231,15 @@ impl Engine {
         })
     }
 
-    async fn inspect_image(&self, image: &ImageRef) -> Result<Option<ImageInspect>, DockerError> {
-        match self.docker.inspect_image(image.as_str()).await {
+    /// An image by reference or id, if the engine has it.
+    pub(super) async fn inspect_image(
+        &self,
+        image: &str,
+    ) -> Result<Option<ImageInspect>, DockerError> {
+        match self.docker.inspect_image(image).await {
             Ok(inspect) => Ok(Some(inspect)),
             Err(err) if is_not_found(&err) => Ok(None),
-            Err(err) => Err(DockerError::operation("inspect image", image.as_str())(err)),
+            Err(err) => Err(DockerError::operation("inspect image", image)(err)),
         }
     }
 

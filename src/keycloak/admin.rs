@@ -71,12 +71,6 @@ impl AdminSession {
         self.token.current(&self.base_url).await
     }
 
-    /// Logs in again, dropping the current token (after the keys that signed it went away).
-    pub async fn renew_token(&self) -> Result<(), KeycloakApiError> {
-        *self.token.cached.lock().await = None;
-        self.bearer().await.map(|_| ())
-    }
-
     /// The user named exactly `username` in `realm`, if there is one.
     pub async fn find_user(
         &self,

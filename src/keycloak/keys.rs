@@ -165,7 +165,7 @@ impl AdminSession {
     }
 
     /// Deletes the seeded key providers, the one that signed this session's token last; the
-    /// session cannot be used afterwards without [`AdminSession::renew_token`].
+    /// session's token is no good afterwards, so this is its last call.
     pub async fn retire_seeded_keys(&self, keys: SeededKeys) -> Result<(), KeycloakApiError> {
         let mut doomed = keys.providers;
         doomed.sort_by_key(|provider| provider.name.as_deref() == Some(SIGNING_PROVIDER));

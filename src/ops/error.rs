@@ -81,6 +81,11 @@ pub enum OpsError {
     NoFreePort,
     #[error("--port and --management-port are both {port}; Keycloak needs two different ports")]
     SamePorts { port: u16 },
+    /// A new instance's seeded database came with a master-realm user, which kcdev never seeds.
+    #[error(
+        "Keycloak in container {container} refused to create the admin: its seeded database already has a master-realm user"
+    )]
+    SeededAdminExists { container: String },
     /// A flag value kcdev refuses before changing anything.
     #[error("invalid {flag} {value:?}: expected {expected}")]
     InvalidOption {

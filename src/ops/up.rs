@@ -572,9 +572,16 @@ async fn admin_session(
     let url = settings.admin_url();
     let connect = || AdminSession::connect(&url, &admin.username, &admin.password);
     if seeded && fresh_volume {
-        engine
+        let created = engine
             .create_initial_admin(container_id, &admin.username, &admin.password)
             .await?;
+        if !created {
+            // Keycloak refuses only when the master realm has a user: the image is not what
+            // kcdev seeded.
+            return Err(OpsError::SeededAdminExists {
+                container: container_id.to_owned(),
+            });
+        }
     }
     match connect().await {
         Err(KeycloakApiError::AdminCredentialsRejected { .. }) if seeded => {

@@ -123,6 +123,9 @@ fn ops_hints(error: &OpsError, instance: &str) -> Vec<String> {
             "the lock is the operating system's: it goes away as soon as that process exits".to_owned(),
         ],
         OpsError::Lock(_) => vec![],
+        OpsError::SeededAdminExists { .. } => vec![format!(
+            "`kcdev down{instance} --volumes` and `kcdev prune` remove the instance and the image; the next `up` derives it again"
+        )],
         OpsError::NotCreated { .. } | OpsError::NotRunning { .. } => {
             vec![format!("start it with `kcdev up{instance}`")]
         }

@@ -176,6 +176,22 @@ impl Kcdev {
         }
     }
 
+    /// Asserts that the instance has no container, no volume and no state file.
+    pub async fn assert_nothing_created(&self) {
+        let docker = docker();
+        let container = format!("kcdev-{}-keycloak", self.instance);
+        let volume = format!("kcdev-{}-data", self.instance);
+        assert!(
+            docker.inspect_container(&container, None).await.is_err(),
+            "container {container} was created"
+        );
+        assert!(
+            docker.inspect_volume(&volume).await.is_err(),
+            "volume {volume} was created"
+        );
+        assert!(!self.state_path().exists(), "state file was written");
+    }
+
     /// The flags that point `up` at the test image and this instance's ports.
     pub fn up_flags(&self) -> Vec<String> {
         self.up_flags_with_image(&test_image())
