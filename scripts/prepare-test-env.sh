@@ -17,9 +17,10 @@
 # Its standard output carries exactly one line, `export KCDEV_TEST_IMAGE=... ...`, so that
 # `eval "$(scripts/prepare-test-env.sh)"` is safe: everything the tools it calls print (Maven's ANSI
 # colours, apt, npm, pip, debootstrap) goes to standard error instead. scripts/test.sh holds it to
-# that.
+# that. No program it starts gets that standard output either: `$(...)` waits until every holder
+# of the pipe has closed it, and a dockerd left running with it would make the caller wait forever
+# (CI hung exactly so once, on a machine where dockerd was not yet running).
 set -euo pipefail
-exec 3>&1 1>&2
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 keycloak_version=${KCDEV_KEYCLOAK_VERSION:-$(tr -d '[:space:]' <"$here/keycloak-version")}
@@ -55,7 +56,7 @@ install_packages() {
 start_engine() {
   if docker info >/dev/null 2>&1; then return; fi
   log "starting dockerd"
-  as_root sh -c 'nohup dockerd >/var/log/kcdev-dockerd.log 2>&1 &'
+  as_root sh -c 'nohup dockerd </dev/null >/var/log/kcdev-dockerd.log 2>&1 &'
   for _ in $(seq 1 60); do
     docker info >/dev/null 2>&1 && return
     sleep 1
@@ -141,15 +142,18 @@ prepare_node() {
   npm install --silent --no-audit --no-fund --prefix "$node_dir" "mcp-remote@$mcp_remote_version" >/dev/null
 }
 
+prepare() {
+  install_packages
+  start_engine
+  build_image
+  prepare_podman
+  prepare_python
+  prepare_node
+}
+
 if [ "${1:-}" = --distribution-only ]; then
-  command -v unzip >/dev/null || install_packages
-  fetch_distribution
+  { command -v unzip >/dev/null || install_packages; fetch_distribution; } >&2
   exit 0
 fi
-install_packages
-start_engine
-build_image
-prepare_podman
-prepare_python
-prepare_node
-echo "export KCDEV_TEST_IMAGE=$image KCDEV_TEST_PYTHON=$python_env/bin/python KCDEV_TEST_MCP_REMOTE_CLIENT=$node_dir/node_modules/.bin/mcp-remote-client" >&3
+prepare >&2
+echo "export KCDEV_TEST_IMAGE=$image KCDEV_TEST_PYTHON=$python_env/bin/python KCDEV_TEST_MCP_REMOTE_CLIENT=$node_dir/node_modules/.bin/mcp-remote-client"
