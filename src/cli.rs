@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use kcdev::clients::Client;
+use kcdev::clients::{Client, Registration};
 use kcdev::docker::{BootMode, PullPolicy};
 use kcdev::instance::Instance;
 use kcdev::ops::PortRequest;
@@ -156,6 +156,24 @@ impl From<ClientArg> for Client {
     }
 }
 
+/// The registration paths `client-config --registration` offers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum RegistrationArg {
+    /// A client id the realm already holds: nothing registers, the callback port is fixed.
+    PreRegistered,
+    /// Dynamic client registration at first login.
+    Dcr,
+}
+
+impl From<RegistrationArg> for Registration {
+    fn from(registration: RegistrationArg) -> Self {
+        match registration {
+            RegistrationArg::PreRegistered => Self::PreRegistered,
+            RegistrationArg::Dcr => Self::Dynamic,
+        }
+    }
+}
+
 /// Options of `kcdev client-config`.
 #[derive(Debug, Args)]
 pub struct ClientConfigArgs {
@@ -174,6 +192,11 @@ pub struct ClientConfigArgs {
     /// The server's name in the client's config (letters, digits, '-', '_', '.').
     #[arg(long, default_value = "kcdev")]
     pub name: String,
+
+    /// How the client gets its client id [default: pre-registered where the client accepts a
+    /// client id (Claude Code, Inspector, Claude Desktop), dcr for the others].
+    #[arg(long, value_enum, value_name = "PATH")]
+    pub registration: Option<RegistrationArg>,
 
     /// Merge the entry into the client's config file (or PATH), keeping a backup.
     #[arg(long, value_name = "PATH", num_args = 0..=1)]

@@ -59,15 +59,66 @@ fn every_client_gets_a_config_that_parses_and_points_at_the_server() {
         "pinned bridge, callback port right after the URL"
     );
     assert!(args.windows(2).any(|w| w == ["--transport", "http-only"]));
+    assert!(
+        args.windows(2).any(|w| w
+            == [
+                "--static-oauth-client-info",
+                r#"{"client_id":"kcdev-mcp-remote"}"#
+            ]),
+        "pre-registered by default: {args:?}"
+    );
 
+    // Clients that accept a client id get the realm's pre-registered one by default, and the DCR
+    // form on request.
+    let dcr = |client: &str| {
+        client_config(
+            &kcdev,
+            home.path(),
+            &[
+                client,
+                "--server-url",
+                SERVER,
+                "--registration",
+                "dcr",
+                "--json",
+            ],
+        )
+        .ok()
+        .json()
+    };
     assert_eq!(
         snippet("claude-code"),
+        json!({"mcpServers": {"kcdev": {"type": "http", "url": RESOURCE,
+            "oauth": {"clientId": "kcdev-claude-code", "callbackPort": 33420}}}})
+    );
+    assert_eq!(
+        dcr("claude-code"),
         json!({"mcpServers": {"kcdev": {"type": "http", "url": RESOURCE}}})
     );
     assert_eq!(
         snippet("inspector"),
+        json!({"mcpServers": {"kcdev": {"type": "http", "url": RESOURCE,
+            "oauth": {"clientId": "kcdev-inspector"}}}})
+    );
+    assert_eq!(
+        dcr("inspector"),
         json!({"mcpServers": {"kcdev": {"type": "http", "url": RESOURCE}}})
     );
+    let desktop_dcr = dcr("claude-desktop").to_string();
+    assert!(
+        !desktop_dcr.contains("static-oauth-client-info"),
+        "{desktop_dcr}"
+    );
+    client_config(
+        &kcdev,
+        home.path(),
+        &["cursor", "--registration", "pre-registered"],
+    )
+    .failed_with(1)
+    .stderr_has(&[
+        "Cursor cannot use a pre-registered client",
+        "--registration dcr",
+    ]);
     assert_eq!(
         snippet("vscode"),
         json!({"servers": {"kcdev": {"type": "http", "url": RESOURCE}}})
@@ -97,8 +148,11 @@ fn every_client_gets_a_config_that_parses_and_points_at_the_server() {
     for fragment in [
         "npx -y @modelcontextprotocol/inspector@2.12.0",
         "--cli --transport http --server-url http://localhost:9123/mcp",
+        "--client-id kcdev-inspector --callback-url http://127.0.0.1:6276/oauth/callback",
         "Streamable HTTP",
         "scope mcp:tools",
+        "Registration: a pre-registered client kcdev-inspector, the default",
+        "--registration dcr",
         "testuser / password123",
         "----------8<----------",
     ] {
@@ -116,7 +170,7 @@ fn every_client_gets_a_config_that_parses_and_points_at_the_server() {
     .ok();
     assert!(
         code.stdout.contains(
-            "claude mcp add --transport http --scope project kcdev http://localhost:9123/mcp"
+            "claude mcp add --transport http --scope project --client-id kcdev-claude-code --callback-port 33420 kcdev http://localhost:9123/mcp"
         ),
         "{}",
         code.stdout

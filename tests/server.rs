@@ -514,6 +514,52 @@ async fn the_python_mcp_sdk_connects_through_the_whole_chain() {
     );
 }
 
+/// A client library with a client id it was given: the Python SDK starts with the realm's
+/// pre-registered Claude Code client and logs in without registering.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_python_mcp_sdk_with_a_pre_registered_client_does_not_register() {
+    let server = server().await;
+    let result = run_interop_script(
+        "mcp_sdk_client.py",
+        &[
+            &server.resource,
+            "testuser",
+            PASSWORD,
+            "kcdev-claude-code",
+            "http://localhost:33420/callback",
+        ],
+    );
+    assert_eq!(result["client_id"], "kcdev-claude-code", "{result}");
+    let identity = &result["whoami"];
+    assert_eq!(identity["client"], "kcdev-claude-code", "{result}");
+    for audience in [&server.resource, &server.base] {
+        assert!(
+            identity["audience"]
+                .as_array()
+                .unwrap()
+                .contains(&json!(audience)),
+            "{identity}"
+        );
+    }
+    assert!(
+        identity["scopes"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("mcp:tools")),
+        "{identity}"
+    );
+    assert_eq!(result["admin_only"]["is_error"], true);
+    assert_eq!(
+        clients_named(
+            server.kcdev,
+            "kcdev interop (Python MCP SDK, pre-registered)"
+        )
+        .await,
+        Vec::<String>::new(),
+        "the SDK registered although it had a client id"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn run_and_new_say_what_is_wrong() {
     let absent = Kcdev::new("srv-absent");
@@ -572,15 +618,92 @@ async fn doctor_checks_the_running_server_too() {
     );
 }
 
+/// A child process whose stderr lines arrive as it prints them, so a test can wait for one.
+struct Watched {
+    child: Child,
+    lines: std::sync::mpsc::Receiver<String>,
+    seen: Vec<String>,
+}
+
+impl Watched {
+    fn spawn(mut command: Command) -> Self {
+        use std::io::{BufRead, BufReader};
+        let mut child = command.stderr(Stdio::piped()).spawn().unwrap();
+        let (sender, lines) = std::sync::mpsc::channel();
+        let stderr = child.stderr.take().unwrap();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                let _ = sender.send(line);
+            }
+        });
+        Self {
+            child,
+            lines,
+            seen: Vec::new(),
+        }
+    }
+
+    /// The first line from now on that `wanted` accepts, mapped.
+    fn until<T>(&mut self, mut wanted: impl FnMut(&str) -> Option<T>) -> T {
+        loop {
+            let line = self
+                .lines
+                .recv_timeout(Duration::from_secs(90))
+                .unwrap_or_else(|_| panic!("stalled; printed so far:\n{}", self.log()));
+            self.seen.push(line);
+            if let Some(found) = wanted(self.seen.last().unwrap()) {
+                return found;
+            }
+        }
+    }
+
+    fn log(&self) -> String {
+        self.seen.join("\n")
+    }
+}
+
+impl Drop for Watched {
+    fn drop(&mut self) {
+        drop(self.child.stdin.take());
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// mcp-remote prints the authorization URL; log in there as the test user, as the browser would,
+/// and deliver the code to its callback.
+async fn log_in_where_mcp_remote_says(bridge: &mut Watched, callback_port: u16) {
+    let authorize_url = bridge.until(|line| {
+        line.find("http://localhost")
+            .filter(|_| line.contains("/protocol/openid-connect/auth?"))
+            .map(|start| line[start..].trim().to_owned())
+    });
+    let http = kcdev::oauth::http_client().unwrap();
+    let callback = kcdev::oauth::login_at(
+        &http,
+        &authorize_url,
+        &format!("http://localhost:{callback_port}/oauth/callback"),
+        "testuser",
+        PASSWORD,
+    )
+    .await
+    .unwrap();
+    reqwest::get(callback.as_str()).await.unwrap();
+}
+
+fn mcp_remote_client() -> PathBuf {
+    std::env::var("KCDEV_TEST_MCP_REMOTE_CLIENT")
+        .expect("KCDEV_TEST_MCP_REMOTE_CLIENT is set by scripts/prepare-test-env.sh")
+        .into()
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn claude_desktops_bridge_mcp_remote_connects_with_the_printed_config() {
-    use std::io::{BufRead, BufReader};
     let server = server().await;
-    let client = std::env::var("KCDEV_TEST_MCP_REMOTE_CLIENT")
-        .expect("KCDEV_TEST_MCP_REMOTE_CLIENT is set by scripts/prepare-test-env.sh");
     let cache = tempfile::tempdir().unwrap();
     let port = free_port();
-    let mut child = Command::new(client)
+    let mut command = Command::new(mcp_remote_client());
+    command
         .args([
             server.resource.as_str(),
             &port.to_string(),
@@ -590,50 +713,12 @@ async fn claude_desktops_bridge_mcp_remote_connects_with_the_printed_config() {
         .env("MCP_REMOTE_CONFIG_DIR", cache.path())
         // mcp-remote quits when its stdin ends, as when Claude Desktop goes away.
         .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let (lines, log) = std::sync::mpsc::channel();
-    let stderr = child.stderr.take().unwrap();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            let _ = lines.send(line);
-        }
-    });
-    let mut output = Vec::new();
-    let next = |output: &mut Vec<String>| {
-        let line = log
-            .recv_timeout(Duration::from_secs(90))
-            .unwrap_or_else(|_| panic!("mcp-remote stalled:\n{}", output.join("\n")));
-        output.push(line.clone());
-        line
-    };
+        .stdout(Stdio::null());
+    let mut bridge = Watched::spawn(command);
     // It registers itself and prints where the user should log in.
-    let authorize_url = loop {
-        let line = next(&mut output);
-        if let Some(start) = line
-            .find("http://localhost")
-            .filter(|_| line.contains("/protocol/openid-connect/auth?"))
-        {
-            break line[start..].trim().to_owned();
-        }
-    };
-    let http = kcdev::oauth::http_client().unwrap();
-    let callback = kcdev::oauth::login_at(
-        &http,
-        &authorize_url,
-        &format!("http://localhost:{port}/oauth/callback"),
-        "testuser",
-        PASSWORD,
-    )
-    .await
-    .unwrap();
-    reqwest::get(callback.as_str()).await.unwrap();
-    while !next(&mut output).contains("Exiting OK") {}
-    drop(child.stdin.take());
-    let _ = child.wait();
-    let log = output.join("\n");
+    log_in_where_mcp_remote_says(&mut bridge, port).await;
+    bridge.until(|line| line.contains("Exiting OK").then_some(()));
+    let log = bridge.log();
     assert!(log.contains("Connected successfully"), "{log}");
     assert!(
         log.contains("\"whoami\"") && log.contains("\"admin_only\""),
@@ -655,5 +740,115 @@ async fn claude_desktops_bridge_mcp_remote_connects_with_the_printed_config() {
     assert!(
         registration.contains("client_secret_post"),
         "{registration}"
+    );
+}
+
+/// The names of the realm's clients whose display name is `name` (a registration's
+/// `client_name`): how a test tells that a client it ran did not register.
+async fn clients_named(kcdev: &Kcdev, name: &str) -> Vec<String> {
+    let admin = kcdev.admin().await;
+    admin
+        .api()
+        .realm_clients_get(REALM, None, None, None, None, None, None)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|client| client.name.as_deref() == Some(name))
+        .filter_map(|client| client.client_id)
+        .collect()
+}
+
+/// Claude Desktop's bridge as `client-config claude-desktop` configures it by default: the realm's
+/// pre-registered client, no registration, and a tool call through the bridge (the proxy itself,
+/// spoken to over stdio the way Claude Desktop does).
+#[tokio::test(flavor = "multi_thread")]
+async fn mcp_remote_with_the_pre_registered_client_calls_a_tool_without_registering() {
+    use std::io::{BufRead, BufReader, Write};
+    let server = server().await;
+    let home = tempfile::tempdir().unwrap();
+    let printed = server
+        .kcdev
+        .run(&["client-config", "claude-desktop", "--json"])
+        .ok()
+        .json();
+    let args: Vec<String> = printed["mcpServers"]["kcdev"]["args"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a.as_str().unwrap().to_owned())
+        .collect();
+    // Everything after `npx -y mcp-remote@...`: the URL, the port and the options as printed.
+    let (url, port) = (&args[2], args[3].parse::<u16>().unwrap());
+    assert_eq!(url, &server.resource);
+    let probe_name = "kcdev test: must not register";
+    let mut command = Command::new(mcp_remote_client().with_file_name("mcp-remote"));
+    command
+        .args(&args[2..])
+        .args([
+            "--static-oauth-client-metadata",
+            &json!({"client_name": probe_name}).to_string(),
+        ])
+        .env("MCP_REMOTE_CONFIG_DIR", home.path())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped());
+    let mut bridge = Watched::spawn(command);
+    log_in_where_mcp_remote_says(&mut bridge, port).await;
+    bridge.until(|line| line.contains("Proxy established").then_some(()));
+
+    let mut stdin = bridge.child.stdin.take().unwrap();
+    let mut stdout = BufReader::new(bridge.child.stdout.take().unwrap());
+    let mut rpc = |message: Value| {
+        writeln!(stdin, "{message}").unwrap();
+        stdin.flush().unwrap();
+        if message.get("id").is_none() {
+            return Value::Null;
+        }
+        let mut line = String::new();
+        stdout.read_line(&mut line).unwrap();
+        serde_json::from_str::<Value>(&line).unwrap_or_else(|_| panic!("not JSON-RPC: {line}"))
+    };
+    let initialized = rpc(
+        json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+        "protocolVersion": "2025-06-18", "capabilities": {},
+        "clientInfo": {"name": "kcdev-test", "version": "0"}}}),
+    );
+    assert!(
+        initialized["result"]["serverInfo"].is_object(),
+        "{initialized}"
+    );
+    rpc(json!({"jsonrpc": "2.0", "method": "notifications/initialized"}));
+    let called = rpc(json!({"jsonrpc": "2.0", "id": 2, "method": "tools/call",
+        "params": {"name": "whoami", "arguments": {}}}));
+    let identity = &called["result"]["structuredContent"];
+    assert_eq!(identity["client"], "kcdev-mcp-remote", "{called}");
+    assert_eq!(identity["username"], "testuser", "{called}");
+    // The same claims a registered client's token carries.
+    for audience in [&server.resource, &server.base] {
+        assert!(
+            identity["audience"]
+                .as_array()
+                .unwrap()
+                .contains(&json!(audience)),
+            "{identity}"
+        );
+    }
+    assert!(
+        identity["scopes"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("mcp:tools")),
+        "{identity}"
+    );
+    assert!(
+        identity["realm_roles"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("user")),
+        "{identity}"
+    );
+    drop(stdin);
+    assert_eq!(
+        clients_named(server.kcdev, probe_name).await,
+        Vec::<String>::new()
     );
 }

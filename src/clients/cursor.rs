@@ -3,7 +3,7 @@
 use serde_json::json;
 
 use super::{ClientConfig, ConfigLocation, ConnectionValues, login_step, servers_snippet};
-use crate::clients::Client;
+use crate::clients::{Client, Registration};
 
 /// Redirects seen: `cursor://anysphere.cursor-mcp/oauth/callback`,
 /// `https://www.cursor.com/agents/mcp/oauth/callback`, `http://localhost:8787/callback`.
@@ -18,6 +18,7 @@ pub(super) fn config(values: &ConnectionValues) -> ClientConfig {
     );
     ClientConfig {
         client: Client::Cursor,
+        registration: Registration::Dynamic,
         snippet,
         entry_path,
         locations: vec![

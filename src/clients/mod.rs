@@ -78,16 +78,105 @@ impl Client {
         }
     }
 
-    /// The client's configuration for `values`.
-    pub fn config(self, values: &ConnectionValues) -> ClientConfig {
+    /// The client the realm holds for this MCP client, when it accepts a client id.
+    pub fn pre_registered(self) -> Option<PreRegisteredClient> {
         match self {
-            Self::ClaudeDesktop => claude_desktop::config(values),
-            Self::ClaudeCode => claude_code::config(values),
-            Self::Inspector => inspector::config(values),
-            Self::Vscode => vscode::config(values),
-            Self::Cursor => cursor::config(values),
+            Self::ClaudeDesktop => Some(claude_desktop::PRE_REGISTERED),
+            Self::ClaudeCode => Some(claude_code::PRE_REGISTERED),
+            Self::Inspector => Some(inspector::PRE_REGISTERED),
+            Self::Vscode | Self::Cursor => None,
         }
     }
+
+    /// The registration paths kcdev configures this client for; the first is the default.
+    pub fn registrations(self) -> &'static [Registration] {
+        if self.pre_registered().is_some() {
+            &[Registration::PreRegistered, Registration::Dynamic]
+        } else {
+            &[Registration::Dynamic]
+        }
+    }
+
+    /// The client's configuration for `values`, registering the way `registration` says.
+    pub fn config(
+        self,
+        values: &ConnectionValues,
+        registration: Registration,
+    ) -> Result<ClientConfig, RegistrationUnsupported> {
+        match registration {
+            Registration::Dynamic => Ok(self.build(values, None)),
+            Registration::PreRegistered => self
+                .pre_registered()
+                .map(|client| self.build(values, Some(client)))
+                .ok_or(RegistrationUnsupported(self, registration)),
+        }
+    }
+
+    /// The client's configuration for its default registration path (the first of
+    /// [`Client::registrations`]).
+    pub fn default_config(self, values: &ConnectionValues) -> ClientConfig {
+        self.build(values, self.pre_registered())
+    }
+
+    fn build(self, values: &ConnectionValues, pre: Option<PreRegisteredClient>) -> ClientConfig {
+        let mut config = match self {
+            Self::ClaudeDesktop => claude_desktop::config(values, pre),
+            Self::ClaudeCode => claude_code::config(values, pre),
+            Self::Inspector => inspector::config(values, pre),
+            Self::Vscode => vscode::config(values),
+            Self::Cursor => cursor::config(values),
+        };
+        config.registration = if pre.is_some() {
+            Registration::PreRegistered
+        } else {
+            Registration::Dynamic
+        };
+        config
+    }
+}
+
+/// How an MCP client gets a client id from the realm.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Registration {
+    /// A client id the realm already holds (`kcdev-claude-code`, ...), given in the config.
+    PreRegistered,
+    /// Anonymous Dynamic Client Registration (RFC 7591) at first login.
+    #[serde(rename = "dcr")]
+    Dynamic,
+}
+
+impl Registration {
+    /// The name used on the command line.
+    pub fn id(self) -> &'static str {
+        match self {
+            Self::PreRegistered => "pre-registered",
+            Self::Dynamic => "dcr",
+        }
+    }
+
+    /// What it is, in a few words.
+    pub fn title(self) -> &'static str {
+        match self {
+            Self::PreRegistered => "a pre-registered client",
+            Self::Dynamic => "dynamic client registration",
+        }
+    }
+}
+
+/// A client that does not offer the registration path asked for.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[error("{} cannot use {}; it registers by {}", .0.title(), .1.title(), .0.registrations()[0].title())]
+pub struct RegistrationUnsupported(pub Client, pub Registration);
+
+/// A public client kcdev keeps in the realm for one MCP client (declared in `realm/realm.toml`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct PreRegisteredClient {
+    pub client_id: &'static str,
+    /// The port the config pins the client's OAuth callback to: the realm allows that one only.
+    pub callback_port: u16,
+    /// Every redirect URI the client sends with that port (they differ by platform).
+    pub redirect_uris: &'static [&'static str],
 }
 
 impl fmt::Display for Client {
@@ -143,8 +232,8 @@ pub struct ConfigLocation {
 /// Everything a user needs to connect one client.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ClientConfig {
-    /// The client.
     pub client: Client,
+    pub registration: Registration,
     /// The JSON to put in the client's config file.
     pub snippet: Value,
     /// The key path of the entry inside the file (e.g. `["mcpServers", "kcdev"]`).
@@ -217,16 +306,75 @@ mod tests {
     #[test]
     fn every_client_points_at_the_server_url() {
         for client in Client::ALL {
-            let config = client.config(&values());
-            let text = serde_json::to_string(&config.snippet).unwrap();
-            assert!(
-                text.contains("http://localhost:8000/mcp"),
-                "{client}: {text}"
-            );
-            assert!(!config.locations.is_empty(), "{client}");
-            assert!(config.entry().is_object(), "{client}");
+            for registration in client.registrations() {
+                let config = client.config(&values(), *registration).unwrap();
+                let text = serde_json::to_string(&config.snippet).unwrap();
+                assert!(
+                    text.contains("http://localhost:8000/mcp"),
+                    "{client}: {text}"
+                );
+                assert!(!config.locations.is_empty(), "{client}");
+                assert!(config.entry().is_object(), "{client}");
+                assert_eq!(config.registration, *registration);
+            }
             assert_eq!(client.id().parse::<Client>().unwrap(), client);
         }
         assert!("zed".parse::<Client>().is_err());
+        assert_eq!(
+            Client::Vscode.config(&values(), Registration::PreRegistered),
+            Err(RegistrationUnsupported(
+                Client::Vscode,
+                Registration::PreRegistered
+            ))
+        );
+    }
+
+    /// What `client-config` tells a client must be what the realm spec declares: the client id
+    /// exists, is public with PKCE, and allows exactly the redirect URIs the client will send.
+    #[test]
+    fn pre_registered_clients_are_in_the_realm_with_their_redirects() {
+        let spec = RealmSpec::render(&RealmVariables {
+            realm: "fastmcp".into(),
+            server_url: "http://localhost:8000".into(),
+            user_password: "password123".into(),
+            extra_trusted_hosts: vec![],
+        })
+        .unwrap();
+        for client in Client::ALL {
+            let Some(pre) = client.pre_registered() else {
+                continue;
+            };
+            let declared = spec
+                .clients
+                .iter()
+                .find(|c| c["clientId"] == pre.client_id)
+                .unwrap_or_else(|| panic!("{client}: {} not in realm.toml", pre.client_id));
+            assert_eq!(declared["publicClient"], true, "{client}");
+            assert_eq!(
+                declared["attributes"]["pkce.code.challenge.method"], "S256",
+                "{client}"
+            );
+            let declared_uris: Vec<&str> = declared["redirectUris"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter_map(|u| u.as_str())
+                .collect();
+            assert_eq!(declared_uris, pre.redirect_uris, "{client}");
+            let port = format!(":{}/", pre.callback_port);
+            assert!(
+                pre.redirect_uris.iter().any(|uri| uri.contains(&port)),
+                "{client}: no redirect URI on its callback port"
+            );
+            let config = client
+                .config(&values(), Registration::PreRegistered)
+                .unwrap();
+            let printed = serde_json::to_string(&config).unwrap();
+            assert!(printed.contains(pre.client_id), "{client}: {printed}");
+            assert!(
+                printed.contains(&pre.callback_port.to_string()),
+                "{client}: {printed}"
+            );
+        }
     }
 }

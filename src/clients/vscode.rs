@@ -3,7 +3,7 @@
 use serde_json::json;
 
 use super::{ClientConfig, ConfigLocation, ConnectionValues, login_step, servers_snippet};
-use crate::clients::Client;
+use crate::clients::{Client, Registration};
 
 /// Redirects on `127.0.0.1`, `vscode.dev`, `insiders.vscode.dev`; `client_uri`
 /// `https://code.visualstudio.com`.
@@ -22,6 +22,7 @@ pub(super) fn config(values: &ConnectionValues) -> ClientConfig {
     );
     ClientConfig {
         client: Client::Vscode,
+        registration: Registration::Dynamic,
         snippet,
         entry_path,
         locations: vec![ConfigLocation {

@@ -19,6 +19,7 @@ pub fn run(ctx: &Ctx, args: ClientConfigArgs) -> anyhow::Result<ExitStatus> {
         context: ctx.instance.clone(),
         client,
         name: args.name,
+        registration: args.registration.map(Into::into),
         server_url: args.server_url,
         write: args.write,
     };

@@ -4,7 +4,9 @@ use serde::Serialize;
 
 use super::OpsError;
 use super::settings::InstanceContext;
-use crate::clients::{Client, ClientConfig, ConnectionValues, MergeOutcome, merge_entry};
+use crate::clients::{
+    Client, ClientConfig, ConnectionValues, MergeOutcome, Registration, merge_entry,
+};
 use crate::defaults;
 use crate::realm::{RealmSpec, RealmVariables};
 
@@ -17,6 +19,8 @@ pub struct ClientConfigOptions {
     pub client: Client,
     /// The entry's name in the client's config.
     pub name: String,
+    /// How the client gets its client id (`None`: the client's default).
+    pub registration: Option<Registration>,
     /// Server base URL, instead of the instance's.
     pub server_url: Option<String>,
     /// Merge the entry into this file (`Some(None)`: the client's usual file).
@@ -81,7 +85,10 @@ pub fn client_config(options: ClientConfigOptions) -> Result<ClientConfigReport,
         user: ("testuser".to_owned(), user_password),
         home: etcetera::home_dir().map_err(crate::state::StateError::from)?,
     };
-    let config = options.client.config(&values);
+    let config = match options.registration {
+        Some(registration) => options.client.config(&values, registration)?,
+        None => options.client.default_config(&values),
+    };
     let written = match options.write {
         None => None,
         Some(path) => {

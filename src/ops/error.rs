@@ -63,6 +63,8 @@ pub enum OpsError {
     /// Writing a client's config file failed.
     #[error(transparent)]
     ClientConfigFile(#[from] crate::clients::MergeError),
+    #[error(transparent)]
+    RegistrationUnsupported(#[from] crate::clients::RegistrationUnsupported),
     /// The directory is not a Cargo project.
     #[error("{} has no Cargo.toml", dir.display())]
     NoProject {

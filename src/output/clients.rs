@@ -2,7 +2,7 @@
 
 use std::fmt::Write as _;
 
-use kcdev::clients::{Client, ConnectionValues, MergeOutcome};
+use kcdev::clients::{Client, ConnectionValues, MergeOutcome, Registration};
 use kcdev::ops::ClientConfigReport;
 
 const CUT: &str = "----------8<----------";
@@ -71,7 +71,47 @@ pub fn render_client_config(report: &ClientConfigReport) -> String {
     for (i, step) in config.steps.iter().enumerate() {
         let _ = writeln!(out, "  {}. {step}", i + 1);
     }
+    render_registration(&mut out, config.client, config.registration);
     out
+}
+
+/// Which registration path this is, whether it is the default and why, and how to get the other.
+fn render_registration(out: &mut String, client: Client, shown: Registration) {
+    let paths = client.registrations();
+    let default = paths[0];
+    let named = |registration: Registration| match (registration, client.pre_registered()) {
+        (Registration::PreRegistered, Some(pre)) => {
+            format!("{} {}", registration.title(), pre.client_id)
+        }
+        _ => registration.title().to_owned(),
+    };
+    let why = match default {
+        Registration::PreRegistered => {
+            "it is the first path MCP clients try (spec 2025-11-25 and later, and the one the \
+             2026-07-28 revision keeps while it deprecates DCR), nothing piles up in the realm at \
+             each restart, and the entry survives `kcdev down --volumes`"
+        }
+        Registration::Dynamic => "this client does not accept a client id",
+    };
+    if shown == default {
+        let _ = writeln!(out, "\nRegistration: {}, the default: {why}.", named(shown));
+    } else {
+        let _ = writeln!(
+            out,
+            "\nRegistration: {}. The default is {}: {why}.",
+            named(shown),
+            named(default)
+        );
+    }
+    for other in paths.iter().filter(|path| **path != shown) {
+        let _ = writeln!(
+            out,
+            "  Instead, {}: kcdev client-config {} --registration {}",
+            other.title(),
+            client.id(),
+            other.id()
+        );
+    }
 }
 
 /// The clients and their config files, as `--list --json` gives them.
@@ -83,7 +123,8 @@ pub fn client_list() -> serde_json::Value {
             serde_json::json!({
                 "id": client.id(),
                 "title": client.title(),
-                "config_file": client.config(&values).locations[0].path,
+                "config_file": client.default_config(&values).locations[0].path,
+                "registrations": client.registrations(),
             })
         })
         .collect()
@@ -105,12 +146,14 @@ pub fn render_client_list() -> String {
     let values = list_values();
     let mut out = String::new();
     for client in Client::ALL {
-        let config = client.config(&values);
+        let config = client.default_config(&values);
+        let registrations: Vec<&str> = client.registrations().iter().map(|r| r.id()).collect();
         let _ = writeln!(
             out,
-            "{:<16} {:<16} {}",
+            "{:<16} {:<16} {:<20} {}",
             client.id(),
             client.title(),
+            registrations.join(", "),
             config.locations[0].path.display()
         );
     }

@@ -3,7 +3,7 @@
 
 use std::io::{self, Write};
 
-use kcdev::clients::MergeError;
+use kcdev::clients::{MergeError, RegistrationUnsupported};
 use kcdev::docker::{DockerError, PortPurpose};
 use kcdev::keycloak::KeycloakApiError;
 use kcdev::oauth::OAuthError;
@@ -110,6 +110,10 @@ fn ops_hints(error: &OpsError, instance: &str) -> Vec<String> {
             "fix the file, or paste the entry by hand (kcdev prints it without --write)".to_owned(),
         ],
         OpsError::ClientConfigFile(_) => vec![],
+        OpsError::RegistrationUnsupported(RegistrationUnsupported(client, _)) => vec![format!(
+            "leave out --registration, or use --registration {}",
+            client.registrations()[0].id()
+        )],
         OpsError::NoProject { .. } => vec![
             "pass the directory `kcdev new server` created, e.g. `kcdev run mcp-server`".to_owned(),
         ],
