@@ -20,7 +20,7 @@ pub(super) const PRE_REGISTERED: PreRegisteredClient = PreRegisteredClient {
 
 pub(super) fn config(values: &ConnectionValues, pre: Option<PreRegisteredClient>) -> ClientConfig {
     let mut entry = json!({"type": "http", "url": values.server_url});
-    let mut add = format!("claude mcp add --transport http --scope project");
+    let mut add = "claude mcp add --transport http --scope project".to_owned();
     if let Some(pre) = pre {
         entry["oauth"] = json!({"clientId": pre.client_id, "callbackPort": pre.callback_port});
         add.push_str(&format!(
