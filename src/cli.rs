@@ -334,6 +334,20 @@ pub struct UpArgs {
     #[arg(long, value_name = "PASSWORD")]
     pub user_password: Option<String>,
 
+    /// Offer Client ID Metadata Documents (Keycloak's experimental cimd feature): Claude Code and
+    /// VS Code then log in with a URL as client id, which Keycloak fetches from the internet at
+    /// login. Sticks until --no-cimd.
+    #[arg(long, overrides_with = "no_cimd")]
+    pub cimd: bool,
+
+    /// Stop offering Client ID Metadata Documents.
+    #[arg(long, overrides_with = "cimd")]
+    pub no_cimd: bool,
+
+    /// Another domain CIMD documents and their redirect URIs may be on (repeatable; with --cimd).
+    #[arg(long = "cimd-domain", value_name = "DOMAIN", requires = "cimd")]
+    pub cimd_domains: Vec<String>,
+
     /// Delete the realm and provision it from scratch (registered clients and your changes go).
     #[arg(long)]
     pub reset_realm: bool,

@@ -16,6 +16,8 @@ pub const LABEL_KEYCLOAK_VERSION: &str = "dev.kcdev.keycloak-version";
 pub const LABEL_BASE_IMAGE: &str = "dev.kcdev.base-image";
 /// Label recording how the container boots (`dev`, `built`, `seeded`).
 pub const LABEL_BOOT: &str = "dev.kcdev.boot";
+/// Label: the experimental Keycloak features the container runs with, comma-separated.
+pub const LABEL_FEATURES: &str = "dev.kcdev.features";
 
 const MAX_NAME_LEN: usize = 40;
 

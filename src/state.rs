@@ -9,6 +9,8 @@ use std::path::{Path, PathBuf};
 use etcetera::BaseStrategy;
 use serde::{Deserialize, Serialize};
 
+use crate::realm::CimdOptions;
+
 use crate::docker::BootMode;
 use crate::instance::Instance;
 
@@ -65,6 +67,9 @@ pub struct RealmSettings {
     pub extra_trusted_hosts: Vec<String>,
     /// Password of the test users.
     pub user_password: String,
+    /// Client ID Metadata Documents, when `up --cimd` turned them on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cimd: Option<CimdOptions>,
 }
 
 impl InstanceState {
@@ -235,6 +240,7 @@ mod tests {
                 server_url: "http://localhost:8000".into(),
                 extra_trusted_hosts: vec![],
                 user_password: "password123".into(),
+                cimd: None,
             },
         )
     }

@@ -290,6 +290,7 @@ mod tests {
             server_url: "http://localhost:8000".into(),
             user_password: "password123".into(),
             extra_trusted_hosts: vec![],
+            cimd: None,
         })
         .unwrap();
         let trusted = spec.trusted_hosts();
@@ -338,6 +339,7 @@ mod tests {
             server_url: "http://localhost:8000".into(),
             user_password: "password123".into(),
             extra_trusted_hosts: vec![],
+            cimd: None,
         })
         .unwrap();
         for client in Client::ALL {

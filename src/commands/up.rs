@@ -20,6 +20,12 @@ pub async fn run(ctx: &Ctx, args: UpArgs) -> anyhow::Result<ExitStatus> {
         server_url: args.server_url,
         trusted_hosts: (!args.trusted_hosts.is_empty()).then_some(args.trusted_hosts),
         user_password: args.user_password,
+        cimd: match (args.cimd, args.no_cimd) {
+            (true, _) => Some(true),
+            (_, true) => Some(false),
+            _ => None,
+        },
+        cimd_domains: (!args.cimd_domains.is_empty()).then_some(args.cimd_domains),
         reset_realm: args.reset_realm,
     };
     let reporter = ctx.printer.reporter();

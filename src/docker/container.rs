@@ -7,7 +7,9 @@ use bollard::models::{
 use serde::Serialize;
 
 use super::boot::{Boot, BootMode};
-use crate::instance::{Instance, LABEL_BASE_IMAGE, LABEL_BOOT, LABEL_KEYCLOAK_VERSION};
+use crate::instance::{
+    Instance, LABEL_BASE_IMAGE, LABEL_BOOT, LABEL_FEATURES, LABEL_KEYCLOAK_VERSION,
+};
 
 const HTTP_CONTAINER_PORT: &str = "8080/tcp";
 const MANAGEMENT_CONTAINER_PORT: &str = "9000/tcp";
@@ -41,6 +43,9 @@ pub struct KeycloakContainer {
     pub management_port: u16,
     /// Memory limit in bytes.
     pub memory_bytes: u64,
+    /// Keycloak's experimental features the realm needs (`cimd`, ...), sorted. An optimized boot
+    /// has them built into its derived image; a dev boot turns them on at start.
+    pub features: Vec<String>,
     /// Bootstrap admin user name.
     pub admin_username: String,
     /// Bootstrap admin password.
@@ -99,6 +104,7 @@ pub struct ObservedContainer {
     pub boot: String,
     /// Keycloak version recorded when it was created.
     pub keycloak_version: Option<String>,
+    pub features: Vec<String>,
     /// Published HTTP address (host IP, port).
     pub http_binding: Option<(String, u16)>,
     /// Published management address (host IP, port).
@@ -109,6 +115,17 @@ pub struct ObservedContainer {
     pub data_volume: Option<String>,
     /// Bootstrap admin password from the container's environment.
     pub admin_password: Option<String>,
+}
+
+/// [`SettingDifference::setting`] of the Keycloak features.
+const FEATURES_SETTING: &str = "features";
+
+impl SettingDifference {
+    /// Whether the difference is only what a realm mode the user switched (`up --cimd`) needs: the
+    /// container is then replaced without asking for `--recreate`, keeping its volume.
+    pub fn follows_realm_modes(&self) -> bool {
+        self.setting == FEATURES_SETTING
+    }
 }
 
 impl KeycloakContainer {
@@ -136,6 +153,7 @@ impl KeycloakContainer {
         }
         labels.insert(LABEL_BASE_IMAGE.to_owned(), self.base_image.clone());
         labels.insert(LABEL_BOOT.to_owned(), boot.label().to_owned());
+        labels.insert(LABEL_FEATURES.to_owned(), self.features.join(","));
         let mut env = vec![
             format!("KC_BOOTSTRAP_ADMIN_USERNAME={}", self.admin_username),
             format!("{ADMIN_PASSWORD_ENV}={}", self.admin_password),
@@ -144,7 +162,12 @@ impl KeycloakContainer {
         ];
         match boot {
             // A build option: an optimized image has it built in.
-            Boot::Dev => env.push("KC_HEALTH_ENABLED=true".to_owned()),
+            Boot::Dev => {
+                env.push("KC_HEALTH_ENABLED=true".to_owned());
+                if !self.features.is_empty() {
+                    env.push(format!("KC_FEATURES={}", self.features.join(",")));
+                }
+            }
             Boot::Optimized { .. } => env.push(format!("JAVA_OPTS_APPEND={QUICK_START_JVM}")),
         }
         let bind = |port: u16| {
@@ -201,6 +224,13 @@ impl KeycloakContainer {
                 .as_ref()
                 .map_or_else(|| "none".to_owned(), |(ip, port)| format!("{ip}:{port}"))
         };
+        let features = |features: &[String]| {
+            if features.is_empty() {
+                "none".to_owned()
+            } else {
+                features.join(",")
+            }
+        };
         let mode = |boot: &str| {
             if boot == Boot::Dev.label() {
                 "dev"
@@ -222,6 +252,11 @@ impl KeycloakContainer {
                     BootMode::Optimized => "optimized",
                 }
                 .to_owned(),
+            ),
+            (
+                FEATURES_SETTING,
+                features(&existing.features),
+                features(&self.features),
             ),
             (
                 "HTTP port",
@@ -336,6 +371,15 @@ impl ObservedContainer {
                 .unwrap_or_else(|| Boot::Dev.label().to_owned()),
             image,
             keycloak_version: labels.remove(LABEL_KEYCLOAK_VERSION),
+            features: labels
+                .remove(LABEL_FEATURES)
+                .map(|list| {
+                    list.split(',')
+                        .filter(|f| !f.is_empty())
+                        .map(str::to_owned)
+                        .collect()
+                })
+                .unwrap_or_default(),
             http_binding: binding(HTTP_CONTAINER_PORT),
             management_binding: binding(MANAGEMENT_CONTAINER_PORT),
             memory_bytes: host_config
@@ -361,6 +405,7 @@ mod tests {
             http_port: 8080,
             management_port: 9000,
             memory_bytes: 1 << 30,
+            features: vec![],
             admin_username: "admin".into(),
             admin_password: "pw".into(),
         }

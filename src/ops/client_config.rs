@@ -74,6 +74,7 @@ pub fn client_config(options: ClientConfigOptions) -> Result<ClientConfigReport,
         server_url: server_url.trim_end_matches('/').to_owned(),
         user_password: user_password.clone(),
         extra_trusted_hosts: vec![],
+        cimd: None,
     };
     // Validates the URL, and names the scope from the one place that defines it.
     let spec = RealmSpec::render(&variables)?;

@@ -24,6 +24,7 @@ impl ServerEnv {
             server_url: endpoints.server_url.clone(),
             user_password: defaults::USER_PASSWORD.to_owned(),
             extra_trusted_hosts: vec![],
+            cimd: None,
         };
         // The scope comes from the realm spec, the one place that names it.
         let spec = RealmSpec::render(&variables)?;

@@ -24,7 +24,7 @@ pub use logs::{LogsOptions, logs};
 pub use new_server::{NewServerOptions, NewServerReport, ValuesSource, new_server};
 pub use prune::{PruneReport, prune};
 pub use run::{ServerLaunch, prepare_run};
-pub use settings::{InstanceContext, PortRequest, ResolvedSettings, TestUser};
+pub use settings::{InstanceContext, PortRequest, RegistrationPaths, ResolvedSettings, TestUser};
 pub use status::{ContainerReport, RealmStatus, StatusReport, status};
 pub use token::{KCDEV_CLIENT_ID, TokenOptions, TokenReport, token};
 pub use up::{ContainerAction, UpOptions, UpReport, up};

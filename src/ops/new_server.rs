@@ -77,6 +77,7 @@ pub fn new_server(options: NewServerOptions) -> Result<NewServerReport, OpsError
         server_url: server_url.clone(),
         user_password: defaults::USER_PASSWORD.to_owned(),
         extra_trusted_hosts: vec![],
+        cimd: None,
     };
     let spec = RealmSpec::render(&variables)?;
     let values = ServerValues {

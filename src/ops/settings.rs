@@ -1,11 +1,12 @@
 use serde::Serialize;
 
 use super::OpsError;
+use crate::clients::Client;
 use crate::defaults;
 use crate::docker::{ContainerStatus, DockerError, Engine, probe_ready};
 use crate::instance::Instance;
 use crate::keycloak::RealmUrls;
-use crate::realm::{RealmSpec, RealmVariables};
+use crate::realm::{CimdOptions, CimdSpec, RealmSpec, RealmVariables, field};
 use crate::state::{ContainerSettings, InstanceState, RealmSettings, StateError, StateStore};
 
 /// A host port as asked for: a given one, or any free one (chosen once, then kept in the state).
@@ -128,6 +129,18 @@ impl ResolvedSettings {
         RealmUrls::new(&self.keycloak_url(), &self.realm.name)
     }
 
+    /// The experimental Keycloak features the realm's modes need, sorted.
+    pub fn features(&self) -> Vec<String> {
+        let mut features: Vec<String> = self
+            .realm
+            .cimd
+            .iter()
+            .map(|_| CimdOptions::FEATURE.to_owned())
+            .collect();
+        features.sort();
+        features
+    }
+
     /// The values for the realm spec's placeholders.
     pub fn realm_variables(&self) -> RealmVariables {
         RealmVariables {
@@ -135,6 +148,39 @@ impl ResolvedSettings {
             server_url: self.realm.server_url.trim_end_matches('/').to_owned(),
             user_password: self.realm.user_password.clone(),
             extra_trusted_hosts: self.realm.extra_trusted_hosts.clone(),
+            cimd: self.realm.cimd.clone(),
+        }
+    }
+}
+
+/// How MCP clients get a client id from the realm, as `up` and `status` report it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RegistrationPaths {
+    /// The client ids the realm holds for MCP clients that accept one.
+    pub pre_registered: Vec<String>,
+    /// Anonymous dynamic client registration: always on, it is how VS Code and Cursor get in.
+    pub dynamic: bool,
+    /// The domains Client ID Metadata Documents are accepted from; `None` when CIMD is off.
+    pub cimd_domains: Option<Vec<String>>,
+}
+
+impl RegistrationPaths {
+    pub fn of(spec: &RealmSpec) -> Self {
+        let declared = |client_id: &str| {
+            spec.clients
+                .iter()
+                .any(|client| field(client, "clientId") == client_id)
+        };
+        Self {
+            pre_registered: Client::ALL
+                .iter()
+                .filter_map(|client| client.pre_registered())
+                .map(|pre| pre.client_id)
+                .filter(|client_id| declared(client_id))
+                .map(str::to_owned)
+                .collect(),
+            dynamic: true,
+            cimd_domains: spec.cimd.as_ref().map(CimdSpec::client_id_domains),
         }
     }
 }

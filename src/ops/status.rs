@@ -3,7 +3,7 @@ use std::path::PathBuf;
 use serde::Serialize;
 
 use super::OpsError;
-use super::settings::{InstanceContext, ResolvedSettings};
+use super::settings::{InstanceContext, RegistrationPaths, ResolvedSettings};
 use crate::docker::{ContainerStatus, ObservedContainer, format_bytes, probe_ready};
 use crate::keycloak::AdminSession;
 use crate::realm::{self, RealmSpec};
@@ -84,6 +84,8 @@ pub struct StatusReport {
     pub keycloak_url: Option<String>,
     /// The realm, if Keycloak is ready and kcdev knows its admin password.
     pub realm: Option<RealmStatus>,
+    /// How MCP clients get a client id, if `up` ever ran.
+    pub registration: Option<RegistrationPaths>,
     /// The state file, if it exists.
     pub state_file: Option<PathBuf>,
 }
@@ -116,16 +118,19 @@ pub async fn status(context: &InstanceContext) -> Result<StatusReport, OpsError>
         _ => false,
     };
     let settings = state.as_ref().map(ResolvedSettings::from_state);
-    let realm = match (&settings, &state) {
-        (Some(settings), Some(state)) if ready => {
-            let spec = RealmSpec::render(&settings.realm_variables())?;
+    let spec = settings
+        .as_ref()
+        .map(|settings| RealmSpec::render(&settings.realm_variables()))
+        .transpose()?;
+    let realm = match (&settings, &state, &spec) {
+        (Some(settings), Some(state), Some(spec)) if ready => {
             let session = AdminSession::connect(
                 &settings.admin_url(),
                 &state.admin.username,
                 &state.admin.password,
             )
             .await?;
-            let plan = realm::drift(&session, &spec).await?;
+            let plan = realm::drift(&session, spec).await?;
             Some(RealmStatus {
                 name: settings.realm.name.clone(),
                 issuer: settings.realm_urls().issuer,
@@ -144,6 +149,7 @@ pub async fn status(context: &InstanceContext) -> Result<StatusReport, OpsError>
         ready,
         keycloak_url: settings.map(|s| s.keycloak_url()),
         realm,
+        registration: spec.as_ref().map(RegistrationPaths::of),
         state_file: state.map(|_| context.state.path(&context.instance)),
     })
 }

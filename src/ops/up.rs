@@ -6,7 +6,9 @@ use rand::distr::Alphanumeric;
 use serde::Serialize;
 
 use super::OpsError;
-use super::settings::{InstanceContext, PortRequest, ResolvedSettings, TestUser};
+use super::settings::{
+    InstanceContext, PortRequest, RegistrationPaths, ResolvedSettings, TestUser,
+};
 use crate::defaults;
 use crate::docker::{
     BUILT_LABEL, Boot, BootMode, BuildOptions, ContainerStatus, DerivedNames, Engine, ImageRef,
@@ -16,7 +18,7 @@ use crate::docker::{
 use crate::keycloak::{AdminSession, KeycloakApiError, PreparedKeys, RealmUrls};
 use crate::lock::InstanceLock;
 use crate::progress::Reporter;
-use crate::realm::{self, RealmSpec, ReconcileReport, check_http_url};
+use crate::realm::{self, CimdOptions, RealmSpec, ReconcileReport, check_http_url};
 use crate::state::{AdminCredentials, ContainerSettings, InstanceState, RealmSettings};
 
 /// Seconds Keycloak gets to stop cleanly when a container is replaced.
@@ -52,6 +54,10 @@ pub struct UpOptions {
     pub trusted_hosts: Option<Vec<String>>,
     /// Test users' password.
     pub user_password: Option<String>,
+    /// Offer Client ID Metadata Documents (`Some(false)`: stop offering them).
+    pub cimd: Option<bool>,
+    /// Domains beyond the built-in ones for CIMD documents (with `cimd: Some(true)`).
+    pub cimd_domains: Option<Vec<String>>,
     /// Delete and recreate the realm.
     pub reset_realm: bool,
 }
@@ -127,6 +133,8 @@ pub struct UpReport {
     pub users: Vec<TestUser>,
     /// Hosts trusted for anonymous client registration.
     pub trusted_hosts: Vec<String>,
+    /// How MCP clients get a client id from the realm.
+    pub registration: RegistrationPaths,
     /// What provisioning changed.
     pub provisioning: ReconcileReport,
     /// Timings.
@@ -197,6 +205,21 @@ impl UpOptions {
                     .clone()
                     .or_else(|| realm.map(|r| r.user_password.clone()))
                     .unwrap_or_else(|| defaults::USER_PASSWORD.to_owned()),
+                cimd: match self.cimd {
+                    Some(false) => None,
+                    Some(true) => Some(CimdOptions {
+                        extra_domains: self
+                            .cimd_domains
+                            .clone()
+                            .or_else(|| {
+                                realm
+                                    .and_then(|r| r.cimd.as_ref())
+                                    .map(|c| c.extra_domains.clone())
+                            })
+                            .unwrap_or_default(),
+                    }),
+                    None => realm.and_then(|r| r.cimd.clone()),
+                },
             },
         })
     }
@@ -295,6 +318,7 @@ pub async fn up(options: UpOptions, reporter: &dyn Reporter) -> Result<UpReport,
         http_port: settings.container.http_port,
         management_port: settings.container.management_port,
         memory_bytes: settings.container.memory_bytes,
+        features: settings.features(),
         admin_username: admin.username.clone(),
         admin_password: admin.password.clone(),
     };
@@ -306,7 +330,13 @@ pub async fn up(options: UpOptions, reporter: &dyn Reporter) -> Result<UpReport,
             let action = start_existing(&engine, &container, &wanted, reporter).await?;
             (action, container.id, container.boot, container.image)
         }
-        Some(container) if !options.recreate => {
+        Some(container)
+            if !options.recreate
+                && wanted
+                    .differences(&container)
+                    .iter()
+                    .any(|difference| !difference.follows_realm_modes()) =>
+        {
             return Err(OpsError::SettingsChanged {
                 differences: wanted.differences(&container),
                 container: container.name,
@@ -411,7 +441,8 @@ pub async fn up(options: UpOptions, reporter: &dyn Reporter) -> Result<UpReport,
     // the realm is provisioned; the seeded ones go last.
     let (replaced, provisioning) = tokio::join!(
         async {
-            if seeded {
+            // Only a new volume holds the seeded database; an existing one has keys of its own.
+            if seeded && new_volume {
                 session.replace_seeded_master_keys(master_keys).await
             } else {
                 Ok(None)
@@ -456,6 +487,7 @@ pub async fn up(options: UpOptions, reporter: &dyn Reporter) -> Result<UpReport,
         },
         users: TestUser::from_spec(&spec),
         trusted_hosts: spec.trusted_hosts().to_vec(),
+        registration: RegistrationPaths::of(&spec),
         realm: realm_urls,
         provisioning,
         timings: UpTimings {
@@ -546,7 +578,9 @@ async fn prepare_boot(
             let images = engine
                 .optimized_images(
                     &summary,
-                    &BuildOptions::default(),
+                    &BuildOptions {
+                        features: wanted.features.clone(),
+                    },
                     options.timeout,
                     reporter,
                 )

@@ -3,8 +3,8 @@
 use std::fmt::Write as _;
 
 use kcdev::ops::{
-    CheckStatus, ContainerAction, DoctorReport, DownReport, NewServerReport, StatusReport,
-    UpReport, ValuesSource,
+    CheckStatus, ContainerAction, DoctorReport, DownReport, NewServerReport, RegistrationPaths,
+    StatusReport, UpReport, ValuesSource,
 };
 use kcdev::realm::ChangeKind;
 
@@ -126,6 +126,12 @@ pub fn render_up(report: &UpReport, verbose: bool, instance: &str) -> String {
     }
     let _ = writeln!(
         out,
+        "  {:<14} {}",
+        "Registration",
+        registration_line(&report.registration)
+    );
+    let _ = writeln!(
+        out,
         "\nLaptop-only settings: anonymous client registration from redirect hosts {}; no consent screen.",
         report.trusted_hosts.join(", ")
     );
@@ -136,6 +142,25 @@ pub fn render_up(report: &UpReport, verbose: bool, instance: &str) -> String {
     );
     out.push_str(&next_block(&up_next_steps(instance)));
     out
+}
+
+/// The registration paths a realm offers, in one line.
+fn registration_line(paths: &RegistrationPaths) -> String {
+    let mut offered = vec![format!(
+        "pre-registered clients {}",
+        paths.pre_registered.join(", ")
+    )];
+    if paths.dynamic {
+        offered.push("dynamic client registration".to_owned());
+    }
+    match &paths.cimd_domains {
+        Some(domains) => offered.push(format!(
+            "Client ID Metadata Documents from {}",
+            domains.join(", ")
+        )),
+        None => offered.push("no Client ID Metadata Documents (`up --cimd`)".to_owned()),
+    }
+    offered.join("; ")
 }
 
 /// "Next:" and the commands in a column as wide as the longest, whatever the instance name.
@@ -226,6 +251,9 @@ pub fn render_status(report: &StatusReport) -> String {
     );
     if let Some(url) = &report.keycloak_url {
         let _ = writeln!(out, "  {:<14} {url}", "Keycloak");
+    }
+    if let Some(paths) = &report.registration {
+        let _ = writeln!(out, "  {:<14} {}", "Registration", registration_line(paths));
     }
     if let Some(realm) = &report.realm {
         let state = if !realm.exists {

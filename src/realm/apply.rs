@@ -183,6 +183,14 @@ async fn run(
             api.realm_users_with_user_id_reset_password_put(realm, id, credential)
                 .await?;
         }
+        Action::PutClientProfiles(body) => {
+            api.realm_client_policies_profiles_put(realm, typed(body)?)
+                .await?;
+        }
+        Action::PutClientPolicies(body) => {
+            api.realm_client_policies_policies_put(realm, typed(body)?)
+                .await?;
+        }
     }
     Ok(())
 }

@@ -41,9 +41,32 @@ fn collect(wanted: &Value, actual: &Value, path: &str, out: &mut Vec<String>) {
     }
 }
 
+/// `value` as text with object keys sorted at every level, so that two objects with the same
+/// members compare equal whatever order they were written or returned in.
+fn canonical_text(value: &Value) -> String {
+    match value {
+        Value::Object(map) => {
+            let mut members: Vec<(&String, &Value)> = map.iter().collect();
+            members.sort_by_key(|(key, _)| *key);
+            let inner: Vec<String> = members
+                .into_iter()
+                .map(|(key, value)| {
+                    format!("{}:{}", Value::from(key.as_str()), canonical_text(value))
+                })
+                .collect();
+            format!("{{{}}}", inner.join(","))
+        }
+        Value::Array(items) => {
+            let inner: Vec<String> = items.iter().map(canonical_text).collect();
+            format!("[{}]", inner.join(","))
+        }
+        other => other.to_string(),
+    }
+}
+
 fn same_set(wanted: &[Value], actual: &[Value]) -> bool {
     let canonical = |items: &[Value]| {
-        let mut keys: Vec<String> = items.iter().map(Value::to_string).collect();
+        let mut keys: Vec<String> = items.iter().map(canonical_text).collect();
         keys.sort();
         keys.dedup();
         keys
@@ -56,6 +79,18 @@ mod tests {
     use serde_json::json;
 
     use super::*;
+
+    #[test]
+    fn objects_in_lists_compare_by_their_members_not_their_order() {
+        let wanted =
+            json!({"executors": [{"executor": "x", "configuration": {"a": [1], "b": true}}]});
+        let actual =
+            json!({"executors": [{"configuration": {"b": true, "a": [1]}, "executor": "x"}]});
+        assert!(field_differences(&wanted, &actual).is_empty());
+        let changed =
+            json!({"executors": [{"configuration": {"b": false, "a": [1]}, "executor": "x"}]});
+        assert_eq!(field_differences(&wanted, &changed).len(), 1);
+    }
 
     #[test]
     fn only_declared_fields_count() {

@@ -13,8 +13,8 @@ pub use observe::{ObservedRealm, ObservedUser, observe};
 pub use plan::{Change, ChangeKind, Plan, plan};
 use serde::Serialize;
 pub use spec::{
-    ClientScopeSpec, PolicySpec, RealmSpec, RealmVariables, Representation, TokenClaimsSpec,
-    UserSpec, check_http_url,
+    CimdOptions, CimdSpec, ClientScopeSpec, PolicySpec, RealmSpec, RealmVariables, Representation,
+    TokenClaimsSpec, UserSpec, check_http_url, field,
 };
 
 use crate::keycloak::{AdminSession, KeycloakApiError, PreparedKeys};
@@ -121,9 +121,14 @@ pub async fn reconcile(
         realm_created = Some(create);
         observed = observe(session, spec).await?;
     }
+    let removed = plan::cimd_removal(spec, &observed);
+    if !removed.is_empty() {
+        apply::apply(session, realm, &observed, &removed).await?;
+        observed = observe(session, spec).await?;
+    }
     let mut plan = plan(spec, &observed);
     apply::apply(session, realm, &observed, &plan.changes).await?;
-    plan.changes.splice(0..0, realm_created);
+    plan.changes.splice(0..0, realm_created.into_iter().chain(removed));
     Ok(ReconcileReport::new(realm, plan))
 }
 

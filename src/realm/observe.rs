@@ -29,6 +29,10 @@ pub struct ObservedRealm {
     pub clients: Vec<Value>,
     /// The spec's users that exist.
     pub users: Vec<ObservedUser>,
+    /// The realm's client profiles (its own, not Keycloak's global ones).
+    pub client_profiles: Vec<Value>,
+    /// The realm's client policies (its own, not Keycloak's global ones).
+    pub client_policies: Vec<Value>,
 }
 
 /// A test user as the server has it.
@@ -91,19 +95,43 @@ pub async fn observe(
         .map_err(|err| api_error("list client-registration policies", err))?
         .into_iter()
         .filter(|component| component.sub_type.as_deref() == Some("anonymous"));
-    let mut clients = Vec::new();
-    for client in &spec.clients {
-        let client_id = field(client, "clientId").to_owned();
-        let found = api
-            .realm_clients_get(realm, Some(client_id.clone()), None, None, None, None, None)
-            .await
-            .map_err(|err| api_error(format!("look up client {client_id}"), err))?;
-        clients.extend(to_values(
-            found
-                .into_iter()
-                .filter(|c| c.client_id.as_deref() == Some(&client_id)),
-        ));
-    }
+    let clients: Vec<Value> =
+        futures_util::future::try_join_all(spec.clients.iter().map(|client| async move {
+            let client_id = field(client, "clientId");
+            let found = api
+                .realm_clients_get(
+                    realm,
+                    Some(client_id.to_owned()),
+                    None,
+                    None,
+                    None,
+                    None,
+                    None,
+                )
+                .await
+                .map_err(|err| api_error(format!("look up client {client_id}"), err))?;
+            Ok::<_, RealmError>(to_values(
+                found
+                    .into_iter()
+                    .filter(|c| c.client_id.as_deref() == Some(client_id)),
+            ))
+        }))
+        .await?
+        .into_iter()
+        .flatten()
+        .collect();
+    let (client_profiles, client_policies) = tokio::try_join!(
+        async {
+            api.realm_client_policies_profiles_get(realm, Some(false))
+                .await
+                .map_err(|err| api_error("read the client profiles", err))
+        },
+        async {
+            api.realm_client_policies_policies_get(realm, Some(false))
+                .await
+                .map_err(|err| api_error("read the client policies", err))
+        },
+    )?;
     // Each check logs the user in (a password hash each): side by side.
     let users: Vec<ObservedUser> = futures_util::future::try_join_all(
         spec.users
@@ -122,6 +150,8 @@ pub async fn observe(
         anonymous_policies: to_values(anonymous_policies),
         clients,
         users,
+        client_profiles: to_values(client_profiles.profiles.unwrap_or_default()),
+        client_policies: to_values(client_policies.policies.unwrap_or_default()),
     })
 }
 

@@ -11,6 +11,10 @@ use super::observe::{ObservedRealm, POLICY_TYPE};
 use super::spec::{PolicySpec, RealmSpec, Representation, field};
 use crate::keycloak::PreparedKeys;
 
+/// The name of kcdev's CIMD client profile and policy (`realm.toml`'s `[cimd]`), which kcdev
+/// looks for to remove them when the realm no longer offers CIMD.
+const CIMD_ENTRY_NAME: &str = "kcdev-cimd";
+
 /// Component type of the realm's key providers.
 const KEY_PROVIDER_TYPE: &str = "org.keycloak.keys.KeyProvider";
 
@@ -106,6 +110,10 @@ pub(crate) enum Action {
         id: String,
         password: String,
     },
+    /// Replaces the realm's client profiles (Keycloak takes them as one document).
+    PutClientProfiles(Value),
+    /// Replaces the realm's client policies (one document too).
+    PutClientPolicies(Value),
 }
 
 /// The changes that make the realm match the spec, and the objects that already do.
@@ -211,7 +219,93 @@ pub fn plan(spec: &RealmSpec, observed: &ObservedRealm) -> Plan {
     plan_policies(spec, observed, &mut plan);
     plan_clients(spec, observed, &mut plan);
     plan_users(spec, observed, &mut plan);
+    plan_cimd(spec, observed, &mut plan);
     plan
+}
+
+/// The changes that take kcdev's CIMD policy and profile away when the realm no longer offers
+/// CIMD. Keycloak then no longer has the executor the policy uses (the container was replaced
+/// without the feature), and until the policy goes every token request of the realm fails, the
+/// users' password checks included: these run, and the realm is read again, before the rest is
+/// planned.
+pub(crate) fn cimd_removal(spec: &RealmSpec, observed: &ObservedRealm) -> Vec<Change> {
+    if spec.cimd.is_some() {
+        return vec![];
+    }
+    let mut plan = Plan::default();
+    plan_cimd(spec, observed, &mut plan);
+    plan.changes
+}
+
+/// `items` with the one named `name` replaced by `wanted`, or without it when `wanted` is `None`;
+/// the others stay as they are.
+fn with_entry(items: &[Value], name: &str, wanted: Option<&Representation>) -> Vec<Value> {
+    let mut out: Vec<Value> = items
+        .iter()
+        .filter(|item| item.get("name").and_then(Value::as_str) != Some(name))
+        .cloned()
+        .collect();
+    out.extend(wanted.map(|wanted| Value::Object(wanted.clone())));
+    out
+}
+
+/// The CIMD client profile and policy: present as the spec says when the realm offers CIMD,
+/// absent otherwise. A policy may only name profiles that exist, so profiles change first when
+/// they come and last when they go.
+fn plan_cimd(spec: &RealmSpec, observed: &ObservedRealm, plan: &mut Plan) {
+    // The names are the spec's, whether or not the mode is on.
+    let (profile_name, policy_name) = match &spec.cimd {
+        Some(cimd) => (cimd.profile_name(), cimd.policy_name()),
+        None => (CIMD_ENTRY_NAME, CIMD_ENTRY_NAME),
+    };
+    let profiles = |wanted| {
+        Action::PutClientProfiles(
+            json!({"profiles": with_entry(&observed.client_profiles, profile_name, wanted)}),
+        )
+    };
+    let policies = |wanted| {
+        Action::PutClientPolicies(
+            json!({"policies": with_entry(&observed.client_policies, policy_name, wanted)}),
+        )
+    };
+    let profile = find_by(&observed.client_profiles, "name", profile_name);
+    let policy = find_by(&observed.client_policies, "name", policy_name);
+    match &spec.cimd {
+        Some(cimd) => {
+            plan.converge(
+                format!("client profile {profile_name}"),
+                &cimd.profile,
+                profile,
+                || profiles(Some(&cimd.profile)),
+                |_| profiles(Some(&cimd.profile)),
+            );
+            plan.converge(
+                format!("client policy {policy_name}"),
+                &cimd.policy,
+                policy,
+                || policies(Some(&cimd.policy)),
+                |_| policies(Some(&cimd.policy)),
+            );
+        }
+        None => {
+            if policy.is_some() {
+                plan.record(
+                    format!("client policy {policy_name}"),
+                    ChangeKind::Delete,
+                    vec![],
+                    policies(None),
+                );
+            }
+            if profile.is_some() {
+                plan.record(
+                    format!("client profile {profile_name}"),
+                    ChangeKind::Delete,
+                    vec![],
+                    profiles(None),
+                );
+            }
+        }
+    }
 }
 
 fn plan_roles(spec: &RealmSpec, observed: &ObservedRealm, plan: &mut Plan) {
@@ -464,7 +558,7 @@ fn plan_users(spec: &RealmSpec, observed: &ObservedRealm, plan: &mut Plan) {
 mod tests {
     use super::*;
     use crate::realm::observe::ObservedUser;
-    use crate::realm::spec::RealmVariables;
+    use crate::realm::spec::{CimdOptions, RealmVariables};
 
     fn spec() -> RealmSpec {
         RealmSpec::render(&RealmVariables {
@@ -472,6 +566,7 @@ mod tests {
             server_url: "http://localhost:8000".into(),
             user_password: "password123".into(),
             extra_trusted_hosts: vec![],
+            cimd: None,
         })
         .unwrap()
     }
@@ -516,7 +611,90 @@ mod tests {
                     password_accepted: true,
                 })
                 .collect(),
+            client_profiles: spec
+                .cimd
+                .iter()
+                .map(|cimd| Value::Object(cimd.profile.clone()))
+                .collect(),
+            client_policies: spec
+                .cimd
+                .iter()
+                .map(|cimd| Value::Object(cimd.policy.clone()))
+                .collect(),
         }
+    }
+
+    fn with_cimd() -> RealmSpec {
+        RealmSpec::render(&RealmVariables {
+            realm: "fastmcp".into(),
+            server_url: "http://localhost:8000".into(),
+            user_password: "password123".into(),
+            extra_trusted_hosts: vec![],
+            cimd: Some(CimdOptions {
+                extra_domains: vec!["docs.example.org".into()],
+            }),
+        })
+        .unwrap()
+    }
+
+    #[test]
+    fn cimd_brings_its_profile_before_the_policy_that_names_it() {
+        let off = spec();
+        let on = with_cimd();
+        let cimd = on.cimd.as_ref().unwrap();
+        assert_eq!(cimd.profile_name(), CIMD_ENTRY_NAME, "realm.toml's name");
+        assert_eq!(cimd.policy_name(), CIMD_ENTRY_NAME, "realm.toml's name");
+        assert!(
+            serde_json::to_string(&cimd.policy)
+                .unwrap()
+                .contains("docs.example.org")
+        );
+        let mut observed = converged(&off);
+        // Someone's own profile, which kcdev must keep.
+        observed.client_profiles = vec![json!({"name": "mine", "executors": []})];
+        let plan = plan(&on, &observed);
+        assert_eq!(
+            objects(&plan),
+            vec![
+                (ChangeKind::Create, "client profile kcdev-cimd"),
+                (ChangeKind::Create, "client policy kcdev-cimd")
+            ]
+        );
+        let Action::PutClientProfiles(body) = &plan.changes[0].action else {
+            panic!("{:?}", plan.changes[0].action);
+        };
+        let names: Vec<&str> = body["profiles"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["name"].as_str().unwrap())
+            .collect();
+        assert_eq!(names, ["mine", "kcdev-cimd"]);
+        assert!(super::plan(&on, &converged(&on)).changes.is_empty());
+    }
+
+    #[test]
+    fn without_cimd_its_policy_goes_before_its_profile_and_nothing_else_goes() {
+        let off = spec();
+        let mut observed = converged(&with_cimd());
+        observed
+            .client_policies
+            .push(json!({"name": "mine", "profiles": []}));
+        let plan = plan(&off, &observed);
+        assert_eq!(
+            objects(&plan),
+            vec![
+                (ChangeKind::Delete, "client policy kcdev-cimd"),
+                (ChangeKind::Delete, "client profile kcdev-cimd")
+            ]
+        );
+        let Action::PutClientPolicies(body) = &plan.changes[0].action else {
+            panic!("{:?}", plan.changes[0].action);
+        };
+        assert_eq!(
+            body,
+            &json!({"policies": [{"name": "mine", "profiles": []}]})
+        );
     }
 
     fn objects(plan: &Plan) -> Vec<(ChangeKind, &str)> {

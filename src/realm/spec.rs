@@ -1,6 +1,6 @@
 use std::collections::BTreeMap;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use url::Url;
 
@@ -23,6 +23,22 @@ pub struct RealmVariables {
     pub user_password: String,
     /// Trusted hosts beyond the built-in list (the server URL's host is added automatically).
     pub extra_trusted_hosts: Vec<String>,
+    /// Client ID Metadata Documents, when the realm offers them.
+    pub cimd: Option<CimdOptions>,
+}
+
+/// Client ID Metadata Documents (`kcdev up --cimd`): Keycloak's experimental `cimd` feature, and
+/// a client policy that admits documents from the domains of the MCP clients that use them.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct CimdOptions {
+    /// Domains beyond the built-in ones whose documents the realm accepts (`--cimd-domain`).
+    #[serde(default)]
+    pub extra_domains: Vec<String>,
+}
+
+impl CimdOptions {
+    /// The Keycloak feature this needs (a build option of the image).
+    pub const FEATURE: &'static str = "cimd";
 }
 
 /// The realm kcdev provisions, with its placeholders filled in.
@@ -45,6 +61,47 @@ pub struct RealmSpec {
     pub clients: Vec<Representation>,
     /// Test users.
     pub users: Vec<UserSpec>,
+    /// The client profile and policy for Client ID Metadata Documents; `None` when the realm does
+    /// not offer them (and then kcdev removes its profile and policy if they are there).
+    pub cimd: Option<CimdSpec>,
+}
+
+/// The client profile and client policy that admit CIMD clients. Keycloak keeps a realm's client
+/// profiles in one document and its policies in another; kcdev owns the entries with these names.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CimdSpec {
+    /// A `ClientProfileRepresentation` (key: `name`).
+    pub profile: Representation,
+    /// A `ClientPolicyRepresentation` (key: `name`).
+    pub policy: Representation,
+}
+
+impl CimdSpec {
+    pub fn profile_name(&self) -> &str {
+        field(&self.profile, "name")
+    }
+
+    pub fn policy_name(&self) -> &str {
+        field(&self.policy, "name")
+    }
+
+    /// The domains whose `https` URLs the policy takes as CIMD client ids.
+    pub fn client_id_domains(&self) -> Vec<String> {
+        self.policy
+            .get("conditions")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(|condition| {
+                condition
+                    .pointer("/configuration/client-id-uri-allow-permitted-domains")?
+                    .as_array()
+            })
+            .flatten()
+            .filter_map(|domain| domain.as_str().map(str::to_owned))
+            .collect()
+    }
 }
 
 /// A client scope kcdev owns.
@@ -157,16 +214,22 @@ impl RealmVariables {
                 expected: "1 to 128 characters, no control characters",
             });
         }
-        if let Some(bad) = self
-            .extra_trusted_hosts
-            .iter()
-            .find(|host| !is_host_name(host))
-        {
-            return Err(RealmError::InvalidSetting {
-                setting: "trusted host",
-                value: bad.clone(),
-                expected: "a host name or IP address such as example.com, *.example.com or 10.0.0.5",
-            });
+        let no_domains = Vec::new();
+        let cimd_domains = self
+            .cimd
+            .as_ref()
+            .map_or(&no_domains, |cimd| &cimd.extra_domains);
+        for (setting, hosts) in [
+            ("trusted host", &self.extra_trusted_hosts),
+            ("CIMD domain", cimd_domains),
+        ] {
+            if let Some(bad) = hosts.iter().find(|host| !is_host_name(host)) {
+                return Err(RealmError::InvalidSetting {
+                    setting,
+                    value: bad.clone(),
+                    expected: "a host name or IP address such as example.com, *.example.com or 10.0.0.5",
+                });
+            }
         }
         Ok(())
     }
@@ -232,10 +295,21 @@ impl RealmSpec {
             ("resource_url", variables.resource_url()),
             ("user_password", variables.user_password.clone()),
         ];
-        let lists = [("extra_trusted_hosts", hosts)];
+        let cimd_domains = variables
+            .cimd
+            .as_ref()
+            .map(|cimd| cimd.extra_domains.clone())
+            .unwrap_or_default();
+        let lists = [
+            ("extra_trusted_hosts", hosts),
+            ("cimd_domains", cimd_domains),
+        ];
         let rendered = super::render::substitute(source, &scalars, &lists)?;
         let mut spec: Self =
             serde_json::from_value(rendered).map_err(|err| RealmError::Spec(err.to_string()))?;
+        if variables.cimd.is_none() {
+            spec.cimd = None;
+        }
         for policy in &mut spec.anonymous_registration_policies {
             for values in policy.config.values_mut() {
                 dedup_keep_order(values);
@@ -274,6 +348,7 @@ mod tests {
             server_url: "http://localhost:8000".into(),
             user_password: "password123".into(),
             extra_trusted_hosts: vec!["example.org".into()],
+            cimd: None,
         }
     }
 
