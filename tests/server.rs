@@ -490,17 +490,32 @@ async fn the_python_mcp_sdk_connects_through_the_whole_chain() {
     let server = server().await;
     let result = run_interop_script(
         "mcp_sdk_client.py",
-        &[&server.resource, "testuser", PASSWORD],
+        &[
+            &server.resource,
+            "testuser",
+            PASSWORD,
+            "--call",
+            "whoami",
+            "--call",
+            "admin_only",
+        ],
     );
     assert_eq!(result["tools"], json!(["admin_only", "whoami"]));
-    assert_eq!(result["whoami"]["username"], "testuser");
-    assert!(
-        result["whoami"]["audience"]
-            .as_array()
-            .unwrap()
-            .contains(&json!(server.resource))
-    );
-    assert_eq!(result["admin_only"]["is_error"], true);
+    let whoami = &result["calls"]["whoami"]["structured"];
+    assert_eq!(whoami["username"], "testuser");
+    // The SDK sends RFC 8707 `resource`; without Keycloak's resource-indicators feature the
+    // token still carries both audiences.
+    assert_eq!(result["resource_requested"], server.resource.as_str());
+    for audience in [&server.resource, &server.base] {
+        assert!(
+            whoami["audience"]
+                .as_array()
+                .unwrap()
+                .contains(&json!(audience)),
+            "{result}"
+        );
+    }
+    assert_eq!(result["calls"]["admin_only"]["is_error"], true);
     assert!(
         result["registered_scope"]
             .as_str()
@@ -525,12 +540,18 @@ async fn the_python_mcp_sdk_with_a_pre_registered_client_does_not_register() {
             &server.resource,
             "testuser",
             PASSWORD,
+            "--client-id",
             "kcdev-claude-code",
+            "--redirect-uri",
             "http://localhost:33420/callback",
+            "--call",
+            "whoami",
+            "--call",
+            "admin_only",
         ],
     );
     assert_eq!(result["client_id"], "kcdev-claude-code", "{result}");
-    let identity = &result["whoami"];
+    let identity = &result["calls"]["whoami"]["structured"];
     assert_eq!(identity["client"], "kcdev-claude-code", "{result}");
     for audience in [&server.resource, &server.base] {
         assert!(
@@ -548,7 +569,7 @@ async fn the_python_mcp_sdk_with_a_pre_registered_client_does_not_register() {
             .contains(&json!("mcp:tools")),
         "{identity}"
     );
-    assert_eq!(result["admin_only"]["is_error"], true);
+    assert_eq!(result["calls"]["admin_only"]["is_error"], true);
     assert_eq!(
         clients_named(
             server.kcdev,

@@ -168,6 +168,14 @@ async fn run(
             api.realm_users_with_user_id_put(realm, id, typed(body)?)
                 .await?;
         }
+        Action::AddScopeRealmRoles { scope, roles } => {
+            let roles = role_representations(session, realm, roles).await?;
+            let id = scope_id(scope_ids, scope)?;
+            api.realm_client_scopes_with_client_scope_id_scope_mappings_realm_post(
+                realm, id, roles,
+            )
+            .await?;
+        }
         Action::AddUserRoles { id, roles } => {
             let roles = role_representations(session, realm, roles).await?;
             api.realm_users_with_user_id_role_mappings_realm_post(realm, id, roles)

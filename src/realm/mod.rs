@@ -128,7 +128,8 @@ pub async fn reconcile(
     }
     let mut plan = plan(spec, &observed);
     apply::apply(session, realm, &observed, &plan.changes).await?;
-    plan.changes.splice(0..0, realm_created.into_iter().chain(removed));
+    plan.changes
+        .splice(0..0, realm_created.into_iter().chain(removed));
     Ok(ReconcileReport::new(realm, plan))
 }
 

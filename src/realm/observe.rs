@@ -23,6 +23,8 @@ pub struct ObservedRealm {
     pub client_scopes: Vec<Value>,
     /// Names of the realm's default client scopes.
     pub default_scopes: Vec<String>,
+    /// The realm roles mapped to each of the spec's client scopes that exists, by scope name.
+    pub scope_realm_roles: std::collections::BTreeMap<String, Vec<String>>,
     /// Anonymous client-registration policies.
     pub anonymous_policies: Vec<Value>,
     /// The spec's clients that exist.
@@ -120,6 +122,38 @@ pub async fn observe(
         .into_iter()
         .flatten()
         .collect();
+    let scope_realm_roles = futures_util::future::try_join_all(
+        spec.client_scopes
+            .iter()
+            .filter(|scope| !scope.realm_roles.is_empty())
+            .filter_map(|scope| {
+                let id = client_scopes
+                    .iter()
+                    .find(|observed| observed.name.as_deref() == Some(scope.name()))?
+                    .id
+                    .clone()?;
+                Some(async move {
+                    let roles = api
+                        .realm_client_scopes_with_client_scope_id_scope_mappings_realm_get(
+                            realm, &id,
+                        )
+                        .await
+                        .map_err(|err| {
+                            api_error(
+                                format!("read the roles of client scope {}", scope.name()),
+                                err,
+                            )
+                        })?;
+                    Ok::<_, RealmError>((
+                        scope.name().to_owned(),
+                        roles.into_iter().filter_map(|role| role.name).collect(),
+                    ))
+                })
+            }),
+    )
+    .await?
+    .into_iter()
+    .collect();
     let (client_profiles, client_policies) = tokio::try_join!(
         async {
             api.realm_client_policies_profiles_get(realm, Some(false))
@@ -147,6 +181,7 @@ pub async fn observe(
         roles: to_values(roles),
         client_scopes: to_values(client_scopes),
         default_scopes,
+        scope_realm_roles,
         anonymous_policies: to_values(anonymous_policies),
         clients,
         users,

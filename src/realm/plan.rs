@@ -72,6 +72,10 @@ pub(crate) enum Action {
     AddDefaultScope {
         scope: String,
     },
+    AddScopeRealmRoles {
+        scope: String,
+        roles: Vec<String>,
+    },
     CreateMapper {
         scope: String,
         body: Value,
@@ -356,6 +360,29 @@ fn plan_client_scopes(
                 body: merged(actual, &scope.representation),
             },
         );
+        let mapped = observed.scope_realm_roles.get(&name);
+        let missing: Vec<String> = scope
+            .realm_roles
+            .iter()
+            .filter(|role| !mapped.is_some_and(|mapped| mapped.contains(role)))
+            .cloned()
+            .collect();
+        let object = format!("realm roles of client scope {name}");
+        if missing.is_empty() {
+            if !scope.realm_roles.is_empty() {
+                plan.unchanged.push(object);
+            }
+        } else {
+            plan.record(
+                object,
+                ChangeKind::Create,
+                vec![format!("add {}", missing.join(", "))],
+                Action::AddScopeRealmRoles {
+                    scope: name.clone(),
+                    roles: missing,
+                },
+            );
+        }
         if scope.realm_default {
             let object = format!("realm default scope {name}");
             if observed.default_scopes.contains(&name) {
@@ -591,6 +618,11 @@ mod tests {
             roles: spec.roles.iter().cloned().map(Value::Object).collect(),
             client_scopes,
             default_scopes: vec!["mcp:tools".into(), "basic".into()],
+            scope_realm_roles: spec
+                .client_scopes
+                .iter()
+                .map(|scope| (scope.name().to_owned(), scope.realm_roles.clone()))
+                .collect(),
             anonymous_policies: spec
                 .anonymous_registration_policies
                 .iter()

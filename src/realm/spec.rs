@@ -111,6 +111,10 @@ pub struct ClientScopeSpec {
     /// Whether new clients get it as a default scope.
     #[serde(default)]
     pub realm_default: bool,
+    /// Realm roles mapped to the scope: they reach the tokens of clients without full scope
+    /// (Keycloak creates CIMD clients so), which otherwise carry no realm roles at all.
+    #[serde(default)]
+    pub realm_roles: Vec<String>,
     /// The `ClientScopeRepresentation` fields kcdev sets (key: `name`).
     #[serde(flatten)]
     pub representation: Representation,

@@ -1,11 +1,12 @@
 """Headless login through Keycloak's login form, for the Python interop clients.
 
 Given the authorization URL an OAuth client wants a browser to open, it fills in Keycloak's
-login form and returns the parameters of the redirect back to the client (code, state, iss).
-Keycloak marks its cookies Secure even on http://localhost, where browsers still send them,
+login form, accepts the consent page if Keycloak shows one (it does for CIMD clients), and returns
+the parameters of the redirect back to the client (code, state, iss). Keycloak marks its cookies Secure even on http://localhost, where browsers still send them,
 so they are carried by hand.
 """
 
+import re
 from html.parser import HTMLParser
 from urllib.parse import parse_qs, urljoin, urlparse
 
@@ -16,6 +17,9 @@ class _Forms(HTMLParser):
     def __init__(self):
         super().__init__()
         self.login_action = None
+        # The consent page (Keycloak asks for CIMD clients, which it creates consent-required).
+        self.consent_action = None
+        self.consent_code = None
         self.title = None
         self._in_title = False
 
@@ -23,6 +27,10 @@ class _Forms(HTMLParser):
         attrs = dict(attrs)
         if tag == "form" and attrs.get("id") == "kc-form-login":
             self.login_action = attrs.get("action")
+        if tag == "form" and "/login-actions/consent" in (attrs.get("action") or ""):
+            self.consent_action = attrs.get("action")
+        if tag == "input" and attrs.get("name") == "code" and self.consent_action:
+            self.consent_code = attrs.get("value")
         if tag == "title":
             self._in_title = True
 
@@ -61,8 +69,20 @@ async def login(authorize_url: str, redirect_uri: str, username: str, password: 
                 continue
             page = _Forms()
             page.feed(response.text)
+            if page.consent_action and page.consent_code:
+                response = await http.post(
+                    urljoin(str(response.url), page.consent_action),
+                    data={"code": page.consent_code, "accept": "Yes"},
+                    headers=cookie_header(),
+                )
+                remember(response)
+                continue
             if page.login_action is None or submitted:
-                raise RuntimeError(f"login of {username} stopped at page {page.title!r} (HTTP {response.status_code})")
+                message = re.search(r'kc-feedback-text">([^<]*)<|id="input-error[^"]*"[^>]*>\s*([^<]*)<', response.text)
+                detail = next((m for m in message.groups() if m), "").strip() if message else ""
+                raise RuntimeError(
+                    f"login of {username} stopped at page {page.title!r} (HTTP {response.status_code}): {detail!r}"
+                )
             submitted = True
             response = await http.post(
                 urljoin(str(response.url), page.login_action),

@@ -1,26 +1,35 @@
 """Interop check with a client nobody here wrote: the official Python MCP SDK, with its OAuth
-provider doing discovery, dynamic client registration, PKCE and the token exchange against the
+provider doing discovery, client registration (or none), PKCE and the token exchange against the
 kcdev realm. Only the browser is replaced: the redirect handler logs in headlessly.
 
-Usage: python mcp_sdk_client.py <mcp url> <username> <password> [<client id> <redirect uri>]
-With a client id, the SDK starts with that client already known (a pre-registered client) and
-must not register. Prints one JSON object: the tools listed and what `whoami` and `admin_only`
-answered.
+Usage: python mcp_sdk_client.py <mcp url> <username> <password>
+           [--client-id ID | --client-metadata-url URL] [--redirect-uri URI]
+           [--call TOOL ...] [--allow-http-metadata-url]
+
+Without a client option the SDK registers itself (DCR). With --client-id it starts with that
+client already known (a pre-registered client) and must not register. With
+--client-metadata-url it uses that URL as its client id (a Client ID Metadata Document), which it
+does only when the authorization server advertises CIMD; --allow-http-metadata-url lifts the SDK's
+https-only check, for a test whose document server speaks plain HTTP on its own Docker network.
+
+Prints one JSON object: the tools listed, what each called tool answered, the access token's
+claims, the client id used and the RFC 8707 `resource` the authorization request carried.
 """
 
+import argparse
 import asyncio
+import base64
 import json
-import sys
+from urllib.parse import parse_qs, urlparse
 
 import httpx2
+import mcp.client.auth.oauth2 as sdk_oauth
 from mcp import ClientSession
 from mcp.client.auth import OAuthClientProvider
 from mcp.client.streamable_http import streamable_http_client
 from mcp.shared.auth import AuthorizationCodeResult, OAuthClientInformationFull, OAuthClientMetadata
 
 from keycloak_login import login
-
-DCR_REDIRECT_URI = "http://localhost:39123/callback"
 
 
 class MemoryStorage:
@@ -41,52 +50,70 @@ class MemoryStorage:
         self.client_info = client_info
 
 
-async def main(url: str, username: str, password: str, client_id=None, redirect_uri=DCR_REDIRECT_URI) -> None:
+def claims_of(jwt: str) -> dict:
+    payload = jwt.split(".")[1]
+    return json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+
+
+def tool_result(result) -> dict:
+    return {
+        "is_error": bool(result.is_error),
+        "structured": result.structured_content,
+        "text": result.content[0].text if result.content else "",
+    }
+
+
+async def main(args) -> None:
     redirect = {}
+    authorize_query = {}
 
     async def redirect_handler(authorize_url: str) -> None:
-        redirect.update(await login(authorize_url, redirect_uri, username, password))
+        authorize_query.update(parse_qs(urlparse(authorize_url).query))
+        redirect.update(await login(authorize_url, args.redirect_uri, args.username, args.password))
 
     async def callback_handler() -> AuthorizationCodeResult:
         return AuthorizationCodeResult(code=redirect["code"], state=redirect.get("state"), iss=redirect.get("iss"))
 
+    # Its own name per mode, so a test can tell whether it registered.
+    name = "kcdev interop (Python MCP SDK" + (", pre-registered)" if args.client_id else ")")
     metadata = OAuthClientMetadata(
-        # Its own name when it was given a client id, so a test can tell it did not register.
-        client_name="kcdev interop (Python MCP SDK, pre-registered)" if client_id else "kcdev interop (Python MCP SDK)",
-        redirect_uris=[redirect_uri],
+        client_name=name,
+        redirect_uris=[args.redirect_uri],
         grant_types=["authorization_code", "refresh_token"],
         response_types=["code"],
         token_endpoint_auth_method="none",
     )
     storage = MemoryStorage()
-    if client_id:
-        storage.client_info = OAuthClientInformationFull(client_id=client_id, **metadata.model_dump())
+    if args.client_id:
+        storage.client_info = OAuthClientInformationFull(client_id=args.client_id, **metadata.model_dump())
+    if args.allow_http_metadata_url:
+        sdk_oauth.is_valid_client_metadata_url = lambda url: url is not None
     provider = OAuthClientProvider(
-        server_url=url,
+        server_url=args.url,
         client_metadata=metadata,
         storage=storage,
         redirect_handler=redirect_handler,
         callback_handler=callback_handler,
+        client_metadata_url=args.client_metadata_url,
     )
+    calls = {}
     async with httpx2.AsyncClient(auth=provider, timeout=30) as http:
-        async with streamable_http_client(url, http_client=http) as streams:
+        async with streamable_http_client(args.url, http_client=http) as streams:
             read, write = streams[0], streams[1]
             async with ClientSession(read, write) as session:
                 await session.initialize()
                 tools = await session.list_tools()
-                whoami = await session.call_tool("whoami", {})
-                admin_only = await session.call_tool("admin_only", {})
+                for tool in args.call:
+                    calls[tool] = tool_result(await session.call_tool(tool, {}))
     print(
         json.dumps(
             {
                 "tools": sorted(tool.name for tool in tools.tools),
-                "whoami": whoami.structured_content,
-                "admin_only": {
-                    "is_error": bool(admin_only.is_error),
-                    "text": admin_only.content[0].text if admin_only.content else "",
-                },
-                "registered_scope": storage.client_info.scope if storage.client_info else None,
+                "calls": calls,
+                "token_claims": claims_of(storage.tokens.access_token) if storage.tokens else None,
                 "client_id": storage.client_info.client_id if storage.client_info else None,
+                "registered_scope": storage.client_info.scope if storage.client_info else None,
+                "resource_requested": authorize_query.get("resource", [None])[0],
                 "iss_returned": redirect.get("iss"),
             }
         )
@@ -94,4 +121,13 @@ async def main(url: str, username: str, password: str, client_id=None, redirect_
 
 
 if __name__ == "__main__":
-    asyncio.run(main(*sys.argv[1:6]))
+    parser = argparse.ArgumentParser()
+    parser.add_argument("url")
+    parser.add_argument("username")
+    parser.add_argument("password")
+    parser.add_argument("--client-id")
+    parser.add_argument("--client-metadata-url")
+    parser.add_argument("--redirect-uri", default="http://localhost:39123/callback")
+    parser.add_argument("--call", action="append", default=[])
+    parser.add_argument("--allow-http-metadata-url", action="store_true")
+    asyncio.run(main(parser.parse_args()))
