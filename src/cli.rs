@@ -111,6 +111,10 @@ pub struct EnvArgs {
     /// Prefix each line with `export ` for `eval` in a shell.
     #[arg(long)]
     pub export: bool,
+
+    /// The values for this one of the instance's servers [default: the primary one].
+    #[arg(long, value_name = "URL")]
+    pub server_url: Option<String>,
 }
 
 /// Options of `kcdev completions`.
@@ -240,6 +244,11 @@ pub struct RunArgs {
     /// The project directory.
     #[arg(default_value = ".")]
     pub dir: PathBuf,
+
+    /// Run it as this one of the instance's servers (its URL, port and audience) [default: the
+    /// primary one].
+    #[arg(long, value_name = "URL")]
+    pub server_url: Option<String>,
 }
 
 /// Options of `kcdev token`.
@@ -256,6 +265,11 @@ pub struct TokenArgs {
     /// Print the token's claims instead of the token.
     #[arg(long)]
     pub decode: bool,
+
+    /// Ask for the token for one server's resource URL (RFC 8707); with `up
+    /// --resource-indicators` its audience is then that URL alone.
+    #[arg(long, value_name = "URL")]
+    pub resource: Option<String>,
 }
 
 /// When to pull the Keycloak image.
@@ -322,9 +336,21 @@ pub struct UpArgs {
     #[arg(long, value_name = "NAME")]
     pub realm: Option<String>,
 
-    /// Base URL of your MCP server; its resource URL is this plus /mcp [default: http://localhost:8000].
-    #[arg(long, value_name = "URL")]
-    pub server_url: Option<String>,
+    /// Base URL of your MCP server; its resource URL is this plus /mcp. Repeatable, for several
+    /// servers on one realm (a gateway and a tool server, say); the first is the primary one
+    /// [default: http://localhost:8000].
+    #[arg(long = "server-url", value_name = "URL")]
+    pub server_urls: Vec<String>,
+
+    /// RFC 8707 resource indicators (Keycloak's experimental resource-indicators feature): a
+    /// token asked for with `resource=<server>/mcp` carries that URL alone as its audience, and
+    /// an unknown resource gets `invalid_target`. Sticks until --no-resource-indicators.
+    #[arg(long, overrides_with = "no_resource_indicators")]
+    pub resource_indicators: bool,
+
+    /// Stop narrowing audiences to the requested resource.
+    #[arg(long, overrides_with = "resource_indicators")]
+    pub no_resource_indicators: bool,
 
     /// Another host MCP clients may register redirect URIs on (repeatable).
     #[arg(long = "trusted-host", value_name = "HOST")]

@@ -70,6 +70,13 @@ pub struct RealmSettings {
     /// Client ID Metadata Documents, when `up --cimd` turned them on.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cimd: Option<CimdOptions>,
+    /// Further MCP servers beyond `server_url` (`up --server-url` given more than once).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub additional_server_urls: Vec<String>,
+    /// RFC 8707 resource indicators (`up --resource-indicators`): Keycloak's experimental
+    /// feature, which narrows a token's `aud` to the resource a client asked for.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub resource_indicators: bool,
 }
 
 impl InstanceState {
@@ -241,6 +248,8 @@ mod tests {
                 extra_trusted_hosts: vec![],
                 user_password: "password123".into(),
                 cimd: None,
+                additional_server_urls: vec![],
+                resource_indicators: false,
             },
         )
     }

@@ -11,12 +11,13 @@ mod common;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::Mutex;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use common::generated::{RunningServer, generate, generated_target_dir};
 use common::mcp::Mcp;
-use common::{Kcdev, at_exit, free_port, oauth, run_interop_script, shared, wait_until_answers};
+use common::{Kcdev, at_exit, free_port, oauth, run_interop_script, shared};
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use keycloak::types::ComponentRepresentation;
 use serde_json::{Value, json};
@@ -28,12 +29,6 @@ const PASSWORD: &str = "password123";
 /// mint tokens with valid signatures and wrong claims.
 const TEST_KEY_PEM: &[u8] =
     include_bytes!("../templates/server/tests/support/test-signing-key.pem");
-const BUILD_TIMEOUT: Duration = Duration::from_secs(1200);
-
-/// Where generated projects are built: kept between runs so dependencies compile once.
-fn generated_target_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("generated-server-target")
-}
 
 struct Server {
     kcdev: &'static Kcdev,
@@ -89,39 +84,13 @@ async fn server() -> &'static Server {
             let test_kid = add_test_signing_key(kcdev).await;
             let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
                 .join(format!("e2e-server-{}", std::process::id()));
-            let _ = std::fs::remove_dir_all(&dir);
-            kcdev
-                .run(&[
-                    "new",
-                    "server",
-                    "e2e-server",
-                    "--dir",
-                    dir.to_str().unwrap(),
-                ])
-                .ok();
-
-            let mut command = kcdev.command(&["run", dir.to_str().unwrap()]);
-            command.env("CARGO_TARGET_DIR", generated_target_dir());
-            let child = command.stdout(Stdio::null()).spawn().expect("kcdev run");
-            let child = Mutex::new(Some(child));
+            generate(kcdev, &dir);
+            let running = Mutex::new(Some(RunningServer::start(kcdev, &dir, None, &base).await));
             let dir_for_cleanup = dir.clone();
-            let running = std::sync::Arc::new(child);
-            let stopper = running.clone();
             at_exit(move || {
-                if let Some(child) = stopper.lock().unwrap().take() {
-                    stop(child);
-                }
+                drop(running.lock().unwrap().take());
                 let _ = std::fs::remove_dir_all(&dir_for_cleanup);
             });
-            let health = format!("{base}/healthz");
-            wait_until_answers(&health, BUILD_TIMEOUT, || {
-                running
-                    .lock()
-                    .unwrap()
-                    .as_mut()
-                    .is_some_and(|child| matches!(child.try_wait(), Ok(None)))
-            })
-            .await;
             Server {
                 kcdev,
                 dir,
@@ -131,22 +100,6 @@ async fn server() -> &'static Server {
             }
         })
         .await
-}
-
-/// SIGTERM to `kcdev run`, which passes it on; the server shuts down cleanly.
-fn stop(mut child: Child) {
-    let _ = Command::new("kill")
-        .arg("-TERM")
-        .arg(child.id().to_string())
-        .status();
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while Instant::now() < deadline {
-        if let Ok(Some(_)) = child.try_wait() {
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    let _ = child.kill();
 }
 
 /// A real access token of `user` for a client registered like an MCP client.

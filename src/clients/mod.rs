@@ -291,6 +291,7 @@ mod tests {
             user_password: "password123".into(),
             extra_trusted_hosts: vec![],
             cimd: None,
+            additional_server_urls: vec![],
         })
         .unwrap();
         let trusted = spec.trusted_hosts();
@@ -340,6 +341,7 @@ mod tests {
             user_password: "password123".into(),
             extra_trusted_hosts: vec![],
             cimd: None,
+            additional_server_urls: vec![],
         })
         .unwrap();
         for client in Client::ALL {

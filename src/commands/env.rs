@@ -5,7 +5,7 @@ use super::{Ctx, ExitStatus};
 use crate::cli::EnvArgs;
 
 pub fn run(ctx: &Ctx, args: EnvArgs) -> anyhow::Result<ExitStatus> {
-    let env = ServerEnv::of(&ctx.instance).with_context(|| {
+    let env = ServerEnv::of(&ctx.instance, args.server_url.as_deref()).with_context(|| {
         format!(
             "cannot read the values of instance {}",
             ctx.instance.instance

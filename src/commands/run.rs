@@ -6,7 +6,7 @@ use super::{Ctx, ExitStatus};
 use crate::cli::RunArgs;
 
 pub async fn run(ctx: &Ctx, args: RunArgs) -> anyhow::Result<ExitStatus> {
-    let launch = ops::prepare_run(&ctx.instance, &args.dir)
+    let launch = ops::prepare_run(&ctx.instance, &args.dir, args.server_url.as_deref())
         .await
         .with_context(|| format!("cannot run the server in {}", args.dir.display()))?;
     ctx.printer.note(&format!(

@@ -9,6 +9,7 @@ pub async fn run(ctx: &Ctx, args: TokenArgs) -> anyhow::Result<ExitStatus> {
         context: ctx.instance.clone(),
         user: args.user.clone(),
         password: args.password,
+        resource: args.resource,
     };
     let report = ops::token(options)
         .await

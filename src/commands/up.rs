@@ -17,7 +17,12 @@ pub async fn run(ctx: &Ctx, args: UpArgs) -> anyhow::Result<ExitStatus> {
         timeout: args.timeout,
         recreate: args.recreate,
         realm: args.realm,
-        server_url: args.server_url,
+        server_urls: (!args.server_urls.is_empty()).then_some(args.server_urls),
+        resource_indicators: match (args.resource_indicators, args.no_resource_indicators) {
+            (true, _) => Some(true),
+            (_, true) => Some(false),
+            _ => None,
+        },
         trusted_hosts: (!args.trusted_hosts.is_empty()).then_some(args.trusted_hosts),
         user_password: args.user_password,
         cimd: match (args.cimd, args.no_cimd) {

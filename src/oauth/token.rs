@@ -76,14 +76,16 @@ pub async fn password_grant(
     username: &str,
     password: &str,
     scope: &str,
+    resource: Option<&str>,
 ) -> Result<TokenResponse, OAuthError> {
-    let form = [
+    let mut form = vec![
         ("grant_type", "password"),
         ("client_id", client_id),
         ("username", username),
         ("password", password),
         ("scope", scope),
     ];
+    form.extend(resource.map(|resource| ("resource", resource)));
     match request_token(http, token_endpoint, &form).await {
         // Keycloak answers 400 (401 before 26.6) `invalid_grant` for a wrong password.
         Err(OAuthError::Status {

@@ -75,6 +75,7 @@ pub fn client_config(options: ClientConfigOptions) -> Result<ClientConfigReport,
         user_password: user_password.clone(),
         extra_trusted_hosts: vec![],
         cimd: None,
+        additional_server_urls: vec![],
     };
     // Validates the URL, and names the scope from the one place that defines it.
     let spec = RealmSpec::render(&variables)?;

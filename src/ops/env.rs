@@ -16,15 +16,17 @@ pub struct ServerEnv {
 }
 
 impl ServerEnv {
-    /// The values of the instance's realm (or kcdev's defaults when `up` never ran).
-    pub fn of(context: &InstanceContext) -> Result<Self, OpsError> {
+    /// The values of the instance's realm (or kcdev's defaults when `up` never ran) for one of
+    /// its servers (the primary one when `server` is `None`).
+    pub fn of(context: &InstanceContext, server: Option<&str>) -> Result<Self, OpsError> {
         let endpoints = context.endpoints()?;
         let variables = RealmVariables {
             realm: defaults::REALM.to_owned(),
-            server_url: endpoints.server_url.clone(),
+            server_url: endpoints.server(server)?,
             user_password: defaults::USER_PASSWORD.to_owned(),
             extra_trusted_hosts: vec![],
             cimd: None,
+            additional_server_urls: vec![],
         };
         // The scope comes from the realm spec, the one place that names it.
         let spec = RealmSpec::render(&variables)?;

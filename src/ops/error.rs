@@ -65,6 +65,13 @@ pub enum OpsError {
     ClientConfigFile(#[from] crate::clients::MergeError),
     #[error(transparent)]
     RegistrationUnsupported(#[from] crate::clients::RegistrationUnsupported),
+    #[error("{resource} is not the resource of any of the instance's MCP servers ({})", known.join(", "))]
+    UnknownResource {
+        resource: String,
+        known: Vec<String>,
+    },
+    #[error("{server} is not one of the instance's MCP servers ({})", known.join(", "))]
+    UnknownServer { server: String, known: Vec<String> },
     /// The directory is not a Cargo project.
     #[error("{} has no Cargo.toml", dir.display())]
     NoProject {

@@ -27,4 +27,4 @@ pub use run::{ServerLaunch, prepare_run};
 pub use settings::{InstanceContext, PortRequest, RegistrationPaths, ResolvedSettings, TestUser};
 pub use status::{ContainerReport, RealmStatus, StatusReport, status};
 pub use token::{KCDEV_CLIENT_ID, TokenOptions, TokenReport, token};
-pub use up::{ContainerAction, UpOptions, UpReport, up};
+pub use up::{ContainerAction, McpSettings, UpOptions, UpReport, up};

@@ -78,6 +78,7 @@ pub fn new_server(options: NewServerOptions) -> Result<NewServerReport, OpsError
         user_password: defaults::USER_PASSWORD.to_owned(),
         extra_trusted_hosts: vec![],
         cimd: None,
+        additional_server_urls: vec![],
     };
     let spec = RealmSpec::render(&variables)?;
     let values = ServerValues {

@@ -2,7 +2,8 @@ use std::path::{Path, PathBuf};
 
 use super::OpsError;
 use super::env::ServerEnv;
-use super::settings::{InstanceContext, ResolvedSettings};
+use super::settings::InstanceContext;
+use crate::realm::resource_url_of;
 
 /// How to run a generated server against the instance's realm.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -15,19 +16,24 @@ pub struct ServerLaunch {
     pub resource_url: String,
 }
 
-/// Checks that the instance is up and that `dir` holds a project, and returns how to run it.
-pub async fn prepare_run(context: &InstanceContext, dir: &Path) -> Result<ServerLaunch, OpsError> {
+/// Checks that the instance is up and that `dir` holds a project, and returns how to run it as
+/// `server` (one of the instance's server URLs; the primary one when `None`).
+pub async fn prepare_run(
+    context: &InstanceContext,
+    dir: &Path,
+    server: Option<&str>,
+) -> Result<ServerLaunch, OpsError> {
     let manifest = dir.join("Cargo.toml");
     if !manifest.is_file() {
         return Err(OpsError::NoProject {
             dir: dir.to_owned(),
         });
     }
-    let state = context.require_up().await?;
-    let settings = ResolvedSettings::from_state(&state);
+    context.require_up().await?;
+    let server_url = context.endpoints()?.server(server)?;
     Ok(ServerLaunch {
         manifest,
-        env: ServerEnv::of(context)?.variables,
-        resource_url: settings.realm_variables().resource_url(),
+        env: ServerEnv::of(context, Some(&server_url))?.variables,
+        resource_url: resource_url_of(&server_url),
     })
 }

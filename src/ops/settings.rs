@@ -9,6 +9,9 @@ use crate::keycloak::RealmUrls;
 use crate::realm::{CimdOptions, CimdSpec, RealmSpec, RealmVariables, field};
 use crate::state::{ContainerSettings, InstanceState, RealmSettings, StateError, StateStore};
 
+/// Keycloak's experimental RFC 8707 feature (`up --resource-indicators`).
+pub const RESOURCE_INDICATORS_FEATURE: &str = "resource-indicators";
+
 /// A host port as asked for: a given one, or any free one (chosen once, then kept in the state).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PortRequest {
@@ -64,12 +67,37 @@ impl InstanceContext {
 pub struct Endpoints {
     /// The realm's issuer.
     pub issuer: String,
-    /// The MCP server's base URL.
+    /// The primary MCP server's base URL.
     pub server_url: String,
+    /// Further servers' base URLs.
+    pub additional_server_urls: Vec<String>,
     /// The test users' password.
     pub user_password: String,
     /// Whether these come from the instance (else from the defaults).
     pub from_instance: bool,
+}
+
+impl Endpoints {
+    /// The base URL of the server `chosen` names (the primary one when `None`), which must be one
+    /// of the instance's: tokens carry no other server's audience.
+    pub fn server(&self, chosen: Option<&str>) -> Result<String, OpsError> {
+        let Some(chosen) = chosen else {
+            return Ok(self.server_url.clone());
+        };
+        let chosen = chosen.trim_end_matches('/');
+        let known: Vec<String> = std::iter::once(&self.server_url)
+            .chain(&self.additional_server_urls)
+            .cloned()
+            .collect();
+        if known.iter().any(|url| url == chosen) {
+            Ok(chosen.to_owned())
+        } else {
+            Err(OpsError::UnknownServer {
+                server: chosen.to_owned(),
+                known,
+            })
+        }
+    }
 }
 
 impl InstanceContext {
@@ -79,6 +107,7 @@ impl InstanceContext {
             Some(state) => Endpoints {
                 issuer: ResolvedSettings::from_state(&state).realm_urls().issuer,
                 server_url: state.realm.server_url,
+                additional_server_urls: state.realm.additional_server_urls,
                 user_password: state.realm.user_password,
                 from_instance: true,
             },
@@ -89,6 +118,7 @@ impl InstanceContext {
                     defaults::REALM
                 ),
                 server_url: defaults::SERVER_URL.to_owned(),
+                additional_server_urls: vec![],
                 user_password: defaults::USER_PASSWORD.to_owned(),
                 from_instance: false,
             },
@@ -131,12 +161,13 @@ impl ResolvedSettings {
 
     /// The experimental Keycloak features the realm's modes need, sorted.
     pub fn features(&self) -> Vec<String> {
-        let mut features: Vec<String> = self
-            .realm
-            .cimd
-            .iter()
-            .map(|_| CimdOptions::FEATURE.to_owned())
-            .collect();
+        let mut features = Vec::new();
+        if self.realm.cimd.is_some() {
+            features.push(CimdOptions::FEATURE.to_owned());
+        }
+        if self.realm.resource_indicators {
+            features.push(RESOURCE_INDICATORS_FEATURE.to_owned());
+        }
         features.sort();
         features
     }
@@ -149,6 +180,7 @@ impl ResolvedSettings {
             user_password: self.realm.user_password.clone(),
             extra_trusted_hosts: self.realm.extra_trusted_hosts.clone(),
             cimd: self.realm.cimd.clone(),
+            additional_server_urls: self.realm.additional_server_urls.clone(),
         }
     }
 }

@@ -4,7 +4,7 @@ use serde_json::Value;
 use super::OpsError;
 use super::settings::{InstanceContext, ResolvedSettings};
 use crate::oauth::{self, TokenResponse};
-use crate::realm::RealmSpec;
+use crate::realm::{RealmSpec, resource_url_of};
 
 /// kcdev's own public client in the realm (see `realm/realm.toml`).
 pub const KCDEV_CLIENT_ID: &str = "kcdev";
@@ -18,6 +18,8 @@ pub struct TokenOptions {
     pub user: String,
     /// Password (default: the test users' password).
     pub password: Option<String>,
+    /// RFC 8707 resource: one of the instance's servers' resource URLs.
+    pub resource: Option<String>,
 }
 
 /// A test user's tokens.
@@ -34,12 +36,23 @@ pub struct TokenReport {
 }
 
 /// Gets an access token for a test user through kcdev's own client (password grant), with the
-/// MCP scope, so it carries what an MCP server checks.
+/// MCP scope, so it carries what an MCP server checks; for one server's resource when asked
+/// (with resource indicators on, its `aud` is then that resource alone).
 pub async fn token(options: TokenOptions) -> Result<TokenReport, OpsError> {
     let state = options.context.require_up().await?;
     let settings = ResolvedSettings::from_state(&state);
     let spec = RealmSpec::render(&settings.realm_variables())?;
     let password = options.password.unwrap_or(state.realm.user_password);
+    let variables = settings.realm_variables();
+    let resources: Vec<String> = variables.server_urls().map(resource_url_of).collect();
+    if let Some(resource) = &options.resource
+        && !resources.contains(resource)
+    {
+        return Err(OpsError::UnknownResource {
+            resource: resource.clone(),
+            known: resources,
+        });
+    }
     let http = oauth::http_client()?;
     let scope = format!("openid {}", spec.mcp_scope);
     // The token endpoint is reached on loopback; the issuer stays the public one.
@@ -55,6 +68,7 @@ pub async fn token(options: TokenOptions) -> Result<TokenReport, OpsError> {
         &options.user,
         &password,
         &scope,
+        options.resource.as_deref(),
     )
     .await?;
     let claims = oauth::decode_claims(&token.access_token)?;

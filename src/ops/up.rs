@@ -18,7 +18,9 @@ use crate::docker::{
 use crate::keycloak::{AdminSession, KeycloakApiError, PreparedKeys, RealmUrls};
 use crate::lock::InstanceLock;
 use crate::progress::Reporter;
-use crate::realm::{self, CimdOptions, RealmSpec, ReconcileReport, check_http_url};
+use crate::realm::{
+    self, CimdOptions, RealmSpec, ReconcileReport, check_http_url, resource_url_of,
+};
 use crate::state::{AdminCredentials, ContainerSettings, InstanceState, RealmSettings};
 
 /// Seconds Keycloak gets to stop cleanly when a container is replaced.
@@ -48,8 +50,10 @@ pub struct UpOptions {
     pub recreate: bool,
     /// Realm name.
     pub realm: Option<String>,
-    /// MCP server base URL.
-    pub server_url: Option<String>,
+    /// MCP server base URLs, the primary first (replacing the last `up`'s when given).
+    pub server_urls: Option<Vec<String>>,
+    /// RFC 8707 resource indicators (`Some(false)`: turn them off).
+    pub resource_indicators: Option<bool>,
     /// Extra trusted hosts (replacing the last `up`'s when given).
     pub trusted_hosts: Option<Vec<String>>,
     /// Test users' password.
@@ -85,6 +89,10 @@ pub struct McpSettings {
     pub resource_url: String,
     /// Scope the server requires.
     pub scope: String,
+    /// The resource URLs of further servers on the same realm.
+    pub additional_resource_urls: Vec<String>,
+    /// Whether a token asked for with `resource` carries that resource alone as `aud`.
+    pub resource_indicators: bool,
 }
 
 /// How long the parts of `up` took.
@@ -164,6 +172,18 @@ impl UpOptions {
             self.management_port,
             container.map(|c| (c.http_port, c.management_port)),
         )?;
+        let server_urls: Vec<String> = match &self.server_urls {
+            Some(urls) if !urls.is_empty() => urls.clone(),
+            _ => match realm {
+                Some(realm) => std::iter::once(realm.server_url.clone())
+                    .chain(realm.additional_server_urls.iter().cloned())
+                    .collect(),
+                None => vec![defaults::SERVER_URL.to_owned()],
+            },
+        }
+        .iter()
+        .map(|url| normalize_server_url(url))
+        .collect();
         Ok(ResolvedSettings {
             container: ContainerSettings {
                 image: self
@@ -188,13 +208,12 @@ impl UpOptions {
                     .clone()
                     .or_else(|| realm.map(|r| r.name.clone()))
                     .unwrap_or_else(|| defaults::REALM.to_owned()),
-                server_url: normalize_server_url(
-                    &self
-                        .server_url
-                        .clone()
-                        .or_else(|| realm.map(|r| r.server_url.clone()))
-                        .unwrap_or_else(|| defaults::SERVER_URL.to_owned()),
-                ),
+                server_url: server_urls[0].clone(),
+                additional_server_urls: server_urls[1..].to_vec(),
+                resource_indicators: self
+                    .resource_indicators
+                    .or(realm.map(|r| r.resource_indicators))
+                    .unwrap_or(false),
                 extra_trusted_hosts: self
                     .trusted_hosts
                     .clone()
@@ -484,6 +503,13 @@ pub async fn up(options: UpOptions, reporter: &dyn Reporter) -> Result<UpReport,
             server_url: settings.realm.server_url.clone(),
             resource_url: settings.realm_variables().resource_url(),
             scope: spec.mcp_scope.clone(),
+            additional_resource_urls: settings
+                .realm
+                .additional_server_urls
+                .iter()
+                .map(|url| resource_url_of(url))
+                .collect(),
+            resource_indicators: settings.realm.resource_indicators,
         },
         users: TestUser::from_spec(&spec),
         trusted_hosts: spec.trusted_hosts().to_vec(),

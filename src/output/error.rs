@@ -110,6 +110,10 @@ fn ops_hints(error: &OpsError, instance: &str) -> Vec<String> {
             "fix the file, or paste the entry by hand (kcdev prints it without --write)".to_owned(),
         ],
         OpsError::ClientConfigFile(_) => vec![],
+        OpsError::UnknownResource { known, .. } | OpsError::UnknownServer { known, .. } => vec![
+            format!("use one of {}", known.join(", ")),
+            "`kcdev up --server-url URL` (repeatable) adds servers".to_owned(),
+        ],
         OpsError::RegistrationUnsupported(RegistrationUnsupported(client, _)) => vec![format!(
             "leave out --registration, or use --registration {}",
             client.registrations()[0].id()

@@ -3,8 +3,8 @@
 use std::fmt::Write as _;
 
 use kcdev::ops::{
-    CheckStatus, ContainerAction, DoctorReport, DownReport, NewServerReport, RegistrationPaths,
-    StatusReport, UpReport, ValuesSource,
+    CheckStatus, ContainerAction, DoctorReport, DownReport, McpSettings, NewServerReport,
+    RegistrationPaths, StatusReport, UpReport, ValuesSource,
 };
 use kcdev::realm::ChangeKind;
 
@@ -81,14 +81,15 @@ pub fn render_up(report: &UpReport, verbose: bool, instance: &str) -> String {
         ("Realm", realm_line),
         ("Issuer", report.realm.issuer.clone()),
         ("JWKS", report.realm.jwks.clone()),
-        ("MCP server", report.mcp.resource_url.clone()),
         (
-            "Tokens carry",
-            format!(
-                "aud {} and {}, scope {}, realm roles",
-                report.mcp.resource_url, report.mcp.server_url, report.mcp.scope
-            ),
+            "MCP server",
+            std::iter::once(&report.mcp.resource_url)
+                .chain(&report.mcp.additional_resource_urls)
+                .cloned()
+                .collect::<Vec<_>>()
+                .join(", "),
         ),
+        ("Tokens carry", tokens_carry(&report.mcp)),
     ];
     for (label, value) in rows {
         let _ = writeln!(out, "  {label:<14} {value}");
@@ -135,13 +136,40 @@ pub fn render_up(report: &UpReport, verbose: bool, instance: &str) -> String {
         "\nLaptop-only settings: anonymous client registration from redirect hosts {}; no consent screen.",
         report.trusted_hosts.join(", ")
     );
+    // With resource indicators a token carries the resource URL alone, not the base URL.
+    let fastmcp_audience = if report.mcp.resource_indicators {
+        &report.mcp.resource_url
+    } else {
+        &report.mcp.server_url
+    };
     let _ = writeln!(
         out,
-        "FastMCP: KeycloakAuthProvider(realm_url=\"{}\", base_url=\"{}\", audience=\"{}\")",
-        report.realm.issuer, report.mcp.server_url, report.mcp.server_url
+        "FastMCP: KeycloakAuthProvider(realm_url=\"{}\", base_url=\"{}\", audience=\"{fastmcp_audience}\")",
+        report.realm.issuer, report.mcp.server_url
     );
     out.push_str(&next_block(&up_next_steps(instance)));
     out
+}
+
+/// What the realm's tokens carry for MCP servers.
+fn tokens_carry(mcp: &McpSettings) -> String {
+    if mcp.resource_indicators {
+        format!(
+            "aud = the requested resource alone (RFC 8707; without `resource`, every server's resource and base URL), scope {}, realm roles",
+            mcp.scope
+        )
+    } else {
+        let servers = mcp.additional_resource_urls.len() + 1;
+        let also = if servers > 1 {
+            " (and the other servers' likewise)"
+        } else {
+            ""
+        };
+        format!(
+            "aud {} and {}{also}, scope {}, realm roles",
+            mcp.resource_url, mcp.server_url, mcp.scope
+        )
+    }
 }
 
 /// The registration paths a realm offers, in one line.

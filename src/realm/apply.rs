@@ -131,6 +131,13 @@ async fn run(
             )
             .await?;
         }
+        Action::DeleteMapper { scope, id } => {
+            let scope = scope_id(scope_ids, scope)?;
+            api.realm_client_scopes_with_client_scope_id_protocol_mappers_models_with_id_delete(
+                realm, scope, id,
+            )
+            .await?;
+        }
         Action::CreatePolicy(body) => {
             let component: ComponentRepresentation = typed(body)?;
             api.realm_components_post(realm, component).await?;

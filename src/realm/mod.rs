@@ -14,7 +14,7 @@ pub use plan::{Change, ChangeKind, Plan, plan};
 use serde::Serialize;
 pub use spec::{
     CimdOptions, CimdSpec, ClientScopeSpec, PolicySpec, RealmSpec, RealmVariables, Representation,
-    TokenClaimsSpec, UserSpec, check_http_url, field,
+    TokenClaimsSpec, UserSpec, check_http_url, field, resource_url_of,
 };
 
 use crate::keycloak::{AdminSession, KeycloakApiError, PreparedKeys};

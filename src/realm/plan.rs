@@ -15,6 +15,9 @@ use crate::keycloak::PreparedKeys;
 /// looks for to remove them when the realm no longer offers CIMD.
 const CIMD_ENTRY_NAME: &str = "kcdev-cimd";
 
+/// How the names of kcdev's audience mappers begin (`realm.toml`'s `[perServer]`).
+const AUDIENCE_MAPPER_PREFIX: &str = "kcdev audience";
+
 /// Component type of the realm's key providers.
 const KEY_PROVIDER_TYPE: &str = "org.keycloak.keys.KeyProvider";
 
@@ -84,6 +87,10 @@ pub(crate) enum Action {
         scope: String,
         id: String,
         body: Value,
+    },
+    DeleteMapper {
+        scope: String,
+        id: String,
     },
     CreatePolicy(Value),
     UpdatePolicy {
@@ -434,7 +441,33 @@ fn plan_token_claims(
                 },
             );
         }
+        // A server that left the instance (`up` with fewer --server-url) leaves its audience
+        // mappers behind: kcdev named them, so it takes them away.
+        let wanted: HashSet<&str> = spec
+            .token_claims
+            .protocol_mappers
+            .iter()
+            .map(|mapper| field(mapper, "name"))
+            .collect();
+        for stale in existing_mappers.iter().filter(|mapper| {
+            let name = field_of(mapper, "name");
+            name.starts_with(AUDIENCE_MAPPER_PREFIX) && !wanted.contains(name)
+        }) {
+            plan.record(
+                format!("mapper '{}' on scope {scope_name}", field_of(stale, "name")),
+                ChangeKind::Delete,
+                vec![],
+                Action::DeleteMapper {
+                    scope: scope_name.clone(),
+                    id: id_of(stale),
+                },
+            );
+        }
     }
+}
+
+fn field_of<'a>(value: &'a Value, key: &str) -> &'a str {
+    value.get(key).and_then(Value::as_str).unwrap_or_default()
 }
 
 fn policy_fields(policy: &PolicySpec) -> Representation {
@@ -594,6 +627,7 @@ mod tests {
             user_password: "password123".into(),
             extra_trusted_hosts: vec![],
             cimd: None,
+            additional_server_urls: vec![],
         })
         .unwrap()
     }
@@ -665,8 +699,75 @@ mod tests {
             cimd: Some(CimdOptions {
                 extra_domains: vec!["docs.example.org".into()],
             }),
+            additional_server_urls: vec![],
         })
         .unwrap()
+    }
+
+    fn with_servers(additional: &[&str]) -> RealmSpec {
+        RealmSpec::render(&RealmVariables {
+            realm: "fastmcp".into(),
+            server_url: "http://localhost:8000".into(),
+            user_password: "password123".into(),
+            extra_trusted_hosts: vec![],
+            cimd: None,
+            additional_server_urls: additional.iter().map(|url| (*url).to_owned()).collect(),
+        })
+        .unwrap()
+    }
+
+    #[test]
+    fn each_server_brings_its_audiences_and_its_resource() {
+        let two = with_servers(&["http://localhost:8001"]);
+        let audiences: Vec<&str> = two
+            .token_claims
+            .protocol_mappers
+            .iter()
+            .filter_map(|m| m["config"]["included.custom.audience"].as_str())
+            .collect();
+        assert_eq!(
+            audiences,
+            [
+                "http://localhost:8000/mcp",
+                "http://localhost:8000",
+                "http://localhost:8001/mcp",
+                "http://localhost:8001"
+            ]
+        );
+        let resources: Vec<&str> = two
+            .clients
+            .iter()
+            .filter_map(|c| c["attributes"]["resource_url"].as_str())
+            .collect();
+        assert_eq!(
+            resources,
+            ["http://localhost:8000/mcp", "http://localhost:8001/mcp"]
+        );
+        let resource_client = two
+            .clients
+            .iter()
+            .find(|c| c["clientId"] == "http://localhost:8001/mcp")
+            .unwrap();
+        assert_eq!(resource_client["standardFlowEnabled"], false);
+        assert_eq!(resource_client["bearerOnly"], true);
+    }
+
+    #[test]
+    fn a_server_that_leaves_takes_its_audience_mappers_along() {
+        let observed = converged(&with_servers(&["http://localhost:8001"]));
+        let plan = plan(&with_servers(&[]), &observed);
+        let deleted: Vec<&str> = plan
+            .changes
+            .iter()
+            .filter(|c| c.kind == ChangeKind::Delete)
+            .map(|c| c.object.as_str())
+            .collect();
+        assert_eq!(deleted.len(), 4, "two mappers on two scopes: {deleted:?}");
+        assert!(
+            deleted.iter().all(|object| object.contains("(server 2)")),
+            "{deleted:?}"
+        );
+        assert_eq!(plan.changes.len(), 4, "nothing else changes");
     }
 
     #[test]
@@ -787,8 +888,14 @@ mod tests {
         let spec = spec();
         let mut observed = converged(&spec);
         observed.realm.as_mut().unwrap()["accessTokenLifespan"] = json!(300);
-        observed.client_scopes[1]["protocolMappers"][0]["config"]["included.custom.audience"] =
-            json!("http://wrong");
+        let mappers = observed.client_scopes[1]["protocolMappers"]
+            .as_array_mut()
+            .unwrap();
+        let audience = mappers
+            .iter_mut()
+            .find(|m| m["name"] == "kcdev audience: MCP resource URL")
+            .unwrap();
+        audience["config"]["included.custom.audience"] = json!("http://wrong");
         observed.users[0].realm_roles.clear();
         observed.users[1].password_accepted = false;
         observed.anonymous_policies.remove(0);

@@ -17,8 +17,11 @@ pub type Representation = Map<String, Value>;
 pub struct RealmVariables {
     /// Realm name.
     pub realm: String,
-    /// MCP server base URL (no trailing slash).
+    /// The primary MCP server's base URL (no trailing slash).
     pub server_url: String,
+    /// Further MCP servers' base URLs (a gateway and a tool server, say): each gets its own
+    /// audiences and resource.
+    pub additional_server_urls: Vec<String>,
     /// Test users' password.
     pub user_password: String,
     /// Trusted hosts beyond the built-in list (the server URL's host is added automatically).
@@ -178,10 +181,21 @@ impl UserSpec {
     }
 }
 
+/// The MCP resource URL of a server: its base URL plus `/mcp`.
+pub fn resource_url_of(server_url: &str) -> String {
+    format!("{}/mcp", server_url.trim_end_matches('/'))
+}
+
 impl RealmVariables {
-    /// The MCP resource URL: the base URL plus `/mcp`.
+    /// The primary server's MCP resource URL.
     pub fn resource_url(&self) -> String {
-        format!("{}/mcp", self.server_url.trim_end_matches('/'))
+        resource_url_of(&self.server_url)
+    }
+
+    /// Every server's base URL, the primary first.
+    pub fn server_urls(&self) -> impl Iterator<Item = &str> {
+        std::iter::once(self.server_url.as_str())
+            .chain(self.additional_server_urls.iter().map(String::as_str))
     }
 
     /// Checks the values before they reach Keycloak, so a typo is reported with its flag.
@@ -207,7 +221,16 @@ impl RealmVariables {
                 expected: "a realm other than master (kcdev never changes the master realm)",
             });
         }
-        check_http_url("server URL", &self.server_url)?;
+        for (i, url) in self.server_urls().enumerate() {
+            check_http_url("server URL", url)?;
+            if self.server_urls().take(i).any(|earlier| earlier == url) {
+                return Err(RealmError::InvalidSetting {
+                    setting: "server URL",
+                    value: url.to_owned(),
+                    expected: "each server once (this one is given twice)",
+                });
+            }
+        }
         if self.user_password.is_empty()
             || self.user_password.len() > 128
             || self.user_password.chars().any(char::is_control)
@@ -238,11 +261,15 @@ impl RealmVariables {
         Ok(())
     }
 
-    fn server_host(&self) -> Option<String> {
-        Url::parse(&self.server_url)
-            .ok()?
-            .host_str()
-            .map(|host| host.trim_matches(['[', ']']).to_owned())
+    fn server_hosts(&self) -> Vec<String> {
+        self.server_urls()
+            .filter_map(|url| {
+                Url::parse(url)
+                    .ok()?
+                    .host_str()
+                    .map(|host| host.trim_matches(['[', ']']).to_owned())
+            })
+            .collect()
     }
 }
 
@@ -286,9 +313,13 @@ impl RealmSpec {
     /// The shipped spec with `variables` filled in.
     pub fn render(variables: &RealmVariables) -> Result<Self, RealmError> {
         variables.validate()?;
-        let source: Value =
+        let mut source: Value =
             toml::from_str(SPEC_SOURCE).map_err(|err| RealmError::Spec(err.to_string()))?;
-        let mut hosts: Vec<String> = variables.server_host().into_iter().collect();
+        let per_server = source
+            .as_object_mut()
+            .and_then(|spec| spec.remove("perServer"))
+            .ok_or_else(|| RealmError::Spec("no [perServer] section".to_owned()))?;
+        let mut hosts = variables.server_hosts();
         hosts.extend(variables.extra_trusted_hosts.iter().cloned());
         let scalars = [
             ("realm", variables.realm.clone()),
@@ -308,7 +339,30 @@ impl RealmSpec {
             ("extra_trusted_hosts", hosts),
             ("cimd_domains", cimd_domains),
         ];
-        let rendered = super::render::substitute(source, &scalars, &lists)?;
+        let mut rendered = super::render::substitute(source, &scalars, &lists)?;
+        for (index, server_url) in variables.server_urls().enumerate() {
+            let server = [
+                ("server_url", server_url.trim_end_matches('/').to_owned()),
+                ("resource_url", resource_url_of(server_url)),
+                (
+                    "server_suffix",
+                    if index == 0 {
+                        String::new()
+                    } else {
+                        format!(" (server {})", index + 1)
+                    },
+                ),
+            ];
+            let objects = super::render::substitute(per_server.clone(), &server, &[])?;
+            append(
+                &mut rendered["tokenClaims"]["protocolMappers"],
+                &objects["protocolMappers"],
+            )?;
+            append(
+                &mut rendered["clients"],
+                &Value::Array(vec![objects["resourceClient"].clone()]),
+            )?;
+        }
         let mut spec: Self =
             serde_json::from_value(rendered).map_err(|err| RealmError::Spec(err.to_string()))?;
         if variables.cimd.is_none() {
@@ -337,6 +391,19 @@ impl RealmSpec {
     }
 }
 
+/// Appends the items of the list `more` to the list `list`.
+fn append(list: &mut Value, more: &Value) -> Result<(), RealmError> {
+    match (list, more) {
+        (Value::Array(list), Value::Array(more)) => {
+            list.extend(more.iter().cloned());
+            Ok(())
+        }
+        _ => Err(RealmError::Spec(
+            "[perServer] lists do not match the spec's".to_owned(),
+        )),
+    }
+}
+
 fn dedup_keep_order(values: &mut Vec<String>) {
     let mut seen = std::collections::HashSet::new();
     values.retain(|value| seen.insert(value.clone()));
@@ -353,6 +420,7 @@ mod tests {
             user_password: "password123".into(),
             extra_trusted_hosts: vec!["example.org".into()],
             cimd: None,
+            additional_server_urls: vec![],
         }
     }
 

@@ -6,7 +6,8 @@ use serde_json::{Value, json};
 use super::Checks;
 use crate::oauth::{self, AuthorizationRequest, RegisteredClient};
 use crate::ops::settings::ResolvedSettings;
-use crate::realm::RealmSpec;
+use crate::ops::token::KCDEV_CLIENT_ID;
+use crate::realm::{RealmSpec, resource_url_of};
 
 /// The registration MCP Inspector sends (with the scope the server advertises).
 fn probe_registration(scope: &str) -> Value {
@@ -57,15 +58,24 @@ pub(super) async fn check_login(
     settings: &ResolvedSettings,
     spec: &RealmSpec,
     client: &RegisteredClient,
+    server_url: &str,
 ) -> Option<String> {
     let urls = settings.realm_urls();
+    // With resource indicators on, real clients ask for the server's resource and get it alone as
+    // the audience; without, the token carries the resource and the base URL.
+    let resource = resource_url_of(server_url);
+    let (requested, audiences) = if settings.realm.resource_indicators {
+        (Some(resource.clone()), vec![resource])
+    } else {
+        (None, vec![resource, server_url.to_owned()])
+    };
     let redirect_uri = client.redirect_uris.first().cloned().unwrap_or_default();
     let request = AuthorizationRequest {
         authorization_endpoint: urls.authorization.clone(),
         client_id: client.client_id.clone(),
         redirect_uri: redirect_uri.clone(),
         scope: Some(format!("openid {}", spec.mcp_scope)),
-        resource: None,
+        resource: requested,
         expected_issuer: Some(urls.issuer.clone()),
     };
     let user = spec
@@ -99,20 +109,14 @@ pub(super) async fn check_login(
         }
     };
     let claims = oauth::decode_claims(&tokens.access_token).unwrap_or_default();
-    let variables = settings.realm_variables();
-    let missing = missing_claims(
-        &claims,
-        &[variables.resource_url(), variables.server_url.clone()],
-        &spec.mcp_scope,
-    );
+    let missing = missing_claims(&claims, &audiences, &spec.mcp_scope);
     if missing.is_empty() {
         checks.pass(
             "login",
             format!(
-                "{} logs in; the token has sub, aud {} and {}, realm roles and scope {}",
+                "{} logs in; the token has sub, aud {}, realm roles and scope {}",
                 user.0,
-                variables.resource_url(),
-                variables.server_url,
+                audiences.join(" and "),
                 spec.mcp_scope
             ),
         );
@@ -127,12 +131,84 @@ pub(super) async fn check_login(
     }
 }
 
-fn missing_claims(claims: &Value, audiences: &[String], scope: &str) -> Vec<String> {
-    let audience: Vec<&str> = match &claims["aud"] {
+fn audience_of(claims: &Value) -> Vec<&str> {
+    match &claims["aud"] {
         Value::String(one) => vec![one.as_str()],
         Value::Array(many) => many.iter().filter_map(Value::as_str).collect(),
         _ => vec![],
+    }
+}
+
+/// With resource indicators on: a token for each server's resource carries that resource alone,
+/// and one for a resource the realm does not know is refused with `invalid_target`.
+pub(super) async fn check_resources(
+    checks: &mut Checks,
+    http: &reqwest::Client,
+    settings: &ResolvedSettings,
+    spec: &RealmSpec,
+) {
+    let token_endpoint = format!(
+        "{}/realms/{}/protocol/openid-connect/token",
+        settings.admin_url(),
+        settings.realm.name
+    );
+    let Some(user) = spec.users.first() else {
+        return;
     };
+    let scope = format!("openid {}", spec.mcp_scope);
+    let grant = |resource: String| {
+        let (endpoint, scope) = (&token_endpoint, &scope);
+        async move {
+            let token = oauth::password_grant(
+                http,
+                endpoint,
+                KCDEV_CLIENT_ID,
+                user.username(),
+                &user.password,
+                scope,
+                Some(&resource),
+            )
+            .await;
+            (resource, token)
+        }
+    };
+    let variables = settings.realm_variables();
+    let mut faults = Vec::new();
+    for url in variables.server_urls() {
+        let (resource, token) = grant(resource_url_of(url)).await;
+        match token.map(|token| oauth::decode_claims(&token.access_token)) {
+            Ok(Ok(claims)) if audience_of(&claims) == [resource.as_str()] => {}
+            Ok(Ok(claims)) => faults.push(format!(
+                "a token for {resource} has aud {}",
+                audience_of(&claims).join(", ")
+            )),
+            Ok(Err(err)) | Err(err) => faults.push(format!("no token for {resource}: {err}")),
+        }
+    }
+    let unknown = format!("{}/kcdev-doctor-unknown", variables.server_url);
+    match grant(unknown).await {
+        (_, Err(err)) if err.to_string().contains("invalid_target") => {}
+        (resource, _) => faults.push(format!("{resource}, which no server has, was not refused")),
+    }
+    if faults.is_empty() {
+        checks.pass(
+            "resources",
+            "a token for each server's resource carries it alone as aud; an unknown resource gets invalid_target".to_owned(),
+        );
+    } else {
+        checks.fail(
+            "resources",
+            faults.join("; "),
+            format!(
+                "`{}` restores the resource clients and the resource-indicators feature",
+                checks.command("up")
+            ),
+        );
+    }
+}
+
+fn missing_claims(claims: &Value, audiences: &[String], scope: &str) -> Vec<String> {
+    let audience = audience_of(claims);
     let mut missing: Vec<String> = audiences
         .iter()
         .filter(|wanted| !audience.contains(&wanted.as_str()))

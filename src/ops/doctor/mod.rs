@@ -181,10 +181,21 @@ async fn run(checks: &mut Checks, server_url: Option<String>) -> Result<(), OpsE
         checks.skip(&["login", "server"], "needs a registered client");
         return Ok(());
     };
-    let token = login::check_login(checks, &http, &settings, &spec, &client).await;
+    let server_url = server_url.unwrap_or_else(|| settings.realm.server_url.clone());
+    let token = login::check_login(
+        checks,
+        &http,
+        &settings,
+        &spec,
+        &client,
+        server_url.trim_end_matches('/'),
+    )
+    .await;
     // Clean up after ourselves, the way a client deleting its registration would.
     let _ = oauth::delete_registration(&http, &client).await;
-    let server_url = server_url.unwrap_or_else(|| settings.realm.server_url.clone());
+    if settings.realm.resource_indicators {
+        login::check_resources(checks, &http, &settings, &spec).await;
+    }
     match token {
         Some(token) => {
             server::check_server(
