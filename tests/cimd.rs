@@ -266,6 +266,16 @@ async fn cimd_clients_log_in_with_a_document_url_and_get_the_full_claims() {
             .contains(&json!("none")),
         "{metadata}"
     );
+    let doctor = kcdev.run(&["doctor", "--json"]).ok().json();
+    let checks = doctor["checks"].as_array().unwrap();
+    let status = |name: &str| {
+        checks
+            .iter()
+            .find(|check| check["name"] == name)
+            .map(|check| check["status"].clone())
+    };
+    assert_eq!(status("cimd"), Some(json!("pass")), "{doctor}");
+    assert_eq!(status("realm"), Some(json!("pass")), "{doctor}");
     // kcdev's own policy admits https documents only: an http one is not taken for CIMD.
     let client_url = doc_url("client.json");
     let keycloak = format!("kcdev-{}-keycloak", kcdev.instance);

@@ -645,8 +645,8 @@ impl Drop for Watched {
 }
 
 /// mcp-remote prints the authorization URL; log in there as the test user, as the browser would,
-/// and deliver the code to its callback.
-async fn log_in_where_mcp_remote_says(bridge: &mut Watched, callback_port: u16) {
+/// and deliver the code to its callback. Returns the authorization URL.
+async fn log_in_where_mcp_remote_says(bridge: &mut Watched, callback_port: u16) -> String {
     let authorize_url = bridge.until(|line| {
         line.find("http://localhost")
             .filter(|_| line.contains("/protocol/openid-connect/auth?"))
@@ -663,6 +663,7 @@ async fn log_in_where_mcp_remote_says(bridge: &mut Watched, callback_port: u16) 
     .await
     .unwrap();
     reqwest::get(callback.as_str()).await.unwrap();
+    authorize_url
 }
 
 fn mcp_remote_client() -> PathBuf {
@@ -766,7 +767,15 @@ async fn mcp_remote_with_the_pre_registered_client_calls_a_tool_without_register
         .stdin(Stdio::piped())
         .stdout(Stdio::piped());
     let mut bridge = Watched::spawn(command);
-    log_in_where_mcp_remote_says(&mut bridge, port).await;
+    let authorize_url = log_in_where_mcp_remote_says(&mut bridge, port).await;
+    // It sends RFC 8707 `resource`; without the resource-indicators feature Keycloak accepts it
+    // and the token still carries both audiences (checked below).
+    let resource = url::Url::parse(&authorize_url)
+        .unwrap()
+        .query_pairs()
+        .find(|(name, _)| name == "resource")
+        .map(|(_, value)| value.into_owned());
+    assert_eq!(resource.as_deref(), Some(server.resource.as_str()));
     bridge.until(|line| line.contains("Proxy established").then_some(()));
 
     let mut stdin = bridge.child.stdin.take().unwrap();

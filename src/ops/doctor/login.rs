@@ -131,6 +131,42 @@ pub(super) async fn check_login(
     }
 }
 
+/// With CIMD on: the realm's metadata advertises Client ID Metadata Documents and public
+/// clients, which is what makes Claude Code and VS Code use them. (A CIMD login itself needs a
+/// document on the internet; the test suite does one against a document server of its own.)
+pub(super) async fn check_cimd(
+    checks: &mut Checks,
+    http: &reqwest::Client,
+    settings: &ResolvedSettings,
+) {
+    let url = format!(
+        "{}/realms/{}/.well-known/oauth-authorization-server",
+        settings.admin_url(),
+        settings.realm.name
+    );
+    let metadata: Option<Value> = match http.get(&url).send().await {
+        Ok(response) => response.json().await.ok(),
+        Err(_) => None,
+    };
+    let metadata = metadata.unwrap_or_default();
+    let advertised = metadata["client_id_metadata_document_supported"] == true;
+    let public = metadata["token_endpoint_auth_methods_supported"]
+        .as_array()
+        .is_some_and(|methods| methods.iter().any(|m| m == "none"));
+    if advertised && public {
+        checks.pass(
+            "cimd",
+            "the realm advertises Client ID Metadata Documents and public clients; the kcdev-cimd policy admits them".to_owned(),
+        );
+    } else {
+        checks.fail(
+            "cimd",
+            format!("{url} does not advertise client_id_metadata_document_supported and `none`: the container runs without Keycloak's cimd feature"),
+            format!("`{}` replaces the container with the feature on", checks.command("up --cimd")),
+        );
+    }
+}
+
 fn audience_of(claims: &Value) -> Vec<&str> {
     match &claims["aud"] {
         Value::String(one) => vec![one.as_str()],

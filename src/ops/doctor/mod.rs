@@ -7,7 +7,7 @@ mod server;
 use serde::Serialize;
 
 use super::OpsError;
-use super::settings::{InstanceContext, ResolvedSettings};
+use super::settings::{InstanceContext, RegistrationPaths, ResolvedSettings};
 use crate::defaults;
 use crate::docker::{ContainerStatus, Engine, parse_keycloak_version, probe_ready};
 use crate::keycloak::AdminSession;
@@ -177,6 +177,9 @@ async fn run(checks: &mut Checks, server_url: Option<String>) -> Result<(), OpsE
     let spec = RealmSpec::render(&settings.realm_variables())?;
     check_realm(checks, &session, &spec).await;
     let http = oauth::http_client()?;
+    if spec.cimd.is_some() {
+        login::check_cimd(checks, &http, &settings).await;
+    }
     let Some(client) = login::check_registration(checks, &http, &settings, &spec).await else {
         checks.skip(&["login", "server"], "needs a registered client");
         return Ok(());
@@ -334,7 +337,16 @@ async fn check_realm(checks: &mut Checks, session: &AdminSession, spec: &RealmSp
         ),
         Ok(Some(plan)) if plan.changes.is_empty() => checks.pass(
             "realm",
-            format!("{} matches kcdev's spec", spec.realm_name()),
+            format!(
+                "{} matches kcdev's spec (pre-registered clients {} with their redirect URIs{})",
+                spec.realm_name(),
+                RegistrationPaths::of(spec).pre_registered.join(", "),
+                if spec.cimd.is_some() {
+                    ", the CIMD profile and policy"
+                } else {
+                    ""
+                }
+            ),
         ),
         Ok(Some(plan)) => {
             let drift: Vec<String> = plan
