@@ -68,6 +68,48 @@ async fn each_server_accepts_only_tokens_for_its_own_resource() {
     let (token_b, claims_b) = token(&kcdev, &b_resource);
     assert_eq!(claims_a["aud"], a_resource.as_str(), "{claims_a}");
     assert_eq!(claims_b["aud"], b_resource.as_str(), "{claims_b}");
+    // A refresh keeps the resource it was issued for, and refuses another.
+    let response = kcdev
+        .run(&["token", "--resource", &b_resource, "--json"])
+        .ok()
+        .json();
+    let refresh = |resource: Option<String>| {
+        let mut form = vec![
+            ("grant_type", "refresh_token".to_owned()),
+            ("client_id", "kcdev".to_owned()),
+            (
+                "refresh_token",
+                response["refresh_token"].as_str().unwrap().to_owned(),
+            ),
+        ];
+        form.extend(resource.map(|resource| ("resource", resource)));
+        let endpoint = format!(
+            "{}/realms/fastmcp/protocol/openid-connect/token",
+            kcdev.base_url()
+        );
+        async move {
+            let answer = reqwest::Client::new()
+                .post(endpoint)
+                .form(&form)
+                .send()
+                .await
+                .unwrap();
+            (
+                answer.status().as_u16(),
+                answer.json::<Value>().await.unwrap(),
+            )
+        }
+    };
+    let (status, refreshed) = refresh(None).await;
+    assert_eq!(status, 200, "{refreshed}");
+    let refreshed =
+        kcdev::oauth::decode_claims(refreshed["access_token"].as_str().unwrap()).unwrap();
+    assert_eq!(refreshed["aud"], b_resource.as_str());
+    let (status, refused) = refresh(Some(a_resource.clone())).await;
+    assert_eq!(
+        (status, refused["error"].as_str()),
+        (400, Some("invalid_target"))
+    );
     kcdev
         .run(&["token", "--resource", &format!("{a}/other")])
         .failed_with(1)
