@@ -8,11 +8,11 @@
 
 mod common;
 
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
-use std::time::Duration;
+use std::process::Command;
 
-use common::{Kcdev, free_port, run_interop_script, test_image, wait_until_answers};
+use common::fastmcp::FastMcpServer;
+use common::oauth::audiences;
+use common::{Kcdev, free_port, run_interop_script, test_image};
 use serde_json::{Value, json};
 
 /// The host name the document server answers to on the test's network.
@@ -120,46 +120,6 @@ impl Drop for DocumentServer {
     }
 }
 
-/// The FastMCP server of the seed page; stopped on drop.
-struct FastMcpServer(Child);
-
-impl Drop for FastMcpServer {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-async fn fastmcp_server(issuer: &str, base: &str, port: u16) -> FastMcpServer {
-    let python = PathBuf::from(
-        std::env::var("KCDEV_TEST_PYTHON")
-            .expect("KCDEV_TEST_PYTHON is set by scripts/prepare-test-env.sh"),
-    );
-    let child = Command::new(python.with_file_name("fastmcp"))
-        .args([
-            "run",
-            "fastmcp_server.py",
-            "--transport",
-            "http",
-            "--port",
-            &port.to_string(),
-        ])
-        .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/interop"))
-        .env("KEYCLOAK_REALM_URL", issuer)
-        .env("FASTMCP_BASE_URL", base)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut server = FastMcpServer(child);
-    let metadata = format!("{base}/.well-known/oauth-protected-resource/mcp");
-    wait_until_answers(&metadata, Duration::from_secs(60), || {
-        matches!(server.0.try_wait(), Ok(None))
-    })
-    .await;
-    server
-}
-
 /// The test's documents are on plain HTTP, on a host the test names: the realm's CIMD profile
 /// and policy are widened to allow that, in this test only (kcdev itself admits https only).
 async fn allow_http_documents(kcdev: &Kcdev, realm: &str) {
@@ -230,17 +190,6 @@ async fn authorization_status(kcdev: &Kcdev, client_id: &str, redirect_uri: &str
     )
     .unwrap();
     reqwest::get(url).await.unwrap().status().as_u16()
-}
-
-fn audiences(claims: &Value) -> Vec<String> {
-    match &claims["aud"] {
-        Value::String(one) => vec![one.clone()],
-        Value::Array(many) => many
-            .iter()
-            .filter_map(|a| a.as_str().map(str::to_owned))
-            .collect(),
-        _ => vec![],
-    }
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -314,7 +263,7 @@ async fn cimd_clients_log_in_with_a_document_url_and_get_the_full_claims() {
     // The Python MCP SDK, told its client id is the document URL, uses it because discovery
     // advertises CIMD; against the seed page's FastMCP server (audience = base URL).
     let issuer = report["realm"]["issuer"].as_str().unwrap().to_owned();
-    let _server = fastmcp_server(&issuer, &base, port).await;
+    let _server = FastMcpServer::start(&issuer, &base, port).await;
     let result = run_interop_script(
         "mcp_sdk_client.py",
         &[

@@ -6,33 +6,9 @@
 
 mod common;
 
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
-use std::time::Duration;
-
-use common::{Kcdev, free_port, run_interop_script, wait_until_answers};
+use common::fastmcp::FastMcpServer;
+use common::{Kcdev, free_port, run_interop_script};
 use serde_json::Value;
-
-fn python() -> PathBuf {
-    PathBuf::from(
-        std::env::var("KCDEV_TEST_PYTHON")
-            .expect("KCDEV_TEST_PYTHON is set by scripts/prepare-test-env.sh"),
-    )
-}
-
-fn interop(file: &str) -> String {
-    format!("{}/tests/interop/{file}", env!("CARGO_MANIFEST_DIR"))
-}
-
-/// The FastMCP server process; stopped on drop.
-struct FastMcpServer(Child);
-
-impl Drop for FastMcpServer {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
 
 fn client(url: &str, user: &str) -> Value {
     run_interop_script("fastmcp_client.py", &[url, user, "password123"])
@@ -52,29 +28,7 @@ async fn a_fastmcp_server_as_the_fastmcp_page_shows_works_against_the_realm() {
         "the realm FastMCP's examples use"
     );
 
-    let fastmcp = python().with_file_name("fastmcp");
-    let child = Command::new(fastmcp)
-        .args([
-            "run",
-            "fastmcp_server.py",
-            "--transport",
-            "http",
-            "--port",
-            &port.to_string(),
-        ])
-        .current_dir(interop(""))
-        .env("KEYCLOAK_REALM_URL", &issuer)
-        .env("FASTMCP_BASE_URL", &base)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut server = FastMcpServer(child);
-    let metadata = format!("{base}/.well-known/oauth-protected-resource/mcp");
-    wait_until_answers(&metadata, Duration::from_secs(60), || {
-        matches!(server.0.try_wait(), Ok(None))
-    })
-    .await;
+    let _server = FastMcpServer::start(&issuer, &base, port).await;
 
     let url = format!("{base}/mcp");
     let user = client(&url, "testuser");

@@ -438,6 +438,21 @@ async fn every_kind_of_bad_token_is_refused() {
     }
 }
 
+/// What `whoami` answers for any client the realm admits, however it got its client id: the
+/// test user, both audiences, the MCP scope and the user's realm role.
+fn assert_full_identity(identity: &Value, server: &Server) {
+    let has = |list: &str, item: &str| {
+        identity[list]
+            .as_array()
+            .is_some_and(|items| items.contains(&json!(item)))
+    };
+    assert_eq!(identity["username"], "testuser", "{identity}");
+    assert!(has("audience", &server.resource), "{identity}");
+    assert!(has("audience", &server.base), "{identity}");
+    assert!(has("scopes", "mcp:tools"), "{identity}");
+    assert!(has("realm_roles", "user"), "{identity}");
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn the_python_mcp_sdk_connects_through_the_whole_chain() {
     let server = server().await;
@@ -454,20 +469,10 @@ async fn the_python_mcp_sdk_connects_through_the_whole_chain() {
         ],
     );
     assert_eq!(result["tools"], json!(["admin_only", "whoami"]));
-    let whoami = &result["calls"]["whoami"]["structured"];
-    assert_eq!(whoami["username"], "testuser");
     // The SDK sends RFC 8707 `resource`; without Keycloak's resource-indicators feature the
     // token still carries both audiences.
     assert_eq!(result["resource_requested"], server.resource.as_str());
-    for audience in [&server.resource, &server.base] {
-        assert!(
-            whoami["audience"]
-                .as_array()
-                .unwrap()
-                .contains(&json!(audience)),
-            "{result}"
-        );
-    }
+    assert_full_identity(&result["calls"]["whoami"]["structured"], server);
     assert_eq!(result["calls"]["admin_only"]["is_error"], true);
     assert!(
         result["registered_scope"]
@@ -506,22 +511,7 @@ async fn the_python_mcp_sdk_with_a_pre_registered_client_does_not_register() {
     assert_eq!(result["client_id"], "kcdev-claude-code", "{result}");
     let identity = &result["calls"]["whoami"]["structured"];
     assert_eq!(identity["client"], "kcdev-claude-code", "{result}");
-    for audience in [&server.resource, &server.base] {
-        assert!(
-            identity["audience"]
-                .as_array()
-                .unwrap()
-                .contains(&json!(audience)),
-            "{identity}"
-        );
-    }
-    assert!(
-        identity["scopes"]
-            .as_array()
-            .unwrap()
-            .contains(&json!("mcp:tools")),
-        "{identity}"
-    );
+    assert_full_identity(identity, server);
     assert_eq!(result["calls"]["admin_only"]["is_error"], true);
     assert_eq!(
         clients_named(
@@ -804,31 +794,8 @@ async fn mcp_remote_with_the_pre_registered_client_calls_a_tool_without_register
         "params": {"name": "whoami", "arguments": {}}}));
     let identity = &called["result"]["structuredContent"];
     assert_eq!(identity["client"], "kcdev-mcp-remote", "{called}");
-    assert_eq!(identity["username"], "testuser", "{called}");
     // The same claims a registered client's token carries.
-    for audience in [&server.resource, &server.base] {
-        assert!(
-            identity["audience"]
-                .as_array()
-                .unwrap()
-                .contains(&json!(audience)),
-            "{identity}"
-        );
-    }
-    assert!(
-        identity["scopes"]
-            .as_array()
-            .unwrap()
-            .contains(&json!("mcp:tools")),
-        "{identity}"
-    );
-    assert!(
-        identity["realm_roles"]
-            .as_array()
-            .unwrap()
-            .contains(&json!("user")),
-        "{identity}"
-    );
+    assert_full_identity(identity, server);
     drop(stdin);
     assert_eq!(
         clients_named(server.kcdev, probe_name).await,

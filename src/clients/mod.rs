@@ -270,7 +270,7 @@ fn login_step(values: &ConnectionValues) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::realm::{RealmSpec, RealmVariables};
+    use crate::realm::RealmSpec;
 
     pub(crate) fn values() -> ConnectionValues {
         ConnectionValues {
@@ -285,15 +285,7 @@ mod tests {
 
     #[test]
     fn every_registration_host_is_trusted_by_the_realm() {
-        let spec = RealmSpec::render(&RealmVariables {
-            realm: "fastmcp".into(),
-            server_url: "http://localhost:8000".into(),
-            user_password: "password123".into(),
-            extra_trusted_hosts: vec![],
-            cimd: None,
-            additional_server_urls: vec![],
-        })
-        .unwrap();
+        let spec = RealmSpec::render(&crate::realm::test_variables()).unwrap();
         let trusted = spec.trusted_hosts();
         for client in Client::ALL {
             for host in client.registration_hosts() {
@@ -335,15 +327,7 @@ mod tests {
     /// exists, is public with PKCE, and allows exactly the redirect URIs the client will send.
     #[test]
     fn pre_registered_clients_are_in_the_realm_with_their_redirects() {
-        let spec = RealmSpec::render(&RealmVariables {
-            realm: "fastmcp".into(),
-            server_url: "http://localhost:8000".into(),
-            user_password: "password123".into(),
-            extra_trusted_hosts: vec![],
-            cimd: None,
-            additional_server_urls: vec![],
-        })
-        .unwrap();
+        let spec = RealmSpec::render(&crate::realm::test_variables()).unwrap();
         for client in Client::ALL {
             let Some(pre) = client.pre_registered() else {
                 continue;

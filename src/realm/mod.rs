@@ -17,6 +17,9 @@ pub use spec::{
     TokenClaimsSpec, UserSpec, check_http_url, field, resource_url_of,
 };
 
+#[cfg(test)]
+pub(crate) use spec::tests::variables as test_variables;
+
 use crate::keycloak::{AdminSession, KeycloakApiError, PreparedKeys};
 
 /// Failures of provisioning.

@@ -70,23 +70,28 @@ pub async fn observe(
         Err(err) => return Err(api_error("read the realm", err)),
     };
     let realm_id = representation.id.clone().unwrap_or_default();
-    let roles = api
-        .realm_roles_get(realm, Some(false), None, Some(1000), None)
-        .await
-        .map_err(|err| api_error("list realm roles", err))?;
-    let client_scopes = api
-        .realm_client_scopes_get(realm)
-        .await
-        .map_err(|err| api_error("list client scopes", err))?;
-    let default_scopes = api
-        .realm_default_default_client_scopes_get(realm)
-        .await
-        .map_err(|err| api_error("list default client scopes", err))?
-        .into_iter()
-        .filter_map(|scope| scope.name)
-        .collect();
-    let anonymous_policies = api
-        .realm_components_get(
+    // Everything below depends on the realm only: side by side, so a no-op `up` costs one round
+    // trip more than the slowest read instead of the sum of them all.
+    let roles = async {
+        api.realm_roles_get(realm, Some(false), None, Some(1000), None)
+            .await
+            .map_err(|err| api_error("list realm roles", err))
+    };
+    let client_scopes = async {
+        let scopes = api
+            .realm_client_scopes_get(realm)
+            .await
+            .map_err(|err| api_error("list client scopes", err))?;
+        let roles = scope_realm_roles(session, realm, spec, &scopes).await?;
+        Ok::<_, RealmError>((scopes, roles))
+    };
+    let default_scopes = async {
+        api.realm_default_default_client_scopes_get(realm)
+            .await
+            .map_err(|err| api_error("list default client scopes", err))
+    };
+    let anonymous_policies = async {
+        api.realm_components_get(
             realm,
             None,
             Some(realm_id),
@@ -94,10 +99,9 @@ pub async fn observe(
             Some(POLICY_TYPE.to_owned()),
         )
         .await
-        .map_err(|err| api_error("list client-registration policies", err))?
-        .into_iter()
-        .filter(|component| component.sub_type.as_deref() == Some("anonymous"));
-    let clients: Vec<Value> =
+        .map_err(|err| api_error("list client-registration policies", err))
+    };
+    let clients =
         futures_util::future::try_join_all(spec.clients.iter().map(|client| async move {
             let client_id = field(client, "clientId");
             let found = api
@@ -117,65 +121,51 @@ pub async fn observe(
                     .into_iter()
                     .filter(|c| c.client_id.as_deref() == Some(client_id)),
             ))
-        }))
-        .await?
-        .into_iter()
-        .flatten()
-        .collect();
-    let scope_realm_roles = futures_util::future::try_join_all(
-        spec.client_scopes
-            .iter()
-            .filter(|scope| !scope.realm_roles.is_empty())
-            .filter_map(|scope| {
-                let id = client_scopes
-                    .iter()
-                    .find(|observed| observed.name.as_deref() == Some(scope.name()))?
-                    .id
-                    .clone()?;
-                Some(async move {
-                    let roles = api
-                        .realm_client_scopes_with_client_scope_id_scope_mappings_realm_get(
-                            realm, &id,
-                        )
-                        .await
-                        .map_err(|err| {
-                            api_error(
-                                format!("read the roles of client scope {}", scope.name()),
-                                err,
-                            )
-                        })?;
-                    Ok::<_, RealmError>((
-                        scope.name().to_owned(),
-                        roles.into_iter().filter_map(|role| role.name).collect(),
-                    ))
-                })
-            }),
-    )
-    .await?
-    .into_iter()
-    .collect();
-    let (client_profiles, client_policies) = tokio::try_join!(
-        async {
-            api.realm_client_policies_profiles_get(realm, Some(false))
-                .await
-                .map_err(|err| api_error("read the client profiles", err))
-        },
-        async {
-            api.realm_client_policies_policies_get(realm, Some(false))
-                .await
-                .map_err(|err| api_error("read the client policies", err))
-        },
-    )?;
-    // Each check logs the user in (a password hash each): side by side.
-    let users: Vec<ObservedUser> = futures_util::future::try_join_all(
+        }));
+    let client_profiles = async {
+        api.realm_client_policies_profiles_get(realm, Some(false))
+            .await
+            .map_err(|err| api_error("read the client profiles", err))
+    };
+    let client_policies = async {
+        api.realm_client_policies_policies_get(realm, Some(false))
+            .await
+            .map_err(|err| api_error("read the client policies", err))
+    };
+    // Each check logs the user in (a password hash each).
+    let users = futures_util::future::try_join_all(
         spec.users
             .iter()
             .map(|user| observe_user(session, realm, user.username(), &user.password)),
-    )
-    .await?
-    .into_iter()
-    .flatten()
-    .collect();
+    );
+    let (
+        roles,
+        (client_scopes, scope_realm_roles),
+        default_scopes,
+        anonymous_policies,
+        clients,
+        client_profiles,
+        client_policies,
+        users,
+    ) = tokio::try_join!(
+        roles,
+        client_scopes,
+        default_scopes,
+        anonymous_policies,
+        clients,
+        client_profiles,
+        client_policies,
+        users,
+    )?;
+    let default_scopes = default_scopes
+        .into_iter()
+        .filter_map(|scope| scope.name)
+        .collect();
+    let anonymous_policies = anonymous_policies
+        .into_iter()
+        .filter(|component| component.sub_type.as_deref() == Some("anonymous"));
+    let clients = clients.into_iter().flatten().collect();
+    let users = users.into_iter().flatten().collect();
     Ok(ObservedRealm {
         realm: serde_json::to_value(representation).ok(),
         roles: to_values(roles),
@@ -188,6 +178,46 @@ pub async fn observe(
         client_profiles: to_values(client_profiles.profiles.unwrap_or_default()),
         client_policies: to_values(client_policies.policies.unwrap_or_default()),
     })
+}
+
+/// The realm roles mapped to each of the spec's client scopes that has some and exists.
+async fn scope_realm_roles(
+    session: &AdminSession,
+    realm: &str,
+    spec: &RealmSpec,
+    observed: &[keycloak::types::ClientScopeRepresentation],
+) -> Result<std::collections::BTreeMap<String, Vec<String>>, RealmError> {
+    let api = session.api();
+    let reads = spec
+        .client_scopes
+        .iter()
+        .filter(|scope| !scope.realm_roles.is_empty())
+        .filter_map(|scope| {
+            let id = observed
+                .iter()
+                .find(|observed| observed.name.as_deref() == Some(scope.name()))?
+                .id
+                .clone()?;
+            Some(async move {
+                let roles = api
+                    .realm_client_scopes_with_client_scope_id_scope_mappings_realm_get(realm, &id)
+                    .await
+                    .map_err(|err| {
+                        api_error(
+                            format!("read the roles of client scope {}", scope.name()),
+                            err,
+                        )
+                    })?;
+                Ok::<_, RealmError>((
+                    scope.name().to_owned(),
+                    roles.into_iter().filter_map(|role| role.name).collect(),
+                ))
+            })
+        });
+    Ok(futures_util::future::try_join_all(reads)
+        .await?
+        .into_iter()
+        .collect())
 }
 
 async fn observe_user(

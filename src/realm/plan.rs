@@ -620,16 +620,15 @@ mod tests {
     use crate::realm::observe::ObservedUser;
     use crate::realm::spec::{CimdOptions, RealmVariables};
 
-    fn spec() -> RealmSpec {
-        RealmSpec::render(&RealmVariables {
-            realm: "fastmcp".into(),
-            server_url: "http://localhost:8000".into(),
-            user_password: "password123".into(),
+    fn variables() -> RealmVariables {
+        RealmVariables {
             extra_trusted_hosts: vec![],
-            cimd: None,
-            additional_server_urls: vec![],
-        })
-        .unwrap()
+            ..crate::realm::test_variables()
+        }
+    }
+
+    fn spec() -> RealmSpec {
+        RealmSpec::render(&variables()).unwrap()
     }
 
     /// What a realm that already matches the spec looks like to `observe`.
@@ -692,26 +691,18 @@ mod tests {
 
     fn with_cimd() -> RealmSpec {
         RealmSpec::render(&RealmVariables {
-            realm: "fastmcp".into(),
-            server_url: "http://localhost:8000".into(),
-            user_password: "password123".into(),
-            extra_trusted_hosts: vec![],
             cimd: Some(CimdOptions {
                 extra_domains: vec!["docs.example.org".into()],
             }),
-            additional_server_urls: vec![],
+            ..variables()
         })
         .unwrap()
     }
 
     fn with_servers(additional: &[&str]) -> RealmSpec {
         RealmSpec::render(&RealmVariables {
-            realm: "fastmcp".into(),
-            server_url: "http://localhost:8000".into(),
-            user_password: "password123".into(),
-            extra_trusted_hosts: vec![],
-            cimd: None,
             additional_server_urls: additional.iter().map(|url| (*url).to_owned()).collect(),
+            ..variables()
         })
         .unwrap()
     }

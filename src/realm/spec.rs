@@ -410,7 +410,7 @@ fn dedup_keep_order(values: &mut Vec<String>) {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     pub(crate) fn variables() -> RealmVariables {

@@ -4,6 +4,7 @@
 //! is removed by label when it ends (`KCDEV_TEST_KEEP=1` keeps it for debugging).
 #![allow(dead_code, unsafe_code)] // each test binary uses part of the harness; atexit is FFI
 
+pub mod fastmcp;
 pub mod generated;
 pub mod mcp;
 pub mod oauth;
