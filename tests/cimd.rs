@@ -70,6 +70,7 @@ fn document(client_id: &str, redirect_uri: &str) -> String {
 struct DocumentServer {
     network: String,
     container: String,
+    keycloak: String,
 }
 
 impl DocumentServer {
@@ -80,6 +81,7 @@ impl DocumentServer {
         let server = Self {
             container: format!("{network}-docs"),
             network,
+            keycloak: keycloak.to_owned(),
         };
         docker(&["network", "create", &server.network]);
         let mut args = vec![
@@ -113,9 +115,12 @@ impl Drop for DocumentServer {
         let _ = Command::new("docker")
             .args(["rm", "-f", &self.container])
             .output();
-        // The Keycloak container may still be attached; `down` removes it, this detaches it.
+        // A network goes only once no container is attached to it.
         let _ = Command::new("docker")
-            .args(["network", "rm", "-f", &self.network])
+            .args(["network", "disconnect", "-f", &self.network, &self.keycloak])
+            .output();
+        let _ = Command::new("docker")
+            .args(["network", "rm", &self.network])
             .output();
     }
 }
