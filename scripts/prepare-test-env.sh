@@ -90,7 +90,8 @@ build_image() {
   local zip=$distribution_zip
   local rootfs
   rootfs=$(mktemp -d /tmp/kcdev-rootfs.XXXXXX)
-  trap 'as_root rm -rf "$rootfs"' RETURN
+  # A RETURN trap outlives the function that sets it: it removes itself when it fires.
+  trap 'as_root rm -rf "$rootfs"; trap - RETURN' RETURN
   as_root debootstrap --variant=minbase --include=openjdk-17-jre-headless bookworm "$rootfs" \
     http://deb.debian.org/debian >/dev/null
   as_root unzip -q "$zip" -d "$rootfs/opt"
