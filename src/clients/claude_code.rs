@@ -31,7 +31,7 @@ pub(super) fn config(values: &ConnectionValues, pre: Option<PreRegisteredClient>
     let (snippet, entry_path) = servers_snippet("mcpServers", &values.name, entry);
     ClientConfig {
         client: Client::ClaudeCode,
-        registration: Registration::Dynamic,
+        registration: Registration::of(pre),
         snippet,
         entry_path,
         locations: vec![

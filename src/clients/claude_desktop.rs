@@ -89,7 +89,7 @@ pub(super) fn config(values: &ConnectionValues, pre: Option<PreRegisteredClient>
     locations.swap(0, current);
     ClientConfig {
         client: Client::ClaudeDesktop,
-        registration: Registration::Dynamic,
+        registration: Registration::of(pre),
         snippet,
         entry_path,
         locations,

@@ -83,7 +83,7 @@ pub(super) fn config(values: &ConnectionValues, pre: Option<PreRegisteredClient>
     }
     ClientConfig {
         client: Client::Inspector,
-        registration: Registration::Dynamic,
+        registration: Registration::of(pre),
         snippet,
         entry_path,
         locations: vec![ConfigLocation {

@@ -119,19 +119,13 @@ impl Client {
     }
 
     fn build(self, values: &ConnectionValues, pre: Option<PreRegisteredClient>) -> ClientConfig {
-        let mut config = match self {
+        match self {
             Self::ClaudeDesktop => claude_desktop::config(values, pre),
             Self::ClaudeCode => claude_code::config(values, pre),
             Self::Inspector => inspector::config(values, pre),
             Self::Vscode => vscode::config(values),
             Self::Cursor => cursor::config(values),
-        };
-        config.registration = if pre.is_some() {
-            Registration::PreRegistered
-        } else {
-            Registration::Dynamic
-        };
-        config
+        }
     }
 }
 
@@ -147,6 +141,15 @@ pub enum Registration {
 }
 
 impl Registration {
+    /// The path a configuration with (or without) a pre-registered client takes.
+    fn of(pre: Option<PreRegisteredClient>) -> Self {
+        if pre.is_some() {
+            Self::PreRegistered
+        } else {
+            Self::Dynamic
+        }
+    }
+
     /// The name used on the command line.
     pub fn id(self) -> &'static str {
         match self {
