@@ -282,6 +282,32 @@ async fn hostile_flag_values_are_refused_before_anything_is_made() {
         ),
         (&["--trusted-host", "${x}"], 1, &["--trusted-host"]),
         (&["--trusted-host", "ünï.example"], 1, &["--trusted-host"]),
+        (
+            &["--cimd", "--cimd-domain", "evil.example/x"],
+            1,
+            &["invalid CIMD domain", "--cimd-domain"],
+        ),
+        (&["--cimd-domain", "docs.example"], 2, &["--cimd"]),
+        (
+            &[
+                "--server-url",
+                "http://localhost:8000",
+                "--server-url",
+                "http://localhost:8000/",
+            ],
+            1,
+            &["given twice", "--server-url"],
+        ),
+        (
+            &[
+                "--server-url",
+                "http://localhost:8000",
+                "--server-url",
+                "ftp://x",
+            ],
+            1,
+            &["invalid server URL", "--server-url"],
+        ),
         (&["--port", "65536"], 2, &["--port", "auto"]),
         (&["--port", "-1"], 2, &["unexpected argument '-1'"]),
         (&["--port", ""], 2, &["--port"]),

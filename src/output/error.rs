@@ -221,6 +221,7 @@ fn realm_hints(error: &RealmError, instance: &str) -> Vec<String> {
                 "realm name" => "--realm",
                 "server URL" => "--server-url",
                 "trusted host" => "--trusted-host",
+                "CIMD domain" => "--cimd-domain",
                 "user password" => "--user-password",
                 "realm URL" => "--realm-url",
                 _ => return vec![],
