@@ -37,7 +37,9 @@ async fn two_ups_of_one_instance_at_once_both_succeed_on_auto_ports() {
 
     let waited: Vec<&Run> = [&first, &second]
         .into_iter()
-        .filter(|run| run.stderr.contains("Waiting for kcdev up (pid"))
+        // "Waiting for kcdev up (pid N) ...", or, when it looked before the holder had written
+        // who it is, "Waiting for another kcdev ...".
+        .filter(|run| run.stderr.contains("==> Waiting for"))
         .collect();
     assert_eq!(
         waited.len(),
