@@ -37,9 +37,9 @@ async fn two_ups_of_one_instance_at_once_both_succeed_on_auto_ports() {
 
     let waited: Vec<&Run> = [&first, &second]
         .into_iter()
-        // "Waiting for kcdev up (pid N) ...", or, when it looked before the holder had written
-        // who it is, "Waiting for another kcdev ...".
-        .filter(|run| run.stderr.contains("==> Waiting for"))
+        // "Waiting for kcdev up (pid N) to finish with instance ...", or "Waiting for another
+        // kcdev to finish ..." when it looked before the holder had written who it is.
+        .filter(|run| run.stderr.contains("to finish with instance"))
         .collect();
     assert_eq!(
         waited.len(),
