@@ -306,19 +306,10 @@ async fn cimd_clients_log_in_with_a_document_url_and_get_the_full_claims() {
     // to `mcp:tools`), the realm's default scopes.
     let admin = kcdev.admin().await;
     let created = admin
-        .api()
-        .realm_clients_get(
-            "fastmcp",
-            Some(client_url.clone()),
-            None,
-            None,
-            None,
-            None,
-            None,
-        )
+        .find_client("fastmcp", &client_url)
         .await
-        .unwrap();
-    let created = &created[0];
+        .unwrap()
+        .expect("Keycloak made a client of the document");
     assert_eq!(created.consent_required, Some(true));
     assert_eq!(created.full_scope_allowed, Some(false));
     assert_eq!(created.public_client, Some(true));

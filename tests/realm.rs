@@ -435,22 +435,9 @@ async fn drift_is_repaired_by_the_next_up() {
 
 async fn exists(kcdev: &Kcdev, client_ids: &[&str], username: &str) -> (Vec<bool>, bool) {
     let admin = kcdev.admin().await;
-    let api = admin.api();
     let mut clients = Vec::new();
     for client_id in client_ids {
-        let found = api
-            .realm_clients_get(
-                REALM,
-                Some((*client_id).to_owned()),
-                None,
-                None,
-                None,
-                None,
-                None,
-            )
-            .await
-            .unwrap();
-        clients.push(!found.is_empty());
+        clients.push(admin.find_client(REALM, client_id).await.unwrap().is_some());
     }
     let users = admin.find_user(REALM, username).await.unwrap();
     (clients, users.is_some())

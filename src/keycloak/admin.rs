@@ -2,7 +2,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
-use keycloak::types::UserRepresentation;
+use keycloak::types::{ClientRepresentation, UserRepresentation};
 use keycloak::{KeycloakAdmin, KeycloakAdminToken, KeycloakError, KeycloakTokenSupplier};
 use tokio::sync::Mutex;
 
@@ -103,6 +103,33 @@ impl AdminSession {
         Ok(found
             .into_iter()
             .find(|user| user.username.as_deref() == Some(username)))
+    }
+
+    /// The client whose client id is exactly `client_id` in `realm`, if there is one (Keycloak's
+    /// `clientId` filter also matches by substring).
+    pub async fn find_client(
+        &self,
+        realm: &str,
+        client_id: &str,
+    ) -> Result<Option<ClientRepresentation>, KeycloakApiError> {
+        let found = self
+            .api
+            .realm_clients_get(
+                realm,
+                Some(client_id.to_owned()),
+                None,
+                None,
+                None,
+                None,
+                None,
+            )
+            .await
+            .map_err(|err| {
+                KeycloakApiError::from_crate(format!("look up client {client_id}"), err)
+            })?;
+        Ok(found
+            .into_iter()
+            .find(|client| client.client_id.as_deref() == Some(client_id)))
     }
 
     /// The Keycloak version the server reports about itself.

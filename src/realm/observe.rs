@@ -103,24 +103,10 @@ pub async fn observe(
     };
     let clients =
         futures_util::future::try_join_all(spec.clients.iter().map(|client| async move {
-            let client_id = field(client, "clientId");
-            let found = api
-                .realm_clients_get(
-                    realm,
-                    Some(client_id.to_owned()),
-                    None,
-                    None,
-                    None,
-                    None,
-                    None,
-                )
-                .await
-                .map_err(|err| api_error(format!("look up client {client_id}"), err))?;
-            Ok::<_, RealmError>(to_values(
-                found
-                    .into_iter()
-                    .filter(|c| c.client_id.as_deref() == Some(client_id)),
-            ))
+            let found = session
+                .find_client(realm, field(client, "clientId"))
+                .await?;
+            Ok::<_, RealmError>(found)
         }));
     let client_profiles = async {
         api.realm_client_policies_profiles_get(realm, Some(false))
@@ -164,7 +150,7 @@ pub async fn observe(
     let anonymous_policies = anonymous_policies
         .into_iter()
         .filter(|component| component.sub_type.as_deref() == Some("anonymous"));
-    let clients = clients.into_iter().flatten().collect();
+    let clients = to_values(clients.into_iter().flatten());
     let users = users.into_iter().flatten().collect();
     Ok(ObservedRealm {
         realm: serde_json::to_value(representation).ok(),
