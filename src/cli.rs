@@ -8,6 +8,7 @@ use kcdev::clients::{Client, Registration};
 use kcdev::docker::{BootMode, PullPolicy};
 use kcdev::instance::Instance;
 use kcdev::ops::PortRequest;
+use kcdev::scaffold::Language;
 
 /// A complete local Keycloak for OAuth-protected MCP servers, in one command.
 ///
@@ -214,12 +215,39 @@ pub enum NewCommand {
     Server(NewServerArgs),
 }
 
+/// The languages `kcdev new server --lang` writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LanguageArg {
+    /// rmcp and axum, tokens checked with jsonwebtoken.
+    Rust,
+    /// FastMCP with its KeycloakAuthProvider.
+    #[value(alias = "py")]
+    Python,
+    /// The MCP TypeScript SDK on express, tokens checked with jose.
+    #[value(alias = "ts")]
+    Typescript,
+}
+
+impl From<LanguageArg> for Language {
+    fn from(language: LanguageArg) -> Self {
+        match language {
+            LanguageArg::Rust => Self::Rust,
+            LanguageArg::Python => Self::Python,
+            LanguageArg::Typescript => Self::TypeScript,
+        }
+    }
+}
+
 /// Options of `kcdev new server`.
 #[derive(Debug, Args)]
 pub struct NewServerArgs {
-    /// Project and crate name.
+    /// Project and package name.
     #[arg(default_value = "mcp-server")]
     pub name: String,
+
+    /// The server's language.
+    #[arg(long, value_enum, default_value = "rust")]
+    pub lang: LanguageArg,
 
     /// Directory to create it in [default: the name].
     #[arg(long, value_name = "DIR")]
@@ -238,7 +266,8 @@ pub struct NewServerArgs {
     pub server_url: Option<String>,
 }
 
-/// Options of `kcdev run`.
+/// Options of `kcdev run`: the project's language is told by its manifest (Cargo.toml,
+/// pyproject.toml or package.json).
 #[derive(Debug, Args)]
 pub struct RunArgs {
     /// The project directory.

@@ -15,63 +15,23 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
-use common::generated::{RunningServer, generate, generated_target_dir};
+use common::generated::{
+    RunningServer, TEST_KEY_PEM, add_test_signing_key, generate, generated_target_dir,
+};
 use common::mcp::Mcp;
 use common::{Kcdev, at_exit, free_port, oauth, run_interop_script, shared};
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
-use keycloak::types::ComponentRepresentation;
 use serde_json::{Value, json};
 use tokio::sync::OnceCell;
 
 const REALM: &str = "fastmcp";
 const PASSWORD: &str = "password123";
-/// A key the tests add to the realm's key set (never used by Keycloak to sign), so they can
-/// mint tokens with valid signatures and wrong claims.
-const TEST_KEY_PEM: &[u8] =
-    include_bytes!("../templates/server/tests/support/test-signing-key.pem");
-
 struct Server {
     kcdev: &'static Kcdev,
     dir: PathBuf,
     base: String,
     resource: String,
     test_kid: String,
-}
-
-async fn add_test_signing_key(kcdev: &Kcdev) -> String {
-    let admin = kcdev.admin().await;
-    let realm = admin.api().realm_get(REALM).await.unwrap();
-    let config = [
-        ("priority", "1"),
-        ("enabled", "true"),
-        ("active", "true"),
-        ("algorithm", "RS256"),
-        ("privateKey", std::str::from_utf8(TEST_KEY_PEM).unwrap()),
-    ]
-    .into_iter()
-    .map(|(k, v)| (k.to_owned(), vec![v.to_owned()]))
-    .collect();
-    let component = ComponentRepresentation {
-        name: Some("kcdev-tests-key".into()),
-        provider_id: Some("rsa".into()),
-        provider_type: Some("org.keycloak.keys.KeyProvider".into()),
-        parent_id: realm.id.clone(),
-        config: Some(config),
-        ..Default::default()
-    };
-    let created = admin
-        .api()
-        .realm_components_post(REALM, component)
-        .await
-        .unwrap();
-    let component_id = created.to_id().unwrap().to_owned();
-    let keys = admin.api().realm_keys_get(REALM).await.unwrap();
-    keys.keys
-        .unwrap()
-        .into_iter()
-        .find(|key| key.provider_id.as_deref() == Some(component_id.as_str()))
-        .and_then(|key| key.kid)
-        .expect("the test key is in the realm's key set")
 }
 
 async fn server() -> &'static Server {
@@ -81,7 +41,7 @@ async fn server() -> &'static Server {
             let base = format!("http://localhost:{}", free_port());
             let kcdev = shared("server", &["--server-url", &base]);
             // Before the server starts, so its first key-set download has the test key.
-            let test_kid = add_test_signing_key(kcdev).await;
+            let test_kid = add_test_signing_key(kcdev, REALM).await;
             let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
                 .join(format!("e2e-server-{}", std::process::id()));
             generate(kcdev, &dir);

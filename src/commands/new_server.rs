@@ -8,6 +8,7 @@ use crate::output::render_new_server;
 pub fn run(ctx: &Ctx, args: NewServerArgs) -> anyhow::Result<ExitStatus> {
     let options = NewServerOptions {
         context: ctx.instance.clone(),
+        language: args.lang.into(),
         name: args.name,
         dir: args.dir,
         force: args.force,

@@ -1,6 +1,7 @@
 use anyhow::Context as _;
 use kcdev::ops;
-use tokio::process::Command;
+use kcdev::scaffold::LaunchStep;
+use tokio::process::{Child, Command};
 
 use super::{Ctx, ExitStatus};
 use crate::cli::RunArgs;
@@ -10,23 +11,44 @@ pub async fn run(ctx: &Ctx, args: RunArgs) -> anyhow::Result<ExitStatus> {
         .await
         .with_context(|| format!("cannot run the server in {}", args.dir.display()))?;
     ctx.printer.note(&format!(
-        "==> Building and running {} against the realm; MCP endpoint {} (Ctrl-C stops it)",
-        launch.manifest.display(),
+        "==> Running the {} project in {} against the realm; MCP endpoint {} (Ctrl-C stops it)",
+        launch.language.name(),
+        args.dir.display(),
         launch.resource_url
     ));
-    let mut child = Command::new("cargo")
-        .arg("run")
-        .arg("--manifest-path")
-        .arg(&launch.manifest)
-        .envs(launch.env.iter().map(|(k, v)| (k, v)))
-        .kill_on_drop(true)
-        .spawn()
-        .context("cannot start cargo (is Rust installed? https://rustup.rs)")?;
+    let Some((server, preparation)) = launch.steps.split_last() else {
+        return Ok(ExitStatus::Success);
+    };
+    for step in preparation {
+        ctx.printer.note(&format!("==> {}", step.purpose));
+        let mut child = spawn(step, &launch.env)?;
+        let status = tokio::select! {
+            status = child.wait() => status,
+            () = stop_signal() => {
+                interrupt(&child);
+                child.wait().await
+            }
+        }
+        .context("lost track of the preparation step")?;
+        if !status.success() {
+            // Nothing is stamped, so the next `kcdev run` tries the step again.
+            anyhow::bail!(
+                "`{}` failed ({status}) in {}; its output is above",
+                command_line(step),
+                step.dir.display()
+            );
+        }
+        if let Some(stamp) = &step.stamp {
+            stamp.write()?;
+        }
+    }
+    ctx.printer.note(&format!("==> {}", server.purpose));
+    let mut child = spawn(server, &launch.env)?;
     let status = tokio::select! {
         status = child.wait() => status,
         () = stop_signal() => {
-            // The terminal sends Ctrl-C to the whole process group; a signal aimed at kcdev
-            // alone is passed on, so the server always shuts down cleanly.
+            // The server is in its own process group, out of the terminal's reach: kcdev passes
+            // Ctrl-C (or SIGTERM) on to the whole group, so the server always shuts down cleanly.
             interrupt(&child);
             child.wait().await
         }
@@ -38,6 +60,33 @@ pub async fn run(ctx: &Ctx, args: RunArgs) -> anyhow::Result<ExitStatus> {
             .and_then(|c| u8::try_from(c).ok())
             .unwrap_or(0),
     ))
+}
+
+fn command_line(step: &LaunchStep) -> String {
+    std::iter::once(step.program.display().to_string())
+        .chain(step.args.iter().cloned())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Each step runs in a process group of its own, so that a stop reaches every process it
+/// started (`npm start` runs a shell that runs node; a signal to npm alone leaves node running).
+fn spawn(step: &LaunchStep, env: &[(String, String)]) -> anyhow::Result<Child> {
+    let mut command = Command::new(&step.program);
+    command
+        .args(&step.args)
+        .current_dir(&step.dir)
+        .envs(env.iter().map(|(k, v)| (k, v)))
+        .kill_on_drop(true);
+    #[cfg(unix)]
+    command.process_group(0);
+    command.spawn().with_context(|| {
+        format!(
+            "cannot start {}: {}",
+            step.program.display(),
+            step.install_hint
+        )
+    })
 }
 
 /// Ctrl-C, or SIGTERM on Unix.
@@ -63,10 +112,10 @@ async fn stop_signal() {
 
 #[cfg(unix)]
 fn interrupt(child: &tokio::process::Child) {
-    use nix::sys::signal::{Signal, kill};
+    use nix::sys::signal::{Signal, killpg};
     use nix::unistd::Pid;
     if let Some(pid) = child.id().and_then(|id| i32::try_from(id).ok()) {
-        let _ = kill(Pid::from_raw(pid), Signal::SIGINT);
+        let _ = killpg(Pid::from_raw(pid), Signal::SIGINT);
     }
 }
 

@@ -72,8 +72,8 @@ pub enum OpsError {
     },
     #[error("{server} is not one of the instance's MCP servers ({})", known.join(", "))]
     UnknownServer { server: String, known: Vec<String> },
-    /// The directory is not a Cargo project.
-    #[error("{} has no Cargo.toml", dir.display())]
+    /// The directory holds no project of a language kcdev runs.
+    #[error("{} has no Cargo.toml, pyproject.toml or package.json", dir.display())]
     NoProject {
         /// The directory.
         dir: PathBuf,

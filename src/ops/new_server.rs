@@ -6,14 +6,15 @@ use super::OpsError;
 use super::settings::InstanceContext;
 use crate::defaults;
 use crate::realm::{RealmSpec, RealmVariables, check_http_url};
-use crate::scaffold::{self, GeneratedProject, ServerValues};
+use crate::scaffold::{self, GeneratedProject, Language, ServerValues};
 
 /// What `kcdev new server` was asked to do.
 #[derive(Debug, Clone)]
 pub struct NewServerOptions {
     /// Instance whose realm the server is wired to.
     pub context: InstanceContext,
-    /// Project (and crate) name.
+    pub language: Language,
+    /// Project (and package) name.
     pub name: String,
     /// Target directory (default: the name).
     pub dir: Option<PathBuf>,
@@ -40,8 +41,9 @@ pub enum ValuesSource {
 pub struct NewServerReport {
     /// The project.
     pub project: GeneratedProject,
-    /// Crate name.
-    pub crate_name: String,
+    pub language: Language,
+    /// Package name.
+    pub name: String,
     /// Realm URL it trusts.
     pub realm_url: String,
     /// Its base URL.
@@ -82,19 +84,21 @@ pub fn new_server(options: NewServerOptions) -> Result<NewServerReport, OpsError
     };
     let spec = RealmSpec::render(&variables)?;
     let values = ServerValues {
-        crate_name: options.name.clone(),
+        name: options.name.clone(),
         realm_url: realm_url.clone(),
         server_url: server_url.clone(),
         scope: spec.mcp_scope.clone(),
     };
     let project = scaffold::generate_server(&scaffold::NewServerOptions {
+        language: options.language,
         dir: options.dir.unwrap_or_else(|| PathBuf::from(&options.name)),
         values,
         force: options.force,
     })?;
     Ok(NewServerReport {
         project,
-        crate_name: options.name,
+        language: options.language,
+        name: options.name,
         resource_url: variables.resource_url(),
         realm_url,
         server_url,

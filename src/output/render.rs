@@ -7,6 +7,7 @@ use kcdev::ops::{
     RegistrationPaths, StatusReport, UpReport, ValuesSource,
 };
 use kcdev::realm::ChangeKind;
+use kcdev::scaffold::Language;
 
 /// A command to run next, and what it does.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -22,7 +23,7 @@ pub fn up_next_steps(instance: &str) -> Vec<NextStep> {
     [
         (
             format!("kcdev new server{instance}"),
-            "scaffold a Rust MCP server wired to this realm",
+            "scaffold an MCP server wired to this realm (--lang rust|python|typescript)",
         ),
         (
             format!("kcdev run{instance} mcp-server"),
@@ -337,9 +338,10 @@ pub fn render_new_server(report: &NewServerReport, instance: &str) -> String {
     let dir = report.project.dir.display();
     let _ = writeln!(
         out,
-        "Created {} in {dir} ({} files): a Rust MCP server (rmcp, axum, jsonwebtoken)\n",
-        report.crate_name,
-        report.project.files.len()
+        "Created {} in {dir} ({} files): {}\n",
+        report.name,
+        report.project.files.len(),
+        report.language.stack()
     );
     let _ = writeln!(out, "  {:<14} {}", "Trusts realm", report.realm_url);
     let _ = writeln!(out, "  {:<14} {}", "Serves", report.resource_url);
@@ -360,8 +362,13 @@ pub fn render_new_server(report: &NewServerReport, instance: &str) -> String {
             "build and run it against the realm",
         ),
         (
-            format!("cd {dir} && cargo test"),
-            "its own tests (no Keycloak needed)",
+            format!("cd {dir} && {}", report.language.test_command()),
+            match report.language {
+                Language::Python => {
+                    "its own tests (no Keycloak needed), once `kcdev run` made .venv"
+                }
+                _ => "its own tests (no Keycloak needed)",
+            },
         ),
         (
             format!("kcdev client-config{instance} inspector"),

@@ -1,6 +1,9 @@
-//! Scaffolding: new projects written from the templates under `templates/`, embedded in the
-//! binary, with the realm's values filled in. Refuses to write into a non-empty directory unless
-//! asked to.
+//! Scaffolding: new projects written from the templates under `templates/server/<language>/`,
+//! embedded in the binary, with the realm's values filled in (in file contents and paths).
+//! Refuses to write into a non-empty directory unless asked to. `launch` knows how each
+//! language's project is built and run.
+
+mod launch;
 
 use std::fs;
 use std::io;
@@ -8,7 +11,102 @@ use std::path::{Path, PathBuf};
 
 use include_dir::{Dir, DirEntry, include_dir};
 
-static SERVER_TEMPLATE: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/templates/server");
+pub use launch::{LaunchStep, Stamp, launch_plan};
+
+static RUST_TEMPLATE: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/templates/server/rust");
+static PYTHON_TEMPLATE: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/templates/server/python");
+static TYPESCRIPT_TEMPLATE: Dir<'static> =
+    include_dir!("$CARGO_MANIFEST_DIR/templates/server/typescript");
+
+/// The language of a generated server, and of a project `kcdev run` is pointed at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Language {
+    Rust,
+    Python,
+    TypeScript,
+}
+
+impl Language {
+    pub const ALL: [Self; 3] = [Self::Rust, Self::Python, Self::TypeScript];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Rust => "rust",
+            Self::Python => "python",
+            Self::TypeScript => "typescript",
+        }
+    }
+
+    /// What the generated project is built on, for the one line `new server` prints.
+    pub fn stack(self) -> &'static str {
+        match self {
+            Self::Rust => "a Rust MCP server (rmcp, axum, jsonwebtoken)",
+            Self::Python => "a Python MCP server (FastMCP, KeycloakAuthProvider)",
+            Self::TypeScript => "a TypeScript MCP server (MCP TypeScript SDK, express, jose)",
+        }
+    }
+
+    /// The file that marks a project of this language; `kcdev run` looks for it.
+    pub fn manifest(self) -> &'static str {
+        match self {
+            Self::Rust => "Cargo.toml",
+            Self::Python => "pyproject.toml",
+            Self::TypeScript => "package.json",
+        }
+    }
+
+    /// How a user runs the project's own tests, from its directory.
+    pub fn test_command(self) -> &'static str {
+        match self {
+            Self::Rust => "cargo test",
+            // The virtual environment is the one `kcdev run` creates.
+            Self::Python => ".venv/bin/pytest",
+            Self::TypeScript => "npm test",
+        }
+    }
+
+    /// The language of the project in `dir`, by its manifest.
+    pub fn detect(dir: &Path) -> Option<Self> {
+        Self::ALL
+            .into_iter()
+            .find(|language| dir.join(language.manifest()).is_file())
+    }
+
+    fn template(self) -> &'static Dir<'static> {
+        match self {
+            Self::Rust => &RUST_TEMPLATE,
+            Self::Python => &PYTHON_TEMPLATE,
+            Self::TypeScript => &TYPESCRIPT_TEMPLATE,
+        }
+    }
+
+    /// Checks a project name: Cargo's rules for package names (which also make a valid Python
+    /// distribution and module name once `-` becomes `_`), and npm's lower case for TypeScript.
+    pub fn validate_name(self, name: &str) -> Result<(), ScaffoldError> {
+        let invalid = |reason| ScaffoldError::InvalidName {
+            name: name.to_owned(),
+            reason,
+        };
+        let first = name.chars().next().ok_or_else(|| invalid("it is empty"))?;
+        if !first.is_ascii_alphabetic() {
+            return Err(invalid("it must start with a letter"));
+        }
+        if !name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        {
+            return Err(invalid("use only letters, digits, '-' and '_'"));
+        }
+        if name.len() > 64 {
+            return Err(invalid("it must be at most 64 characters"));
+        }
+        if self == Self::TypeScript && name.chars().any(|c| c.is_ascii_uppercase()) {
+            return Err(invalid("npm package names are lower case"));
+        }
+        Ok(())
+    }
+}
 
 /// Files whose names end like this lose the suffix when written (a `Cargo.toml` inside kcdev's
 /// own tree would confuse cargo and editors).
@@ -17,8 +115,8 @@ const TEMPLATE_SUFFIX: &str = ".tmpl";
 /// The values a generated server is wired to.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ServerValues {
-    /// Cargo package name.
-    pub crate_name: String,
+    /// The package name (Cargo, Python distribution or npm).
+    pub name: String,
     /// Realm URL (issuer).
     pub realm_url: String,
     /// Server base URL.
@@ -30,9 +128,8 @@ pub struct ServerValues {
 /// What `generate_server` writes and where.
 #[derive(Debug, Clone)]
 pub struct NewServerOptions {
-    /// Target directory.
+    pub language: Language,
     pub dir: PathBuf,
-    /// Values to fill in.
     pub values: ServerValues,
     /// Write even if the directory is not empty (files are overwritten, others kept).
     pub force: bool,
@@ -50,7 +147,7 @@ pub struct GeneratedProject {
 /// Failures of scaffolding.
 #[derive(Debug, thiserror::Error)]
 pub enum ScaffoldError {
-    /// The project name is not a valid Cargo package name.
+    /// The project name is not a valid package name for its language.
     #[error("invalid project name {name:?}: {reason}")]
     InvalidName {
         /// The name.
@@ -64,8 +161,11 @@ pub enum ScaffoldError {
         /// The directory.
         dir: PathBuf,
     },
-    /// Writing failed.
-    #[error("cannot write {}", path.display())]
+    /// A project manifest `kcdev run` needs to read is not what it expects.
+    #[error("{}: {problem}", path.display())]
+    Manifest { path: PathBuf, problem: String },
+    /// Reading or writing failed.
+    #[error("cannot access {}", path.display())]
     Io {
         /// The file or directory.
         path: PathBuf,
@@ -73,28 +173,6 @@ pub enum ScaffoldError {
         #[source]
         source: io::Error,
     },
-}
-
-/// Checks a name against Cargo's rules for package names.
-pub fn validate_crate_name(name: &str) -> Result<(), ScaffoldError> {
-    let invalid = |reason| ScaffoldError::InvalidName {
-        name: name.to_owned(),
-        reason,
-    };
-    let first = name.chars().next().ok_or_else(|| invalid("it is empty"))?;
-    if !first.is_ascii_alphabetic() {
-        return Err(invalid("it must start with a letter"));
-    }
-    if !name
-        .chars()
-        .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
-    {
-        return Err(invalid("use only letters, digits, '-' and '_'"));
-    }
-    if name.len() > 64 {
-        return Err(invalid("it must be at most 64 characters"));
-    }
-    Ok(())
 }
 
 fn io_error(path: &Path) -> impl FnOnce(io::Error) -> ScaffoldError + '_ {
@@ -115,8 +193,8 @@ fn is_empty_dir(dir: &Path) -> Result<bool, ScaffoldError> {
 impl ServerValues {
     fn render(&self, text: &str) -> String {
         [
-            ("__KCDEV_CRATE_NAME__", self.crate_name.clone()),
-            ("__KCDEV_CRATE_IDENT__", self.crate_name.replace('-', "_")),
+            ("__KCDEV_NAME__", self.name.clone()),
+            ("__KCDEV_IDENT__", self.name.replace('-', "_")),
             ("__KCDEV_REALM_URL__", self.realm_url.clone()),
             ("__KCDEV_SERVER_URL__", self.server_url.clone()),
             ("__KCDEV_SCOPE__", self.scope.clone()),
@@ -139,17 +217,18 @@ fn template_files<'a>(dir: &'a Dir<'a>, out: &mut Vec<&'a include_dir::File<'a>>
 
 /// Writes a new MCP server project.
 pub fn generate_server(options: &NewServerOptions) -> Result<GeneratedProject, ScaffoldError> {
-    validate_crate_name(&options.values.crate_name)?;
+    options.language.validate_name(&options.values.name)?;
     if !options.force && !is_empty_dir(&options.dir)? {
         return Err(ScaffoldError::NotEmpty {
             dir: options.dir.clone(),
         });
     }
     let mut files = Vec::new();
-    template_files(&SERVER_TEMPLATE, &mut files);
+    template_files(options.language.template(), &mut files);
     let mut written = Vec::with_capacity(files.len());
     for file in files {
-        let relative = file.path().to_string_lossy();
+        // Paths carry placeholders too: a Python package directory is named after the project.
+        let relative = options.values.render(&file.path().to_string_lossy());
         let relative = PathBuf::from(relative.strip_suffix(TEMPLATE_SUFFIX).unwrap_or(&relative));
         let target = options.dir.join(&relative);
         if let Some(parent) = target.parent() {
@@ -175,54 +254,100 @@ mod tests {
 
     fn values() -> ServerValues {
         ServerValues {
-            crate_name: "my-server".into(),
+            name: "my-server".into(),
             realm_url: "http://localhost:8080/realms/fastmcp".into(),
             server_url: "http://localhost:8000".into(),
             scope: "mcp:tools".into(),
         }
     }
 
-    #[test]
-    fn writes_a_complete_project_with_every_placeholder_filled() {
-        let dir = tempfile::tempdir().unwrap();
-        let target = dir.path().join("my-server");
-        let project = generate_server(&NewServerOptions {
-            dir: target.clone(),
+    fn generate(language: Language, dir: &Path) -> GeneratedProject {
+        generate_server(&NewServerOptions {
+            language,
+            dir: dir.to_owned(),
             values: values(),
             force: false,
         })
-        .unwrap();
-        for expected in [
-            "Cargo.toml",
-            "src/main.rs",
-            "src/auth/verify.rs",
-            "tests/auth.rs",
-            ".env.example",
-            "README.md",
-            ".gitignore",
-        ] {
-            assert!(
-                project.files.contains(&PathBuf::from(expected)),
-                "{expected} missing"
-            );
+        .unwrap()
+    }
+
+    fn read(dir: &Path, file: &str) -> String {
+        fs::read_to_string(dir.join(file)).unwrap()
+    }
+
+    #[test]
+    fn every_language_gets_a_complete_project_with_every_placeholder_filled() {
+        let expected: [(Language, &[&str]); 3] = [
+            (
+                Language::Rust,
+                &[
+                    "Cargo.toml",
+                    "src/main.rs",
+                    "src/auth/verify.rs",
+                    "tests/auth.rs",
+                ],
+            ),
+            (
+                Language::Python,
+                &[
+                    "pyproject.toml",
+                    "src/my_server/server.py",
+                    "src/my_server/auth.py",
+                    "tests/test_server.py",
+                ],
+            ),
+            (
+                Language::TypeScript,
+                &[
+                    "package.json",
+                    "tsconfig.json",
+                    "src/auth.ts",
+                    "test/server.test.ts",
+                ],
+            ),
+        ];
+        for (language, files) in expected {
+            let dir = tempfile::tempdir().unwrap();
+            let target = dir.path().join("my-server");
+            let project = generate(language, &target);
+            for file in files
+                .iter()
+                .chain(&[".env.example", "README.md", ".gitignore"])
+            {
+                assert!(
+                    project.files.contains(&PathBuf::from(file)),
+                    "{language:?}: {file} missing"
+                );
+            }
+            for file in &project.files {
+                assert!(!file.to_string_lossy().contains("__KCDEV_"), "{file:?}");
+                let Ok(text) = fs::read_to_string(target.join(file)) else {
+                    continue;
+                };
+                assert!(
+                    !text.contains("__KCDEV_"),
+                    "placeholder left in {}",
+                    file.display()
+                );
+            }
+            assert_eq!(Language::detect(&target), Some(language));
         }
-        for file in &project.files {
-            let Ok(text) = fs::read_to_string(target.join(file)) else {
-                continue;
-            };
-            assert!(
-                !text.contains("__KCDEV_"),
-                "placeholder left in {}",
-                file.display()
-            );
-        }
-        let manifest = fs::read_to_string(target.join("Cargo.toml")).unwrap();
-        assert!(manifest.contains("name = \"my-server\""));
-        assert!(
-            fs::read_to_string(target.join("src/main.rs"))
-                .unwrap()
-                .contains("use my_server::")
-        );
+    }
+
+    #[test]
+    fn the_project_is_named_and_wired_to_the_realm() {
+        let dir = tempfile::tempdir().unwrap();
+        let rust = generate(Language::Rust, &dir.path().join("rust")).dir;
+        assert!(read(&rust, "Cargo.toml").contains("name = \"my-server\""));
+        assert!(read(&rust, "src/main.rs").contains("use my_server::"));
+        let python = generate(Language::Python, &dir.path().join("python")).dir;
+        assert!(read(&python, "pyproject.toml").contains("my-server = \"my_server.server:main\""));
+        let config = read(&python, "src/my_server/config.py");
+        assert!(config.contains("\"http://localhost:8080/realms/fastmcp\""));
+        assert!(config.contains("\"http://localhost:8000\""));
+        let typescript = generate(Language::TypeScript, &dir.path().join("ts")).dir;
+        assert!(read(&typescript, "package.json").contains("\"name\": \"my-server\""));
+        assert!(read(&typescript, "src/config.ts").contains("\"mcp:tools\""));
     }
 
     #[test]
@@ -230,6 +355,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         fs::write(dir.path().join("notes.txt"), "mine").unwrap();
         let mut options = NewServerOptions {
+            language: Language::Rust,
             dir: dir.path().to_owned(),
             values: values(),
             force: false,
@@ -248,10 +374,14 @@ mod tests {
     }
 
     #[test]
-    fn names_follow_cargo_rules() {
-        for bad in ["", "1up", "has space", "ünï"] {
-            assert!(validate_crate_name(bad).is_err(), "{bad:?}");
+    fn names_follow_cargo_rules_and_npm_wants_lower_case() {
+        for language in Language::ALL {
+            for bad in ["", "1up", "has space", "ünï"] {
+                assert!(language.validate_name(bad).is_err(), "{bad:?}");
+            }
+            language.validate_name("mcp-server_2").unwrap();
         }
-        validate_crate_name("mcp-server_2").unwrap();
+        Language::Rust.validate_name("MyServer").unwrap();
+        assert!(Language::TypeScript.validate_name("MyServer").is_err());
     }
 }

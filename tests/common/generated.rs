@@ -4,7 +4,51 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use keycloak::types::ComponentRepresentation;
+
 use super::{Kcdev, wait_until_answers};
+
+/// A key the tests add to the realm's key set (never used by Keycloak to sign), so they can
+/// mint tokens with valid signatures and wrong claims.
+pub const TEST_KEY_PEM: &[u8] =
+    include_bytes!("../../templates/server/rust/tests/support/test-signing-key.pem");
+
+/// Adds `TEST_KEY_PEM` to `realm`'s keys, at the lowest priority; returns its key id.
+pub async fn add_test_signing_key(kcdev: &Kcdev, realm: &str) -> String {
+    let admin = kcdev.admin().await;
+    let realm_id = admin.api().realm_get(realm).await.unwrap().id;
+    let config = [
+        ("priority", "1"),
+        ("enabled", "true"),
+        ("active", "true"),
+        ("algorithm", "RS256"),
+        ("privateKey", std::str::from_utf8(TEST_KEY_PEM).unwrap()),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), vec![v.to_owned()]))
+    .collect();
+    let component = ComponentRepresentation {
+        name: Some("kcdev-tests-key".into()),
+        provider_id: Some("rsa".into()),
+        provider_type: Some("org.keycloak.keys.KeyProvider".into()),
+        parent_id: realm_id,
+        config: Some(config),
+        ..Default::default()
+    };
+    let created = admin
+        .api()
+        .realm_components_post(realm, component)
+        .await
+        .unwrap();
+    let component_id = created.to_id().unwrap().to_owned();
+    let keys = admin.api().realm_keys_get(realm).await.unwrap();
+    keys.keys
+        .unwrap()
+        .into_iter()
+        .find(|key| key.provider_id.as_deref() == Some(component_id.as_str()))
+        .and_then(|key| key.kid)
+        .expect("the test key is in the realm's key set")
+}
 
 /// The first build of a generated project compiles all its dependencies.
 pub const BUILD_TIMEOUT: Duration = Duration::from_secs(1200);
@@ -31,14 +75,21 @@ pub fn stop(mut child: Child) {
     let _ = child.kill();
 }
 
-/// `kcdev new server` into `dir`.
+/// `kcdev new server` (Rust) into `dir`.
 pub fn generate(kcdev: &Kcdev, dir: &Path) {
+    generate_in(kcdev, dir, "e2e-server", "rust");
+}
+
+/// `kcdev new server name --lang language` into `dir`.
+pub fn generate_in(kcdev: &Kcdev, dir: &Path, name: &str, language: &str) {
     let _ = std::fs::remove_dir_all(dir);
     kcdev
         .run(&[
             "new",
             "server",
-            "e2e-server",
+            name,
+            "--lang",
+            language,
             "--dir",
             dir.to_str().unwrap(),
         ])

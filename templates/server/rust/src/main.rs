@@ -6,8 +6,8 @@ use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use tracing_subscriber::EnvFilter;
 
-use __KCDEV_CRATE_IDENT__::auth::AuthState;
-use __KCDEV_CRATE_IDENT__::{app, config::Config};
+use __KCDEV_IDENT__::auth::AuthState;
+use __KCDEV_IDENT__::{app, config::Config};
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {

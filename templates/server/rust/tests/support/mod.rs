@@ -14,8 +14,8 @@ use serde_json::{Value, json};
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
-use __KCDEV_CRATE_IDENT__::auth::AuthState;
-use __KCDEV_CRATE_IDENT__::{app, config::Config};
+use __KCDEV_IDENT__::auth::AuthState;
+use __KCDEV_IDENT__::{app, config::Config};
 
 /// A private key for tests only; the server trusts it through the fake issuer.
 pub const SIGNING_KEY_PEM: &[u8] = include_bytes!("test-signing-key.pem");

@@ -17,9 +17,9 @@ use serde_json::json;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
-use __KCDEV_CRATE_IDENT__::app;
-use __KCDEV_CRATE_IDENT__::auth::AuthState;
-use __KCDEV_CRATE_IDENT__::config::{Config, MCP_PATH};
+use __KCDEV_IDENT__::app;
+use __KCDEV_IDENT__::auth::AuthState;
+use __KCDEV_IDENT__::config::{Config, MCP_PATH};
 
 const CONCURRENCY: [usize; 3] = [1, 4, 16];
 const ROUNDS: usize = 5;

@@ -1,0 +1,1 @@
+"""An OAuth-protected MCP server for a Keycloak realm."""

@@ -1,0 +1,61 @@
+"""Who may call: tokens of the Keycloak realm, for this server, with the required scopes.
+
+FastMCP's `KeycloakAuthProvider` serves the protected resource metadata (RFC 9728) and answers
+requests without a valid token with the MCP challenge. Its `JWTVerifier` checks each token
+locally against the realm's published keys (fetched once and cached, no call to Keycloak per
+request): signature (RS256 only, so `alg: none` and HMAC tricks fail), issuer, expiry, audience
+and, in the provider, scopes.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastmcp.server.auth import TokenVerifier
+from fastmcp.server.auth.providers.jwt import JWTVerifier
+from fastmcp.server.auth.providers.keycloak import KeycloakAuthProvider
+
+from .config import Settings
+
+
+class RealmTokenVerifier(JWTVerifier):
+    """A `JWTVerifier` that leaves the scope check to the provider.
+
+    A verifier that checks `required_scopes` itself refuses a token without them as invalid
+    (401). Checked by the provider, a valid token without the scope gets 403
+    `insufficient_scope`, as the MCP spec asks, so the client knows to ask for more. The
+    metadata still advertises the scopes (FastMCP takes them from the verifier).
+    """
+
+    def __init__(self, *, advertised_scopes: list[str], **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._advertised_scopes = advertised_scopes
+
+    @property
+    def scopes_supported(self) -> list[str]:
+        return self._advertised_scopes
+
+
+def token_verifier(settings: Settings) -> JWTVerifier:
+    return RealmTokenVerifier(
+        advertised_scopes=list(settings.required_scopes),
+        jwks_uri=settings.resolved_jwks_uri,
+        issuer=settings.realm_url,
+        # The audience check is what keeps a token the realm issued for another service from
+        # working here; FastMCP's Keycloak page leaves it commented out, do not.
+        audience=list(settings.audiences),
+        algorithm="RS256",
+    )
+
+
+def keycloak_auth(
+    settings: Settings, verifier: TokenVerifier | None = None
+) -> KeycloakAuthProvider:
+    """The auth provider; tests pass a verifier that trusts a key of their own."""
+    return KeycloakAuthProvider(
+        realm_url=settings.realm_url,
+        base_url=settings.server_url,
+        required_scopes=list(settings.required_scopes),
+        audience=list(settings.audiences),
+        token_verifier=verifier or token_verifier(settings),
+    )

@@ -1,0 +1,402 @@
+//! `kcdev new server --lang python|typescript` and `kcdev run`, end to end against the real
+//! Keycloak, as `tests/server.rs` does for Rust: each generated project passes its own tests and
+//! lint; run next to the realm (one instance, one server URL per language) it answers
+//! unauthenticated requests with the MCP challenge, serves exact metadata, lets a registered
+//! client's users call tools by role, and refuses bad tokens; and a real client (the Python MCP
+//! SDK) gets through the whole chain.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stderr)] // tests fail loudly
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::Mutex;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use common::generated::{RunningServer, TEST_KEY_PEM, add_test_signing_key, generate_in};
+use common::mcp::Mcp;
+use common::{Kcdev, at_exit, free_port, oauth, run_interop_script, shared};
+use jsonwebtoken::{Algorithm, EncodingKey, Header};
+use serde_json::{Value, json};
+use tokio::sync::OnceCell;
+
+const REALM: &str = "fastmcp";
+const PASSWORD: &str = "password123";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Lang {
+    Python,
+    TypeScript,
+}
+
+impl Lang {
+    const ALL: [Self; 2] = [Self::Python, Self::TypeScript];
+
+    fn flag(self) -> &'static str {
+        match self {
+            Self::Python => "python",
+            Self::TypeScript => "typescript",
+        }
+    }
+
+    fn project(self) -> &'static str {
+        match self {
+            Self::Python => "e2e-python",
+            Self::TypeScript => "e2e-typescript",
+        }
+    }
+}
+
+struct Server {
+    lang: Lang,
+    dir: PathBuf,
+    base: String,
+    resource: String,
+}
+
+struct Servers {
+    kcdev: &'static Kcdev,
+    test_kid: String,
+    servers: Vec<Server>,
+}
+
+impl Servers {
+    fn each(&self) -> impl Iterator<Item = &Server> {
+        self.servers.iter()
+    }
+}
+
+async fn servers() -> &'static Servers {
+    static SERVERS: OnceCell<Servers> = OnceCell::const_new();
+    SERVERS
+        .get_or_init(|| async {
+            let bases: Vec<String> = Lang::ALL
+                .iter()
+                .map(|_| format!("http://localhost:{}", free_port()))
+                .collect();
+            let mut up = Vec::new();
+            for base in &bases {
+                up.extend(["--server-url", base.as_str()]);
+            }
+            let kcdev = shared("languages", &up);
+            let test_kid = add_test_signing_key(kcdev, REALM).await;
+            let mut servers = Vec::new();
+            let mut running = Vec::new();
+            for (lang, base) in Lang::ALL.into_iter().zip(bases) {
+                let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!(
+                    "{}-{}",
+                    lang.project(),
+                    std::process::id()
+                ));
+                generate_in(kcdev, &dir, lang.project(), lang.flag());
+                running.push(RunningServer::start(kcdev, &dir, Some(&base), &base).await);
+                servers.push(Server {
+                    lang,
+                    dir,
+                    resource: format!("{base}/mcp"),
+                    base,
+                });
+            }
+            let running = Mutex::new(running);
+            let dirs: Vec<PathBuf> = servers.iter().map(|s| s.dir.clone()).collect();
+            at_exit(move || {
+                running.lock().unwrap().clear();
+                for dir in &dirs {
+                    let _ = std::fs::remove_dir_all(dir);
+                }
+            });
+            Servers {
+                kcdev,
+                test_kid,
+                servers,
+            }
+        })
+        .await
+}
+
+fn metadata_url(server: &Server) -> String {
+    format!("{}/.well-known/oauth-protected-resource/mcp", server.base)
+}
+
+fn run_in(dir: &Path, program: &Path, args: &[&str]) {
+    let status = Command::new(program)
+        .args(args)
+        .current_dir(dir)
+        .status()
+        .unwrap_or_else(|err| panic!("cannot run {}: {err}", program.display()));
+    assert!(
+        status.success(),
+        "{} {args:?} failed in {}",
+        program.display(),
+        dir.display()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn each_generated_project_passes_its_own_tests_and_lint() {
+    let servers = servers().await;
+    for server in servers.each() {
+        match server.lang {
+            // `kcdev run` made the virtual environment, with the dev tools.
+            Lang::Python => {
+                let bin = server.dir.join(".venv/bin");
+                run_in(&server.dir, &bin.join("pytest"), &["-q"]);
+                run_in(&server.dir, &bin.join("ruff"), &["check", "."]);
+                run_in(&server.dir, &bin.join("ruff"), &["format", "--check", "."]);
+            }
+            Lang::TypeScript => {
+                run_in(&server.dir, Path::new("npm"), &["test"]);
+                run_in(&server.dir, Path::new("npm"), &["run", "lint"]);
+            }
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn unauthenticated_requests_get_the_challenge_and_metadata_is_exact() {
+    let servers = servers().await;
+    let issuer = format!("{}/realms/{REALM}", servers.kcdev.base_url());
+    for server in servers.each() {
+        let response = Mcp::new(&server.resource, None)
+            .post(&json!({"jsonrpc": "2.0", "id": 0, "method": "initialize", "params": {}}))
+            .await;
+        assert_eq!(response.status(), 401, "{:?}", server.lang);
+        let challenge = response.headers()["www-authenticate"]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        let expected = match server.lang {
+            Lang::Python => format!(
+                "Bearer scope=\"mcp:tools\", resource_metadata=\"{}\"",
+                metadata_url(server)
+            ),
+            // The SDK's middleware names an error even when no token was sent.
+            Lang::TypeScript => format!(
+                "Bearer error=\"invalid_token\", error_description=\"Missing Authorization header\", scope=\"mcp:tools\", resource_metadata=\"{}\"",
+                metadata_url(server)
+            ),
+        };
+        assert_eq!(challenge, expected);
+
+        let mut document = json!({
+            "resource": server.resource,
+            "authorization_servers": [issuer],
+            "scopes_supported": ["mcp:tools"],
+            "bearer_methods_supported": ["header"],
+        });
+        if server.lang == Lang::TypeScript {
+            document["resource_name"] = json!(server.lang.project());
+        }
+        let served: Value = reqwest::get(metadata_url(server))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(served, document, "{:?}", server.lang);
+    }
+}
+
+async fn real_token(servers: &Servers, user: &str) -> String {
+    oauth::mcp_client_login(servers.kcdev, REALM, user)
+        .await
+        .access_token
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_registered_client_logs_in_and_calls_tools_by_role() {
+    let servers = servers().await;
+    let user_token = real_token(servers, "testuser").await;
+    let admin_token = real_token(servers, "testadmin").await;
+    let admin = servers.kcdev.admin().await;
+    let testuser = admin.find_user(REALM, "testuser").await.unwrap().unwrap();
+    for server in servers.each() {
+        let lang = server.lang;
+        let mut user = Mcp::new(&server.resource, Some(user_token.clone()));
+        let init = user.initialize().await;
+        assert_eq!(init["result"]["serverInfo"]["name"], lang.project());
+        let tools = user.request("tools/list", json!({})).await;
+        let mut names: Vec<&str> = tools["result"]["tools"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t["name"].as_str().unwrap())
+            .collect();
+        names.sort_unstable();
+        assert_eq!(names, ["admin_only", "whoami"], "{lang:?}");
+        let whoami = user.call_tool("whoami").await;
+        let identity = &whoami["result"]["structuredContent"];
+        assert_eq!(identity["username"], "testuser", "{lang:?}: {whoami}");
+        assert_eq!(identity["subject"], testuser.id.as_deref().unwrap());
+        assert!(
+            identity["audience"]
+                .as_array()
+                .unwrap()
+                .contains(&json!(server.resource)),
+            "{lang:?}: {identity}"
+        );
+        assert!(
+            identity["realm_roles"]
+                .as_array()
+                .unwrap()
+                .contains(&json!("user"))
+        );
+        let denied = user.call_tool("admin_only").await;
+        assert_eq!(denied["result"]["isError"], true, "{lang:?}: {denied}");
+
+        let mut admin_user = Mcp::new(&server.resource, Some(admin_token.clone()));
+        admin_user.initialize().await;
+        let allowed = admin_user.call_tool("admin_only").await;
+        assert_ne!(allowed["result"]["isError"], true, "{lang:?}: {allowed}");
+        assert!(
+            allowed["result"]["content"][0]["text"]
+                .as_str()
+                .unwrap()
+                .contains("testadmin")
+        );
+    }
+}
+
+fn now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn bad_tokens_are_refused() {
+    let servers = servers().await;
+    let issuer = format!("{}/realms/{REALM}", servers.kcdev.base_url());
+    let resources: Vec<&str> = servers.each().map(|s| s.resource.as_str()).collect();
+    let claims = |changes: Value| {
+        let mut claims = json!({
+            "iss": issuer, "aud": resources, "sub": "minted-user",
+            "preferred_username": "minted", "azp": "minted-client", "typ": "Bearer",
+            "iat": now(), "exp": now() + 300, "scope": "openid mcp:tools",
+            "realm_access": {"roles": ["user"]},
+        });
+        for (key, value) in changes.as_object().unwrap() {
+            claims[key] = value.clone();
+        }
+        claims
+    };
+    let mint = |claims: &Value| {
+        let mut header = Header::new(Algorithm::RS256);
+        header.kid = Some(servers.test_kid.clone());
+        jsonwebtoken::encode(
+            &header,
+            claims,
+            &EncodingKey::from_rsa_pem(TEST_KEY_PEM).unwrap(),
+        )
+        .unwrap()
+    };
+    let real = real_token(servers, "testuser").await;
+    let parts: Vec<&str> = real.split('.').collect();
+    let mut payload: Value =
+        serde_json::from_slice(&URL_SAFE_NO_PAD.decode(parts[1]).unwrap()).unwrap();
+    payload["realm_access"]["roles"] = json!(["user", "admin"]);
+    let tampered = format!(
+        "{}.{}.{}",
+        parts[0],
+        URL_SAFE_NO_PAD.encode(serde_json::to_vec(&payload).unwrap()),
+        parts[2]
+    );
+    let alg_none = format!(
+        "{}.{}.",
+        URL_SAFE_NO_PAD.encode(json!({"alg": "none", "typ": "JWT"}).to_string()),
+        parts[1]
+    );
+    let cases = [
+        (
+            "well-formed (the minted key is good)",
+            mint(&claims(json!({}))),
+            200,
+        ),
+        ("expired", mint(&claims(json!({"exp": now() - 600}))), 401),
+        (
+            "wrong audience",
+            mint(&claims(json!({"aud": "account"}))),
+            401,
+        ),
+        (
+            "wrong issuer",
+            mint(&claims(
+                json!({"iss": format!("{}/realms/elsewhere", servers.kcdev.base_url())}),
+            )),
+            401,
+        ),
+        ("alg none", alg_none, 401),
+        ("tampered payload", tampered, 401),
+        (
+            "scope missing",
+            mint(&claims(json!({"scope": "openid profile"}))),
+            403,
+        ),
+    ];
+    for server in servers.each() {
+        for (case, token, status) in &cases {
+            let response = Mcp::new(&server.resource, Some(token.clone()))
+                .post(
+                    &json!({"jsonrpc": "2.0", "id": 0, "method": "initialize", "params": {
+                        "protocolVersion": "2025-06-18", "capabilities": {},
+                        "clientInfo": {"name": "kcdev-tests", "version": "0"}
+                    }}),
+                )
+                .await;
+            let lang = server.lang;
+            assert_eq!(response.status().as_u16(), *status, "{lang:?}: {case}");
+            if *status == 200 {
+                continue;
+            }
+            let challenge = response.headers()["www-authenticate"].to_str().unwrap();
+            let error = if *status == 403 {
+                "insufficient_scope"
+            } else {
+                "invalid_token"
+            };
+            assert!(
+                challenge.starts_with(&format!("Bearer error=\"{error}\"")),
+                "{lang:?}: {case}: {challenge}"
+            );
+            assert!(
+                challenge.contains(&format!("resource_metadata=\"{}\"", metadata_url(server))),
+                "{lang:?}: {case}: {challenge}"
+            );
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_python_mcp_sdk_connects_to_each_through_the_whole_chain() {
+    let servers = servers().await;
+    for server in servers.each() {
+        let result = run_interop_script(
+            "mcp_sdk_client.py",
+            &[
+                &server.resource,
+                "testuser",
+                PASSWORD,
+                "--call",
+                "whoami",
+                "--call",
+                "admin_only",
+            ],
+        );
+        let lang = server.lang;
+        assert_eq!(result["tools"], json!(["admin_only", "whoami"]), "{lang:?}");
+        assert_eq!(result["resource_requested"], server.resource.as_str());
+        let identity = &result["calls"]["whoami"]["structured"];
+        assert_eq!(identity["username"], "testuser", "{lang:?}: {result}");
+        assert!(
+            identity["scopes"]
+                .as_array()
+                .unwrap()
+                .contains(&json!("mcp:tools"))
+        );
+        assert_eq!(result["calls"]["admin_only"]["is_error"], true, "{lang:?}");
+    }
+}
