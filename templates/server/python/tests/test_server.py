@@ -78,7 +78,7 @@ def test_unauthenticated_requests_get_the_challenge(client):
     response = post(client, None)
     assert response.status_code == 401
     challenge = response.headers["www-authenticate"]
-    assert challenge.startswith("Bearer ")
+    assert challenge.startswith('Bearer scope="__KCDEV_SCOPE__", ')
     assert f'resource_metadata="{SERVER}/.well-known/oauth-protected-resource/mcp"' in challenge
 
 

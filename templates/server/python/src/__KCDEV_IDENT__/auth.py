@@ -24,7 +24,7 @@ class RealmTokenVerifier(JWTVerifier):
     A verifier that checks `required_scopes` itself refuses a token without them as invalid
     (401). Checked by the provider, a valid token without the scope gets 403
     `insufficient_scope`, as the MCP spec asks, so the client knows to ask for more. The
-    metadata still advertises the scopes (FastMCP takes them from the verifier).
+    metadata and the challenge still name the scopes (FastMCP takes both from the verifier).
     """
 
     def __init__(self, *, advertised_scopes: list[str], **kwargs: Any) -> None:
@@ -34,6 +34,9 @@ class RealmTokenVerifier(JWTVerifier):
     @property
     def scopes_supported(self) -> list[str]:
         return self._advertised_scopes
+
+    def get_challenge_scopes(self, required_scopes: list[str] | None = None) -> list[str]:
+        return self._advertised_scopes if required_scopes is None else required_scopes
 
 
 def token_verifier(settings: Settings) -> JWTVerifier:
