@@ -508,6 +508,10 @@ async fn run_and_new_say_what_is_wrong() {
         .run(&["new", "server", "1bad"])
         .failed_with(1)
         .stderr_has(&["invalid project name"]);
+    absent
+        .run(&["new", "server", "MyServer", "--lang", "typescript"])
+        .failed_with(1)
+        .stderr_has(&["invalid project name", "npm package names are lower case"]);
     // Without an instance, the defaults are used and the user is told so.
     let fresh = tempfile::tempdir().unwrap();
     let created = absent

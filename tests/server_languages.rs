@@ -400,3 +400,48 @@ async fn the_python_mcp_sdk_connects_to_each_through_the_whole_chain() {
         assert_eq!(result["calls"]["admin_only"]["is_error"], true, "{lang:?}");
     }
 }
+
+/// A project whose toolchain is not installed: `kcdev run` names what to install and stops,
+/// with nothing left running.
+#[tokio::test(flavor = "multi_thread")]
+async fn run_names_the_missing_toolchain() {
+    let servers = servers().await;
+    let dir = tempfile::tempdir().unwrap();
+    let project = dir.path().join("no-node");
+    generate_in(servers.kcdev, &project, "no-node", "typescript");
+    let empty_path = tempfile::tempdir().unwrap();
+    let mut command = servers.kcdev.command(&["run", project.to_str().unwrap()]);
+    command.env("PATH", empty_path.path());
+    servers
+        .kcdev
+        .run_command(command)
+        .failed_with(1)
+        .stderr_has(&["cannot start npm", "install Node.js 20 or later"]);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn doctor_checks_each_running_server() {
+    let servers = servers().await;
+    for server in servers.each() {
+        let report = servers
+            .kcdev
+            .run(&["doctor", "--json", "--server-url", &server.base])
+            .ok()
+            .json();
+        let checks = report["checks"].as_array().unwrap();
+        let server_check = checks.iter().find(|c| c["name"] == "server").unwrap();
+        assert_eq!(
+            server_check["status"], "pass",
+            "{:?}: {report}",
+            server.lang
+        );
+        assert!(
+            server_check["detail"]
+                .as_str()
+                .unwrap()
+                .contains("tools/list lists 2 tools"),
+            "{:?}: {server_check}",
+            server.lang
+        );
+    }
+}

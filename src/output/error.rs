@@ -119,7 +119,7 @@ fn ops_hints(error: &OpsError, instance: &str) -> Vec<String> {
             client.registrations()[0].id()
         )],
         OpsError::NoProject { .. } => vec![
-            "pass the directory `kcdev new server` created, e.g. `kcdev run mcp-server`".to_owned(),
+            "pass the directory `kcdev new server [--lang rust|python|typescript]` created, e.g. `kcdev run mcp-server`".to_owned(),
         ],
         OpsError::InvalidOption { flag, .. } => vec![format!("fix the value of {flag}")],
         OpsError::SamePorts { .. } => vec![format!(
