@@ -115,18 +115,22 @@ measure() {
     echo "$out" >&2
     exit 1
   fi
-  local rps p50 p99
+  local rps p50 p99 errors
+  errors=$(sed -n 's/^ *Socket errors: //p' <<<"$out")
   rps=$(awk '/Requests\/sec/ {printf "%.0f", $2}' <<<"$out")
   p50=$(awk '$1 == "50%" {print $2}' <<<"$out" | to_ms)
   p99=$(awk '$1 == "99%" {print $2}' <<<"$out" | to_ms)
-  printf '| %-13s | %2s | %8s | %8s | %8s |\n' "$name" "$connections" "$rps" "$p50" "$p99"
+  printf '| %-13s | %2s | %8s | %8s | %8s | %s\n' "$name" "$connections" "$rps" "$p50" "$p99" "${errors:-none}"
+  printf '%s\n' "$out" >>"$raw"
   echo "$rps" >"$work/$name-$connections.rps"
 }
 
 echo "Authenticated tools/call whoami, ${seconds} s per run, servers on core 0, wrk on core 1"
 echo
-echo "| server        |  c |    req/s | p50 (ms) | p99 (ms) |"
-echo "|---------------|----|----------|----------|----------|"
+raw=${BENCH_RAW:-$work/wrk.txt}
+: >"$raw"
+echo "| server        |  c |    req/s | p50 (ms) | p99 (ms) | socket errors"
+echo "|---------------|----|----------|----------|----------|--------------"
 for name in "${names[@]}"; do
   session=$(session_of "${url[$name]}")
   # Warm up (JIT, caches, the key set) before measuring.

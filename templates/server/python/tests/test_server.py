@@ -6,6 +6,7 @@ import base64
 import json
 import time
 
+import jwt
 import pytest
 from fastmcp.server.auth.providers.jwt import JWTVerifier, RSAKeyPair
 from starlette.testclient import TestClient
@@ -101,6 +102,12 @@ def tampered() -> str:
     return f"{header}.{forged}.{signature}"
 
 
+def without_expiry() -> str:
+    # FastMCP's `create_token` always sets `exp`; PyJWT (which the MCP SDK brings) need not.
+    claims = {"iss": REALM, "aud": RESOURCE, "sub": "user-1", "scope": "__KCDEV_SCOPE__"}
+    return jwt.encode(claims, KEY.private_key.get_secret_value(), algorithm="RS256")
+
+
 def unsigned() -> str:
     header = base64.urlsafe_b64encode(b'{"alg":"none","typ":"JWT"}').rstrip(b"=").decode()
     return f"{header}.{token().split('.')[1]}."
@@ -117,6 +124,7 @@ def unsigned() -> str:
         ("tampered", tampered, 401),
         ("alg none", unsigned, 401),
         ("garbage", lambda: "garbage", 401),
+        ("no expiry", without_expiry, 401),
     ],
 )
 def test_bad_tokens_are_refused(client, case, bad, status):

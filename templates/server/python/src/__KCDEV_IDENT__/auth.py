@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastmcp.server.auth import TokenVerifier
+from fastmcp.server.auth import AccessToken, TokenVerifier
 from fastmcp.server.auth.providers.jwt import JWTVerifier
 from fastmcp.server.auth.providers.keycloak import KeycloakAuthProvider
 
@@ -19,7 +19,10 @@ from .config import Settings
 
 
 class RealmTokenVerifier(JWTVerifier):
-    """A `JWTVerifier` that leaves the scope check to the provider.
+    """A `JWTVerifier` that insists on an expiry and leaves the scope check to the provider.
+
+    FastMCP checks `exp` only when a token has one; every Keycloak access token has, so one
+    without is refused.
 
     A verifier that checks `required_scopes` itself refuses a token without them as invalid
     (401). Checked by the provider, a valid token without the scope gets 403
@@ -37,6 +40,12 @@ class RealmTokenVerifier(JWTVerifier):
 
     def get_challenge_scopes(self, required_scopes: list[str] | None = None) -> list[str]:
         return self._advertised_scopes if required_scopes is None else required_scopes
+
+    async def verify_token(self, token: str) -> AccessToken | None:
+        access = await super().verify_token(token)
+        if access is None or access.expires_at is None:
+            return None
+        return access
 
 
 def token_verifier(settings: Settings) -> JWTVerifier:
