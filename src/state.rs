@@ -2,6 +2,7 @@
 //! admin password, so later commands reuse them. One JSON file per instance in the XDG state
 //! directory, readable only by its owner (it holds a password), replaced atomically.
 
+use std::collections::BTreeMap;
 use std::fs;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
@@ -29,6 +30,9 @@ pub struct InstanceState {
     pub container: ContainerSettings,
     /// Realm settings `up` last applied.
     pub realm: RealmSettings,
+    /// What `up` last knew of the test users' passwords (see `realm::PasswordMarks`).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub password_marks: BTreeMap<String, String>,
 }
 
 /// Master-realm administrator credentials.
@@ -93,6 +97,7 @@ impl InstanceState {
             admin,
             container,
             realm,
+            password_marks: BTreeMap::new(),
         }
     }
 }

@@ -130,7 +130,7 @@ pub async fn status(context: &InstanceContext) -> Result<StatusReport, OpsError>
                 &state.admin.password,
             )
             .await?;
-            let plan = realm::drift(&session, spec).await?;
+            let plan = realm::drift(&session, spec, &state.password_marks).await?;
             Some(RealmStatus {
                 name: settings.realm.name.clone(),
                 issuer: settings.realm_urls().issuer,

@@ -323,12 +323,17 @@ pub async fn up(options: UpOptions, reporter: &dyn Reporter) -> Result<UpReport,
     let engine = context.engine().await?;
     let existing = engine.find_container(&context.instance).await?;
     let admin = admin_credentials(context, &engine, previous.as_ref(), existing.as_ref()).await?;
-    let state = InstanceState::new(
+    let mut state = InstanceState::new(
         &context.instance,
         admin.clone(),
         settings.container.clone(),
         settings.realm.clone(),
     );
+    // Marks name credential ids: on a new database they match nothing, and logins decide.
+    state.password_marks = previous
+        .as_ref()
+        .map(|previous| previous.password_marks.clone())
+        .unwrap_or_default();
     let mut wanted = KeycloakContainer {
         instance: context.instance.clone(),
         base_image: settings.container.image.clone(),
@@ -467,9 +472,19 @@ pub async fn up(options: UpOptions, reporter: &dyn Reporter) -> Result<UpReport,
                 Ok(None)
             }
         },
-        realm::reconcile(&session, &spec, options.reset_realm, realm_keys)
+        realm::reconcile(
+            &session,
+            &spec,
+            options.reset_realm,
+            realm_keys,
+            &state.password_marks
+        )
     );
     let provisioning = provisioning?;
+    if provisioning.password_marks != state.password_marks {
+        state.password_marks = provisioning.password_marks.clone();
+        context.state.save(&state)?;
+    }
     if let Some(seeded_keys) = replaced? {
         session.retire_seeded_keys(seeded_keys).await?;
         reporter.step("Gave the master realm keys of its own");

@@ -5,11 +5,13 @@
 mod apply;
 mod diff;
 mod observe;
+mod password;
 mod plan;
 mod render;
 mod spec;
 
 pub use observe::{ObservedRealm, ObservedUser, observe};
+pub use password::PasswordMarks;
 pub use plan::{Change, ChangeKind, Plan, plan};
 use serde::Serialize;
 pub use spec::{
@@ -71,10 +73,13 @@ pub struct ReconcileReport {
     pub changes: Vec<Change>,
     /// Objects left as they were.
     pub unchanged_objects: Vec<String>,
+    /// For the instance's state: the next run knows the passwords without logging in.
+    #[serde(skip)]
+    pub password_marks: PasswordMarks,
 }
 
 impl ReconcileReport {
-    fn new(realm: &str, plan: Plan) -> Self {
+    fn new(realm: &str, plan: Plan, password_marks: PasswordMarks) -> Self {
         let count = |kind| {
             plan.changes
                 .iter()
@@ -89,6 +94,7 @@ impl ReconcileReport {
             unchanged: plan.unchanged.len(),
             changes: plan.changes,
             unchanged_objects: plan.unchanged,
+            password_marks,
         }
     }
 
@@ -108,6 +114,7 @@ pub async fn reconcile(
     spec: &RealmSpec,
     reset: bool,
     keys: Option<&PreparedKeys>,
+    marks: &PasswordMarks,
 ) -> Result<ReconcileReport, RealmError> {
     let realm = spec.realm_name();
     if reset {
@@ -116,29 +123,68 @@ pub async fn reconcile(
             Err(err) => return Err(api_error("delete the realm", err)),
         }
     }
-    let mut observed = observe(session, spec).await?;
+    let mut observed = observe(session, spec, marks).await?;
     let mut realm_created = None;
     if observed.realm.is_none() {
         let create = Change::create_realm(spec, keys);
         apply::apply(session, realm, &observed, std::slice::from_ref(&create)).await?;
         realm_created = Some(create);
-        observed = observe(session, spec).await?;
+        observed = observe(session, spec, marks).await?;
     }
     let removed = plan::cimd_removal(spec, &observed);
     if !removed.is_empty() {
         apply::apply(session, realm, &observed, &removed).await?;
-        observed = observe(session, spec).await?;
+        observed = observe(session, spec, marks).await?;
     }
     let mut plan = plan(spec, &observed);
     apply::apply(session, realm, &observed, &plan.changes).await?;
+    let password_marks = marks_after(session, spec, &observed).await?;
     plan.changes
         .splice(0..0, realm_created.into_iter().chain(removed));
-    Ok(ReconcileReport::new(realm, plan))
+    Ok(ReconcileReport::new(realm, plan, password_marks))
+}
+
+/// The marks of the test users' passwords once the plan ran: a password that logged in is the
+/// credential observed; a created or reset one is read back.
+async fn marks_after(
+    session: &AdminSession,
+    spec: &RealmSpec,
+    observed: &ObservedRealm,
+) -> Result<PasswordMarks, RealmError> {
+    let realm = spec.realm_name();
+    let marks = futures_util::future::try_join_all(spec.users.iter().map(|user| async move {
+        let username = user.username();
+        let accepted = observed.users.iter().find(|seen| {
+            seen.password_accepted
+                && seen.representation.get("username").and_then(|v| v.as_str()) == Some(username)
+        });
+        let credential = match accepted {
+            Some(seen) => seen.password_credential.clone(),
+            None => match session.find_user(realm, username).await? {
+                Some(found) => {
+                    let id = found.id.unwrap_or_default();
+                    password::password_credential(session, realm, username, &id).await?
+                }
+                None => None,
+            },
+        };
+        Ok::<_, RealmError>(
+            credential.map(|credential| {
+                (username.to_owned(), password::mark(&credential, &user.password))
+            }),
+        )
+    }))
+    .await?;
+    Ok(marks.into_iter().flatten().collect())
 }
 
 /// The changes `reconcile` would make to the realm, without making them; `None` when the realm
 /// does not exist at all.
-pub async fn drift(session: &AdminSession, spec: &RealmSpec) -> Result<Option<Plan>, RealmError> {
-    let observed = observe(session, spec).await?;
+pub async fn drift(
+    session: &AdminSession,
+    spec: &RealmSpec,
+    marks: &PasswordMarks,
+) -> Result<Option<Plan>, RealmError> {
+    let observed = observe(session, spec, marks).await?;
     Ok(observed.realm.is_some().then(|| plan(spec, &observed)))
 }

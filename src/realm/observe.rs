@@ -4,6 +4,7 @@
 use serde::Serialize;
 use serde_json::Value;
 
+use super::password::{self, PasswordMarks};
 use super::spec::{RealmSpec, field};
 use super::{RealmError, api_error};
 use crate::keycloak::AdminSession;
@@ -46,6 +47,8 @@ pub struct ObservedUser {
     pub realm_roles: Vec<String>,
     /// Whether the spec's password logs the user in.
     pub password_accepted: bool,
+    /// The id of the user's password credential.
+    pub password_credential: Option<String>,
 }
 
 fn to_values<T: Serialize>(items: impl IntoIterator<Item = T>) -> Vec<Value> {
@@ -59,6 +62,7 @@ fn to_values<T: Serialize>(items: impl IntoIterator<Item = T>) -> Vec<Value> {
 pub async fn observe(
     session: &AdminSession,
     spec: &RealmSpec,
+    marks: &PasswordMarks,
 ) -> Result<ObservedRealm, RealmError> {
     let api = session.api();
     let realm = spec.realm_name();
@@ -118,11 +122,10 @@ pub async fn observe(
             .await
             .map_err(|err| api_error("read the client policies", err))
     };
-    // Each check logs the user in (a password hash each).
     let users = futures_util::future::try_join_all(
         spec.users
             .iter()
-            .map(|user| observe_user(session, realm, user.username(), &user.password)),
+            .map(|user| observe_user(session, realm, user.username(), &user.password, marks)),
     );
     let (
         roles,
@@ -211,24 +214,33 @@ async fn observe_user(
     realm: &str,
     username: &str,
     password: &str,
+    marks: &PasswordMarks,
 ) -> Result<Option<ObservedUser>, RealmError> {
     let Some(user) = session.find_user(realm, username).await? else {
         return Ok(None);
     };
     let api = session.api();
     let id = user.id.clone().unwrap_or_default();
-    let realm_roles = api
-        .realm_users_with_user_id_role_mappings_realm_get(realm, &id)
-        .await
-        .map_err(|err| api_error(format!("read the roles of user {username}"), err))?
-        .into_iter()
-        .filter_map(|role| role.name)
-        .collect();
-    let password_accepted = password_logs_in(session, realm, username, password).await;
+    let roles = async {
+        api.realm_users_with_user_id_role_mappings_realm_get(realm, &id)
+            .await
+            .map_err(|err| api_error(format!("read the roles of user {username}"), err))
+    };
+    let (roles, password_credential) = tokio::try_join!(
+        roles,
+        password::password_credential(session, realm, username, &id)
+    )?;
+    let marked = password_credential
+        .as_deref()
+        .zip(marks.get(username))
+        .is_some_and(|(credential, known)| *known == password::mark(credential, password));
+    // Without a matching mark, only a login tells (a password hash).
+    let password_accepted = marked || password_logs_in(session, realm, username, password).await;
     Ok(Some(ObservedUser {
         representation: serde_json::to_value(user).unwrap_or_default(),
-        realm_roles,
+        realm_roles: roles.into_iter().filter_map(|role| role.name).collect(),
         password_accepted,
+        password_credential,
     }))
 }
 

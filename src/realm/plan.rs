@@ -674,6 +674,7 @@ mod tests {
                     representation: Value::Object(user.representation.clone()),
                     realm_roles: user.realm_roles.clone(),
                     password_accepted: true,
+                    password_credential: Some(format!("credential of {}", user.username())),
                 })
                 .collect(),
             client_profiles: spec

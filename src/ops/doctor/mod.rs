@@ -175,7 +175,7 @@ async fn run(checks: &mut Checks, server_url: Option<String>) -> Result<(), OpsE
         return Ok(());
     };
     let spec = RealmSpec::render(&settings.realm_variables())?;
-    check_realm(checks, &session, &spec).await;
+    check_realm(checks, &session, &spec, &state.password_marks).await;
     let http = oauth::http_client()?;
     if spec.cimd.is_some() {
         login::check_cimd(checks, &http, &settings).await;
@@ -328,8 +328,13 @@ async fn check_keycloak(
     Some(session)
 }
 
-async fn check_realm(checks: &mut Checks, session: &AdminSession, spec: &RealmSpec) {
-    match realm::drift(session, spec).await {
+async fn check_realm(
+    checks: &mut Checks,
+    session: &AdminSession,
+    spec: &RealmSpec,
+    marks: &realm::PasswordMarks,
+) {
+    match realm::drift(session, spec, marks).await {
         Ok(None) => checks.fail(
             "realm",
             format!("realm {} does not exist", spec.realm_name()),
