@@ -58,6 +58,12 @@ pub enum Command {
     Up(UpArgs),
     /// Show the container, its health and the realm's state. Exits 0 when up, 3 when not.
     Status,
+    /// Show what `up` would change in the realm, field by field, changing nothing.
+    ///
+    /// Exits 0 when the realm matches its spec, 4 when `up` would change something (drift), 1
+    /// when the plan could not be made (Keycloak down or unreachable): CI can gate on drift and
+    /// still tell it from a failure.
+    Plan,
     /// Print Keycloak's logs.
     Logs(LogsArgs),
     /// Stop and remove the container; keep the data unless --volumes.

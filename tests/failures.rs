@@ -443,6 +443,11 @@ async fn other_commands_refuse_hostile_values() {
             &["--tail"],
         ),
         (&["run", "no/such/dir"], 1, &["has no Cargo.toml"]),
+        (
+            &["plan"],
+            1,
+            &["cannot plan the realm", "is not running", "kcdev up"],
+        ),
         (&["completions", "tcsh"], 2, &["bash", "zsh", "fish"]),
         (
             &["--json", "completions", "bash"],

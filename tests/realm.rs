@@ -383,13 +383,45 @@ async fn drift_is_repaired_by_the_next_up() {
     let mut realm = api.realm_get(REALM).await.unwrap();
     realm.access_token_lifespan = Some(300);
     api.realm_put(REALM, realm).await.unwrap();
+    // A password changed behind kcdev's back is a new credential: the mark kcdev kept of the
+    // one it set no longer matches, and the login that decides instead fails.
+    let testadmin = admin.find_user(REALM, "testadmin").await.unwrap().unwrap();
+    api.realm_users_with_user_id_reset_password_put(
+        REALM,
+        testadmin.id.as_deref().unwrap(),
+        keycloak::types::CredentialRepresentation {
+            type_: Some("password".into()),
+            value: Some("changed-behind-kcdevs-back".into()),
+            temporary: Some(false),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
 
     let status = kcdev.run(&["status", "--json"]).ok().json();
     assert_eq!(
         status["realm"]["drift"].as_array().unwrap().len(),
-        4,
+        5,
         "{status}"
     );
+    // `plan` says the same, field by field, and exits with its drift code.
+    let plan = kcdev.run(&["plan"]).failed_with(4);
+    for expected in [
+        "~ update realm settings",
+        "accessTokenLifespan: 300 -> 3600",
+        "included.custom.audience",
+        "+ create user testuser",
+        "~ update password of user testadmin",
+    ] {
+        assert!(
+            plan.stdout.contains(expected),
+            "{expected}: {}",
+            plan.stdout
+        );
+    }
+    let plan = kcdev.run(&["plan", "--json"]).failed_with(4).json();
+    assert_eq!(plan["changes"].as_array().unwrap().len(), 5, "{plan}");
 
     let report = kcdev.up(&[]);
     let changes: Vec<(String, String)> = report["provisioning"]["changes"]
@@ -411,6 +443,7 @@ async fn drift_is_repaired_by_the_next_up() {
         ),
         ("create", "registration policy Trusted Hosts"),
         ("create", "user testuser"),
+        ("update", "password of user testadmin"),
     ];
     assert_eq!(changes.len(), expected.len(), "{changes:?}");
     for (kind, object) in expected {
@@ -430,7 +463,14 @@ async fn drift_is_repaired_by_the_next_up() {
         "{}",
         tokens.expires_in
     );
+    oauth::mcp_client_login(kcdev, REALM, "testadmin").await;
     assert_eq!(kcdev.up(&[])["provisioning"]["changes"], json!([]));
+    let plan = kcdev.run(&["plan"]).ok();
+    assert!(
+        plan.stdout.contains("would change nothing"),
+        "{}",
+        plan.stdout
+    );
 }
 
 async fn exists(kcdev: &Kcdev, client_ids: &[&str], username: &str) -> (Vec<bool>, bool) {

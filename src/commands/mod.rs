@@ -8,6 +8,7 @@ mod down;
 mod env;
 mod logs;
 mod new_server;
+mod plan;
 mod prune;
 mod run;
 mod status;
@@ -30,6 +31,8 @@ pub enum ExitStatus {
     Unhealthy,
     /// The command ran, and its answer is "no" (`status`: not up) (3).
     NotUp,
+    /// `up` would change the realm (`plan`) (4).
+    Drift,
     /// The exit code of a program kcdev ran (`run`).
     Child(u8),
 }
@@ -41,6 +44,7 @@ impl ExitStatus {
             Self::Success => 0,
             Self::Unhealthy => 1,
             Self::NotUp => 3,
+            Self::Drift => 4,
             Self::Child(code) => code,
         }
     }
@@ -91,6 +95,7 @@ pub async fn dispatch(ctx: &Ctx, cli: Cli) -> anyhow::Result<ExitStatus> {
     match cli.command {
         Command::Up(args) => up::run(ctx, args).await,
         Command::Status => status::run(ctx).await,
+        Command::Plan => plan::run(ctx).await,
         Command::Logs(args) => logs::run(ctx, args).await,
         Command::Down(args) => down::run(ctx, args).await,
         Command::New(NewCommand::Server(args)) => new_server::run(ctx, args),

@@ -14,7 +14,7 @@ pub use clients::{client_list, render_client_config, render_client_list};
 pub use error::report_error;
 pub use progress::TerminalReporter;
 pub use render::{
-    NextStep, render_doctor, render_down, render_new_server, render_status, render_up,
+    NextStep, render_doctor, render_down, render_new_server, render_plan, render_status, render_up,
     up_next_steps,
 };
 

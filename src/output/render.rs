@@ -4,7 +4,7 @@ use std::fmt::Write as _;
 
 use kcdev::ops::{
     CheckStatus, ContainerAction, DoctorReport, DownReport, McpSettings, NewServerReport,
-    RegistrationPaths, StatusReport, UpReport, ValuesSource,
+    PlanReport, RegistrationPaths, StatusReport, UpReport, ValuesSource,
 };
 use kcdev::realm::ChangeKind;
 use kcdev::scaffold::Language;
@@ -377,6 +377,47 @@ pub fn render_new_server(report: &NewServerReport, instance: &str) -> String {
     ]
     .map(|(command, what)| NextStep { command, what });
     out.push_str(&next_block(&next));
+    out
+}
+
+/// `kcdev plan` as text: one line per change, its fields under it.
+pub fn render_plan(report: &PlanReport, instance: &str) -> String {
+    let mut out = String::new();
+    if !report.realm_exists {
+        let _ = writeln!(
+            out,
+            "Realm {} does not exist: `kcdev up{instance}` creates it, with everything in it.",
+            report.realm
+        );
+        return out;
+    }
+    if report.changes.is_empty() {
+        let _ = writeln!(
+            out,
+            "Realm {} matches its spec ({} objects): `kcdev up{instance}` would change nothing.",
+            report.realm,
+            report.unchanged.len()
+        );
+        return out;
+    }
+    let _ = writeln!(
+        out,
+        "`kcdev up{instance}` would make {} change(s) to realm {} ({} objects match):\n",
+        report.changes.len(),
+        report.realm,
+        report.unchanged.len()
+    );
+    for change in &report.changes {
+        let mark = match change.kind {
+            ChangeKind::Create => "+ create",
+            ChangeKind::Update => "~ update",
+            ChangeKind::Delete => "- delete",
+        };
+        let _ = writeln!(out, "  {mark} {}", change.object);
+        for detail in &change.details {
+            let _ = writeln!(out, "      {detail}");
+        }
+    }
     out
 }
 

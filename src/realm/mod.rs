@@ -168,11 +168,12 @@ async fn marks_after(
                 None => None,
             },
         };
-        Ok::<_, RealmError>(
-            credential.map(|credential| {
-                (username.to_owned(), password::mark(&credential, &user.password))
-            }),
-        )
+        Ok::<_, RealmError>(credential.map(|credential| {
+            (
+                username.to_owned(),
+                password::mark(&credential, &user.password),
+            )
+        }))
     }))
     .await?;
     Ok(marks.into_iter().flatten().collect())

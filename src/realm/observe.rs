@@ -47,7 +47,7 @@ pub struct ObservedUser {
     pub realm_roles: Vec<String>,
     /// Whether the spec's password logs the user in.
     pub password_accepted: bool,
-    /// The id of the user's password credential.
+    /// The user's password credential as set at one moment (its id and creation time).
     pub password_credential: Option<String>,
 }
 

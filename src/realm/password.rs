@@ -1,11 +1,12 @@
 //! Knowing that a test user's password is still the one kcdev set, without logging in.
 //!
 //! Keycloak never returns passwords, and a login costs a deliberately slow password hash (about
-//! a fifth of a second on a small machine: most of a no-op `up`). But every password set is a
-//! new credential with an id of its own. kcdev keeps, per user, a mark of the credential it set
-//! and the password it set it to; finding the same credential under the same mark on the next
-//! run means the password is unchanged. Anything else (no mark, another credential, another
-//! password in the spec) falls back to the login.
+//! a fifth of a second on a small machine: most of a no-op `up`). But every password set gives
+//! the user's password credential a new creation time (a reset keeps the credential's id, so the
+//! id alone would not tell). kcdev keeps, per user, a mark of the credential it set (id and
+//! creation time) and the password it set it to; finding the same credential under the same mark
+//! on the next run means the password is unchanged. Anything else (no mark, a credential set
+//! since, another password in the spec) falls back to the login.
 
 use std::collections::BTreeMap;
 
@@ -27,7 +28,8 @@ pub(crate) fn mark(credential_id: &str, password: &str) -> String {
     format!("{:x}", hash.finalize())
 }
 
-/// The id of the user's password credential, if it has one.
+/// What identifies the user's password credential as set at one moment: its id and creation
+/// time, if it has one.
 pub(crate) async fn password_credential(
     session: &AdminSession,
     realm: &str,
@@ -42,7 +44,13 @@ pub(crate) async fn password_credential(
     Ok(credentials
         .into_iter()
         .find(|credential| credential.type_.as_deref() == Some("password"))
-        .and_then(|credential| credential.id))
+        .and_then(|credential| {
+            Some(format!(
+                "{}@{}",
+                credential.id?,
+                credential.created_date.unwrap_or_default()
+            ))
+        }))
 }
 
 #[cfg(test)]
@@ -51,10 +59,10 @@ mod tests {
 
     #[test]
     fn a_mark_changes_with_the_credential_and_with_the_password() {
-        let original = mark("credential-1", "password123");
-        assert_eq!(original, mark("credential-1", "password123"));
-        assert_ne!(original, mark("credential-2", "password123"));
-        assert_ne!(original, mark("credential-1", "password124"));
+        let original = mark("credential-1@1700000000000", "password123");
+        assert_eq!(original, mark("credential-1@1700000000000", "password123"));
+        assert_ne!(original, mark("credential-1@1700000000001", "password123"));
+        assert_ne!(original, mark("credential-1@1700000000000", "password124"));
         assert!(!original.contains("password123"));
     }
 }
