@@ -329,7 +329,7 @@ pub async fn up(options: UpOptions, reporter: &dyn Reporter) -> Result<UpReport,
         settings.container.clone(),
         settings.realm.clone(),
     );
-    // Marks name credential ids: on a new database they match nothing, and logins decide.
+    // Marks name credentials: on a new database they match nothing, and logins decide.
     state.password_marks = previous
         .as_ref()
         .map(|previous| previous.password_marks.clone())
