@@ -9,9 +9,9 @@
 mod common;
 
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::Mutex;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
@@ -19,6 +19,7 @@ use common::generated::{
     RunningServer, TEST_KEY_PEM, add_test_signing_key, generate, generated_target_dir,
 };
 use common::mcp::Mcp;
+use common::mcp_remote::{Watched, log_in_where_mcp_remote_says, mcp_remote_client};
 use common::{Kcdev, at_exit, free_port, oauth, run_interop_script, shared};
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde_json::{Value, json};
@@ -544,86 +545,6 @@ async fn doctor_checks_the_running_server_too() {
             .contains("tools/list lists 2 tools"),
         "{server_check}"
     );
-}
-
-/// A child process whose stderr lines arrive as it prints them, so a test can wait for one.
-struct Watched {
-    child: Child,
-    lines: std::sync::mpsc::Receiver<String>,
-    seen: Vec<String>,
-}
-
-impl Watched {
-    fn spawn(mut command: Command) -> Self {
-        use std::io::{BufRead, BufReader};
-        let mut child = command.stderr(Stdio::piped()).spawn().unwrap();
-        let (sender, lines) = std::sync::mpsc::channel();
-        let stderr = child.stderr.take().unwrap();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                let _ = sender.send(line);
-            }
-        });
-        Self {
-            child,
-            lines,
-            seen: Vec::new(),
-        }
-    }
-
-    /// The first line from now on that `wanted` accepts, mapped.
-    fn until<T>(&mut self, mut wanted: impl FnMut(&str) -> Option<T>) -> T {
-        loop {
-            let line = self
-                .lines
-                .recv_timeout(Duration::from_secs(90))
-                .unwrap_or_else(|_| panic!("stalled; printed so far:\n{}", self.log()));
-            self.seen.push(line);
-            if let Some(found) = wanted(self.seen.last().unwrap()) {
-                return found;
-            }
-        }
-    }
-
-    fn log(&self) -> String {
-        self.seen.join("\n")
-    }
-}
-
-impl Drop for Watched {
-    fn drop(&mut self) {
-        drop(self.child.stdin.take());
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// mcp-remote prints the authorization URL; log in there as the test user, as the browser would,
-/// and deliver the code to its callback. Returns the authorization URL.
-async fn log_in_where_mcp_remote_says(bridge: &mut Watched, callback_port: u16) -> String {
-    let authorize_url = bridge.until(|line| {
-        line.find("http://localhost")
-            .filter(|_| line.contains("/protocol/openid-connect/auth?"))
-            .map(|start| line[start..].trim().to_owned())
-    });
-    let http = kcdev::oauth::http_client().unwrap();
-    let callback = kcdev::oauth::login_at(
-        &http,
-        &authorize_url,
-        &format!("http://localhost:{callback_port}/oauth/callback"),
-        "testuser",
-        PASSWORD,
-    )
-    .await
-    .unwrap();
-    reqwest::get(callback.as_str()).await.unwrap();
-    authorize_url
-}
-
-fn mcp_remote_client() -> PathBuf {
-    std::env::var("KCDEV_TEST_MCP_REMOTE_CLIENT")
-        .expect("KCDEV_TEST_MCP_REMOTE_CLIENT is set by scripts/prepare-test-env.sh")
-        .into()
 }
 
 #[tokio::test(flavor = "multi_thread")]

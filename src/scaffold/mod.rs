@@ -18,6 +18,14 @@ static PYTHON_TEMPLATE: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/templat
 static TYPESCRIPT_TEMPLATE: Dir<'static> =
     include_dir!("$CARGO_MANIFEST_DIR/templates/server/typescript");
 
+/// Words Python reserves: a package named after one cannot be imported.
+const PYTHON_KEYWORDS: [&str; 35] = [
+    "False", "None", "True", "and", "as", "assert", "async", "await", "break", "class", "continue",
+    "def", "del", "elif", "else", "except", "finally", "for", "from", "global", "if", "import",
+    "in", "is", "lambda", "nonlocal", "not", "or", "pass", "raise", "return", "try", "while",
+    "with", "yield",
+];
+
 /// The language of a generated server, and of a project `kcdev run` is pointed at.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -103,6 +111,11 @@ impl Language {
         }
         if self == Self::TypeScript && name.chars().any(|c| c.is_ascii_uppercase()) {
             return Err(invalid("npm package names are lower case"));
+        }
+        if self == Self::Python && PYTHON_KEYWORDS.contains(&name.replace('-', "_").as_str()) {
+            return Err(invalid(
+                "it is a Python keyword, which cannot name the package",
+            ));
         }
         Ok(())
     }
@@ -383,5 +396,7 @@ mod tests {
         }
         Language::Rust.validate_name("MyServer").unwrap();
         assert!(Language::TypeScript.validate_name("MyServer").is_err());
+        Language::Rust.validate_name("class").unwrap();
+        assert!(Language::Python.validate_name("class").is_err());
     }
 }

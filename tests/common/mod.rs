@@ -7,6 +7,7 @@
 pub mod fastmcp;
 pub mod generated;
 pub mod mcp;
+pub mod mcp_remote;
 pub mod oauth;
 
 use std::path::PathBuf;
