@@ -19,7 +19,9 @@ use common::generated::{
     RunningServer, TEST_KEY_PEM, add_test_signing_key, generate, generated_target_dir,
 };
 use common::mcp::Mcp;
-use common::mcp_remote::{Watched, log_in_where_mcp_remote_says, mcp_remote_client};
+use common::mcp_remote::{
+    Watched, list_tools_through_mcp_remote, log_in_where_mcp_remote_says, mcp_remote_client,
+};
 use common::{Kcdev, at_exit, free_port, oauth, run_interop_script, shared};
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde_json::{Value, json};
@@ -551,24 +553,8 @@ async fn doctor_checks_the_running_server_too() {
 async fn claude_desktops_bridge_mcp_remote_connects_with_the_printed_config() {
     let server = server().await;
     let cache = tempfile::tempdir().unwrap();
-    let port = free_port();
-    let mut command = Command::new(mcp_remote_client());
-    command
-        .args([
-            server.resource.as_str(),
-            &port.to_string(),
-            "--auth-timeout",
-            "90",
-        ])
-        .env("MCP_REMOTE_CONFIG_DIR", cache.path())
-        // mcp-remote quits when its stdin ends, as when Claude Desktop goes away.
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null());
-    let mut bridge = Watched::spawn(command);
     // It registers itself and prints where the user should log in.
-    log_in_where_mcp_remote_says(&mut bridge, port).await;
-    bridge.until(|line| line.contains("Exiting OK").then_some(()));
-    let log = bridge.log();
+    let log = list_tools_through_mcp_remote(&server.resource, cache.path()).await;
     assert!(log.contains("Connected successfully"), "{log}");
     assert!(
         log.contains("\"whoami\"") && log.contains("\"admin_only\""),

@@ -10,7 +10,7 @@
 mod common;
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::sync::Mutex;
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -18,7 +18,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use common::generated::{RunningServer, TEST_KEY_PEM, add_test_signing_key, generate_in};
 use common::mcp::Mcp;
-use common::mcp_remote::{Watched, log_in_where_mcp_remote_says, mcp_remote_client};
+use common::mcp_remote::list_tools_through_mcp_remote;
 use common::{Kcdev, at_exit, free_port, oauth, run_interop_script, shared};
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde_json::{Value, json};
@@ -427,22 +427,7 @@ async fn mcp_remote_connects_to_each() {
     let servers = servers().await;
     for server in servers.each() {
         let cache = tempfile::tempdir().unwrap();
-        let port = free_port();
-        let mut command = Command::new(mcp_remote_client());
-        command
-            .args([
-                server.resource.as_str(),
-                &port.to_string(),
-                "--auth-timeout",
-                "90",
-            ])
-            .env("MCP_REMOTE_CONFIG_DIR", cache.path())
-            .stdin(Stdio::piped())
-            .stdout(Stdio::null());
-        let mut bridge = Watched::spawn(command);
-        log_in_where_mcp_remote_says(&mut bridge, port).await;
-        bridge.until(|line| line.contains("Exiting OK").then_some(()));
-        let log = bridge.log();
+        let log = list_tools_through_mcp_remote(&server.resource, cache.path()).await;
         assert!(
             log.contains("Connected successfully"),
             "{:?}: {log}",

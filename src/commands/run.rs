@@ -21,15 +21,7 @@ pub async fn run(ctx: &Ctx, args: RunArgs) -> anyhow::Result<ExitStatus> {
     };
     for step in preparation {
         ctx.printer.note(&format!("==> {}", step.purpose));
-        let mut child = spawn(step, &launch.env)?;
-        let status = tokio::select! {
-            status = child.wait() => status,
-            () = stop_signal() => {
-                interrupt(&child);
-                child.wait().await
-            }
-        }
-        .context("lost track of the preparation step")?;
+        let status = run_step(step, &launch.env).await?;
         if !status.success() {
             // Nothing is stamped, so the next `kcdev run` tries the step again.
             anyhow::bail!(
@@ -43,17 +35,7 @@ pub async fn run(ctx: &Ctx, args: RunArgs) -> anyhow::Result<ExitStatus> {
         }
     }
     ctx.printer.note(&format!("==> {}", server.purpose));
-    let mut child = spawn(server, &launch.env)?;
-    let status = tokio::select! {
-        status = child.wait() => status,
-        () = stop_signal() => {
-            // The server is in its own process group, out of the terminal's reach: kcdev passes
-            // Ctrl-C (or SIGTERM) on to the whole group, so the server always shuts down cleanly.
-            interrupt(&child);
-            child.wait().await
-        }
-    }
-    .context("lost track of the server process")?;
+    let status = run_step(server, &launch.env).await?;
     Ok(ExitStatus::Child(
         status
             .code()
@@ -67,6 +49,24 @@ fn command_line(step: &LaunchStep) -> String {
         .chain(step.args.iter().cloned())
         .collect::<Vec<_>>()
         .join(" ")
+}
+
+/// Runs one step to its end. It is in a process group of its own, out of the terminal's reach:
+/// kcdev passes Ctrl-C (or SIGTERM) on to the whole group, so the server always shuts down
+/// cleanly.
+async fn run_step(
+    step: &LaunchStep,
+    env: &[(String, String)],
+) -> anyhow::Result<std::process::ExitStatus> {
+    let mut child = spawn(step, env)?;
+    let status = tokio::select! {
+        status = child.wait() => status,
+        () = stop_signal() => {
+            interrupt(&child);
+            child.wait().await
+        }
+    };
+    status.with_context(|| format!("lost track of `{}`", command_line(step)))
 }
 
 /// Each step runs in a process group of its own, so that a stop reaches every process it

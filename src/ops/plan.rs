@@ -2,7 +2,6 @@ use serde::Serialize;
 
 use super::OpsError;
 use super::settings::{InstanceContext, ResolvedSettings};
-use crate::keycloak::AdminSession;
 use crate::realm::{self, Change, RealmSpec};
 
 /// What `kcdev up` would change in the realm, with the settings it last applied.
@@ -29,12 +28,7 @@ pub async fn plan(context: &InstanceContext) -> Result<PlanReport, OpsError> {
     let state = context.require_up().await?;
     let settings = ResolvedSettings::from_state(&state);
     let spec = RealmSpec::render(&settings.realm_variables())?;
-    let session = AdminSession::connect(
-        &settings.admin_url(),
-        &state.admin.username,
-        &state.admin.password,
-    )
-    .await?;
+    let session = settings.admin_session(&state.admin).await?;
     let drift = realm::drift(&session, &spec, &state.password_marks).await?;
     let (realm_exists, changes, unchanged) = match drift {
         Some(plan) => (true, plan.changes, plan.unchanged),

@@ -5,9 +5,11 @@ use crate::clients::Client;
 use crate::defaults;
 use crate::docker::{ContainerStatus, DockerError, Engine, probe_ready};
 use crate::instance::Instance;
-use crate::keycloak::RealmUrls;
+use crate::keycloak::{AdminSession, KeycloakApiError, RealmUrls};
 use crate::realm::{CimdOptions, CimdSpec, RealmSpec, RealmVariables, field};
-use crate::state::{ContainerSettings, InstanceState, RealmSettings, StateError, StateStore};
+use crate::state::{
+    AdminCredentials, ContainerSettings, InstanceState, RealmSettings, StateError, StateStore,
+};
 
 /// Keycloak's experimental RFC 8707 feature (`up --resource-indicators`).
 pub const RESOURCE_INDICATORS_FEATURE: &str = "resource-indicators";
@@ -152,6 +154,14 @@ impl ResolvedSettings {
     /// The base URL kcdev itself uses to reach Keycloak (loopback, where the port is published).
     pub fn admin_url(&self) -> String {
         format!("http://127.0.0.1:{}", self.container.http_port)
+    }
+
+    /// An Admin API session on this Keycloak as `admin`.
+    pub async fn admin_session(
+        &self,
+        admin: &AdminCredentials,
+    ) -> Result<AdminSession, KeycloakApiError> {
+        AdminSession::connect(&self.admin_url(), &admin.username, &admin.password).await
     }
 
     /// The realm's URLs.

@@ -5,7 +5,6 @@ use serde::Serialize;
 use super::OpsError;
 use super::settings::{InstanceContext, RegistrationPaths, ResolvedSettings};
 use crate::docker::{ContainerStatus, ObservedContainer, format_bytes, probe_ready};
-use crate::keycloak::AdminSession;
 use crate::realm::{self, RealmSpec};
 
 /// The container as `status` shows it.
@@ -124,12 +123,7 @@ pub async fn status(context: &InstanceContext) -> Result<StatusReport, OpsError>
         .transpose()?;
     let realm = match (&settings, &state, &spec) {
         (Some(settings), Some(state), Some(spec)) if ready => {
-            let session = AdminSession::connect(
-                &settings.admin_url(),
-                &state.admin.username,
-                &state.admin.password,
-            )
-            .await?;
+            let session = settings.admin_session(&state.admin).await?;
             let plan = realm::drift(&session, spec, &state.password_marks).await?;
             Some(RealmStatus {
                 name: settings.realm.name.clone(),

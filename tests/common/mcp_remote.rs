@@ -1,7 +1,7 @@
 //! mcp-remote (Claude Desktop's bridge, on the MCP TypeScript SDK's client), driven as Claude
 //! Desktop runs it: its stderr watched for the login URL, the login done as the browser would.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
@@ -83,4 +83,22 @@ pub fn mcp_remote_client() -> PathBuf {
     std::env::var("KCDEV_TEST_MCP_REMOTE_CLIENT")
         .expect("KCDEV_TEST_MCP_REMOTE_CLIENT is set by scripts/prepare-test-env.sh")
         .into()
+}
+
+/// `mcp-remote-client` (mcp-remote's connect-and-list-tools check) against `resource`, with its
+/// registration kept in `config_dir`: it registers, the test user logs in where it says, and it
+/// lists the tools and exits. Returns what it printed.
+pub async fn list_tools_through_mcp_remote(resource: &str, config_dir: &Path) -> String {
+    let port = super::free_port();
+    let mut command = Command::new(mcp_remote_client());
+    command
+        .args([resource, &port.to_string(), "--auth-timeout", "90"])
+        .env("MCP_REMOTE_CONFIG_DIR", config_dir)
+        // mcp-remote quits when its stdin ends, as when Claude Desktop goes away.
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null());
+    let mut bridge = Watched::spawn(command);
+    log_in_where_mcp_remote_says(&mut bridge, port).await;
+    bridge.until(|line| line.contains("Exiting OK").then_some(()));
+    bridge.log()
 }

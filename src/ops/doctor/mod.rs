@@ -278,13 +278,7 @@ async fn check_keycloak(
         );
         return None;
     }
-    let session = match AdminSession::connect(
-        &settings.admin_url(),
-        &state.admin.username,
-        &state.admin.password,
-    )
-    .await
-    {
+    let session = match settings.admin_session(&state.admin).await {
         Ok(session) => session,
         Err(err) => {
             checks.fail(

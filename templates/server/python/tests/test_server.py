@@ -8,10 +8,10 @@ import time
 
 import jwt
 import pytest
-from fastmcp.server.auth.providers.jwt import JWTVerifier, RSAKeyPair
+from fastmcp.server.auth.providers.jwt import RSAKeyPair
 from starlette.testclient import TestClient
 
-from __KCDEV_IDENT__.auth import RealmTokenVerifier
+from __KCDEV_IDENT__.auth import token_verifier
 from __KCDEV_IDENT__.config import ConfigError, Settings
 from __KCDEV_IDENT__.server import create_app
 from __KCDEV_IDENT__.tools import admin_greeting, identity
@@ -37,16 +37,6 @@ def settings() -> Settings:
     return Settings.from_env({"KEYCLOAK_REALM_URL": REALM, "MCP_SERVER_URL": SERVER})
 
 
-def verifier(s: Settings) -> JWTVerifier:
-    return RealmTokenVerifier(
-        advertised_scopes=list(s.required_scopes),
-        public_key=KEY.public_key,
-        issuer=s.realm_url,
-        audience=list(s.audiences),
-        algorithm="RS256",
-    )
-
-
 def token(key: RSAKeyPair = KEY, **changes: object) -> str:
     claims = {
         "issuer": REALM,
@@ -64,7 +54,8 @@ def token(key: RSAKeyPair = KEY, **changes: object) -> str:
 
 @pytest.fixture
 def client():
-    with TestClient(create_app(settings(), verifier(settings())), base_url=SERVER) as client:
+    app = create_app(settings(), token_verifier(settings(), KEY.public_key))
+    with TestClient(app, base_url=SERVER) as client:
         yield client
 
 

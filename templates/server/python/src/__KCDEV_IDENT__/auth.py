@@ -48,15 +48,17 @@ class RealmTokenVerifier(JWTVerifier):
         return access
 
 
-def token_verifier(settings: Settings) -> JWTVerifier:
+def token_verifier(settings: Settings, public_key: str | None = None) -> JWTVerifier:
+    """The realm's verifier; tests pass a `public_key` of their own instead of the realm's keys."""
+    keys = {"public_key": public_key} if public_key else {"jwks_uri": settings.resolved_jwks_uri}
     return RealmTokenVerifier(
         advertised_scopes=list(settings.required_scopes),
-        jwks_uri=settings.resolved_jwks_uri,
         issuer=settings.realm_url,
         # The audience check is what keeps a token the realm issued for another service from
         # working here; FastMCP's Keycloak page leaves it commented out, do not.
         audience=list(settings.audiences),
         algorithm="RS256",
+        **keys,
     )
 
 
