@@ -47,6 +47,8 @@ install_packages() {
   command -v mvn >/dev/null || missing+=(maven)
   command -v unzip >/dev/null || missing+=(unzip)
   command -v podman >/dev/null || missing+=(podman)
+  # The team test signs a Keycloak certificate with a CA of its own.
+  command -v openssl >/dev/null || missing+=(openssl)
   [ ${#missing[@]} -eq 0 ] && return
   log "installing ${missing[*]}"
   as_root apt-get update -qq

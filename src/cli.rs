@@ -64,6 +64,14 @@ pub enum Command {
     /// when the plan could not be made (Keycloak down or unreachable): CI can gate on drift and
     /// still tell it from a failure.
     Plan,
+    /// Write the realm as a file Keycloak imports, for a team server or a Kubernetes cluster.
+    ///
+    /// `--format keycloak` (default): a realm JSON for `kc.sh import --file`, `start
+    /// --import-realm` or keycloak-config-cli. `--format operator`: a Keycloak Operator
+    /// `KeycloakRealmImport`. Built from kcdev's realm spec and this instance's settings, not read
+    /// from a server. Environment-specific values are `${NAME:default}` placeholders, listed on
+    /// stderr.
+    Export(ExportArgs),
     /// Print Keycloak's logs.
     Logs(LogsArgs),
     /// Stop and remove the container; keep the data unless --volumes.
@@ -102,6 +110,33 @@ impl Command {
             _ => None,
         }
     }
+}
+
+/// Options of `kcdev export`.
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    #[arg(long, value_enum, default_value = "keycloak")]
+    pub format: ExportFormatArg,
+
+    /// Include the test users, their password a placeholder (`KCDEV_TEST_USER_PASSWORD`).
+    #[arg(long)]
+    pub include_test_users: bool,
+
+    /// Write to this file instead of stdout.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+
+    /// The Keycloak custom resource the import is for (`--format operator`).
+    #[arg(long, value_name = "NAME", default_value = "keycloak")]
+    pub keycloak_cr: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ExportFormatArg {
+    /// Realm JSON for Keycloak's import.
+    Keycloak,
+    /// KeycloakRealmImport (k8s.keycloak.org/v2alpha1) YAML.
+    Operator,
 }
 
 /// Options of `kcdev prune`.
@@ -410,8 +445,37 @@ pub struct UpArgs {
     pub cimd_domains: Vec<String>,
 
     /// Delete the realm and provision it from scratch (registered clients and your changes go).
+    /// On a server kcdev does not run, the realm's name must follow: --reset-realm NAME.
+    #[arg(long, value_name = "REALM", num_args = 0..=1)]
+    pub reset_realm: Option<Option<String>>,
+
+    /// Provision the realm on this Keycloak instead of running one (a team server, staging, CI's
+    /// identity server); remembered for the instance. The admin login comes from the
+    /// environment: KCDEV_ADMIN_USERNAME and KCDEV_ADMIN_PASSWORD (a master-realm admin), or
+    /// KCDEV_ADMIN_CLIENT_ID and KCDEV_ADMIN_CLIENT_SECRET (a master-realm client whose service
+    /// account has the admin role), and is never written to disk.
+    #[arg(
+        long,
+        value_name = "URL",
+        conflicts_with_all = ["image", "port", "management_port", "memory", "boot", "recreate"]
+    )]
+    pub keycloak_url: Option<String>,
+
+    /// PEM file of the certificate authority that signed that Keycloak's certificate, trusted
+    /// beside the system's store by every call kcdev makes (remembered).
+    #[arg(long, value_name = "PEM")]
+    pub ca_cert: Option<PathBuf>,
+
+    /// On a server kcdev does not run: provision the test users too (remembered). A container
+    /// kcdev runs always has them.
     #[arg(long)]
-    pub reset_realm: bool,
+    pub test_users: bool,
+
+    /// On a server kcdev does not run: replace its anonymous client-registration policies with
+    /// kcdev's laptop ones (loopback and the MCP clients' hosts; remembered). A container kcdev
+    /// runs always has them.
+    #[arg(long)]
+    pub anonymous_registration: bool,
 }
 
 /// How the container boots.

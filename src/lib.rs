@@ -16,3 +16,4 @@ pub mod progress;
 pub mod realm;
 pub mod scaffold;
 pub mod state;
+pub mod trust;

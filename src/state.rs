@@ -24,15 +24,38 @@ pub struct InstanceState {
     pub schema: u32,
     /// The instance this state belongs to.
     pub instance: Instance,
-    /// Bootstrap administrator of the master realm.
-    pub admin: AdminCredentials,
-    /// Container settings `up` last applied.
-    pub container: ContainerSettings,
+    #[serde(flatten)]
+    pub keycloak: KeycloakSettings,
     /// Realm settings `up` last applied.
     pub realm: RealmSettings,
     /// What `up` last knew of the test users' passwords (see `realm::PasswordMarks`).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub password_marks: BTreeMap<String, String>,
+}
+
+/// Where the instance's Keycloak lives. Written flat into the file (`admin` and `container`, or
+/// `server`), as states from before servers kcdev does not run were.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum KeycloakSettings {
+    /// A container kcdev runs, with the bootstrap admin it created.
+    Container {
+        admin: AdminCredentials,
+        container: ContainerSettings,
+    },
+    /// A Keycloak kcdev was pointed at (`up --keycloak-url`). Its admin credentials come from
+    /// the environment on every run and are never written here.
+    Server { server: ServerSettings },
+}
+
+/// A Keycloak that kcdev provisions but does not run.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServerSettings {
+    /// Keycloak's base URL, as clients and kcdev reach it (issuers are built from it).
+    pub url: String,
+    /// A PEM file of certificate authorities to trust beyond the system's (`--ca-cert`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ca_cert: Option<PathBuf>,
 }
 
 /// Master-realm administrator credentials.
@@ -71,6 +94,13 @@ pub struct RealmSettings {
     pub extra_trusted_hosts: Vec<String>,
     /// Password of the test users.
     pub user_password: String,
+    /// Whether the realm gets the test users (always, on a container kcdev runs).
+    #[serde(default = "yes")]
+    pub test_users: bool,
+    /// Whether the realm takes anonymous dynamic client registration from loopback and the MCP
+    /// clients' hosts (always, on a container kcdev runs).
+    #[serde(default = "yes")]
+    pub anonymous_registration: bool,
     /// Client ID Metadata Documents, when `up --cimd` turned them on.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cimd: Option<CimdOptions>,
@@ -83,19 +113,17 @@ pub struct RealmSettings {
     pub resource_indicators: bool,
 }
 
+fn yes() -> bool {
+    true
+}
+
 impl InstanceState {
     /// A new state with the current schema version.
-    pub fn new(
-        instance: &Instance,
-        admin: AdminCredentials,
-        container: ContainerSettings,
-        realm: RealmSettings,
-    ) -> Self {
+    pub fn new(instance: &Instance, keycloak: KeycloakSettings, realm: RealmSettings) -> Self {
         Self {
             schema: SCHEMA_VERSION,
             instance: instance.clone(),
-            admin,
-            container,
+            keycloak,
             realm,
             password_marks: BTreeMap::new(),
         }
@@ -236,22 +264,26 @@ mod tests {
     fn sample(instance: &Instance) -> InstanceState {
         InstanceState::new(
             instance,
-            AdminCredentials {
-                username: "admin".into(),
-                password: "s3cret".into(),
-            },
-            ContainerSettings {
-                image: "kcdev-test/keycloak:26.7.5".into(),
-                http_port: 8080,
-                management_port: 9000,
-                memory_bytes: 1 << 30,
-                boot: BootMode::Optimized,
+            KeycloakSettings::Container {
+                admin: AdminCredentials {
+                    username: "admin".into(),
+                    password: "s3cret".into(),
+                },
+                container: ContainerSettings {
+                    image: "kcdev-test/keycloak:26.7.5".into(),
+                    http_port: 8080,
+                    management_port: 9000,
+                    memory_bytes: 1 << 30,
+                    boot: BootMode::Optimized,
+                },
             },
             RealmSettings {
                 name: "fastmcp".into(),
                 server_url: "http://localhost:8000".into(),
                 extra_trusted_hosts: vec![],
                 user_password: "password123".into(),
+                test_users: true,
+                anonymous_registration: true,
                 cimd: None,
                 additional_server_urls: vec![],
                 resource_indicators: false,
@@ -275,6 +307,31 @@ mod tests {
         }
         assert!(store.delete(&instance).unwrap());
         assert!(!store.delete(&instance).unwrap());
+    }
+
+    #[test]
+    fn reads_states_from_before_servers_and_writes_servers_without_secrets() {
+        let instance: Instance = "t3".parse().unwrap();
+        let old = r#"{"schema":1,"instance":"t3","admin":{"username":"admin","password":"p"},
+            "container":{"image":"i","http_port":8080,"management_port":9000,"memory_bytes":1},
+            "realm":{"name":"fastmcp","server_url":"http://localhost:8000",
+            "extra_trusted_hosts":[],"user_password":"password123"}}"#;
+        let state: InstanceState = serde_json::from_str(old).unwrap();
+        assert!(matches!(state.keycloak, KeycloakSettings::Container { .. }));
+        assert!(state.realm.test_users && state.realm.anonymous_registration);
+
+        let mut server = sample(&instance);
+        server.keycloak = KeycloakSettings::Server {
+            server: ServerSettings {
+                url: "https://sso.example.com".into(),
+                ca_cert: None,
+            },
+        };
+        let json = serde_json::to_value(&server).unwrap();
+        assert_eq!(json["server"]["url"], "https://sso.example.com");
+        assert!(json.get("admin").is_none() && json.get("container").is_none());
+        let back: InstanceState = serde_json::from_value(json).unwrap();
+        assert_eq!(back, server);
     }
 
     #[test]

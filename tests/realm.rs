@@ -289,7 +289,7 @@ async fn offline_access_and_refresh_tokens_work() {
 async fn a_registration_from_an_untrusted_host_is_refused() {
     let kcdev = kcdev();
     let _read = REALM_LOCK.read().await;
-    let http = http_client().unwrap();
+    let http = http_client(&kcdev::trust::Trust::system()).unwrap();
     let endpoint = oauth::urls(kcdev, REALM).registration;
     let untrusted = [
         oauth::public_client("https://evil.example.com/callback", None),

@@ -6,6 +6,7 @@ mod completions;
 mod doctor;
 mod down;
 mod env;
+mod export;
 mod logs;
 mod new_server;
 mod plan;
@@ -16,6 +17,7 @@ mod token;
 mod up;
 
 use kcdev::instance::Instance;
+use kcdev::keycloak::AdminLogin;
 use kcdev::ops::InstanceContext;
 use kcdev::state::StateStore;
 
@@ -71,6 +73,7 @@ impl Ctx {
                 instance,
                 docker_host,
                 state: StateStore::from_environment()?,
+                server_admin: AdminLogin::from_environment(|name| std::env::var(name).ok()),
             },
         })
     }
@@ -96,6 +99,7 @@ pub async fn dispatch(ctx: &Ctx, cli: Cli) -> anyhow::Result<ExitStatus> {
         Command::Up(args) => up::run(ctx, args).await,
         Command::Status => status::run(ctx).await,
         Command::Plan => plan::run(ctx).await,
+        Command::Export(args) => export::run(ctx, args),
         Command::Logs(args) => logs::run(ctx, args).await,
         Command::Down(args) => down::run(ctx, args).await,
         Command::New(NewCommand::Server(args)) => new_server::run(ctx, args),

@@ -31,7 +31,12 @@ pub async fn run(ctx: &Ctx, args: UpArgs) -> anyhow::Result<ExitStatus> {
             _ => None,
         },
         cimd_domains: (!args.cimd_domains.is_empty()).then_some(args.cimd_domains),
-        reset_realm: args.reset_realm,
+        reset_realm: args.reset_realm.is_some(),
+        reset_confirmation: args.reset_realm.flatten(),
+        keycloak_url: args.keycloak_url,
+        ca_cert: args.ca_cert,
+        test_users: args.test_users.then_some(true),
+        anonymous_registration: args.anonymous_registration.then_some(true),
     };
     let reporter = ctx.printer.reporter();
     let report = ops::up(options, &reporter)

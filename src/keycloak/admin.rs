@@ -3,7 +3,8 @@ use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use keycloak::types::{ClientRepresentation, UserRepresentation};
-use keycloak::{KeycloakAdmin, KeycloakAdminToken, KeycloakError, KeycloakTokenSupplier};
+use keycloak::{KeycloakAdmin, KeycloakError, KeycloakTokenSupplier};
+use serde::Deserialize;
 use tokio::sync::Mutex;
 
 use super::KeycloakApiError;
@@ -12,7 +13,73 @@ use super::KeycloakApiError;
 const RENEW_MARGIN: Duration = Duration::from_secs(10);
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// An authenticated Admin REST API session as the master realm's bootstrap admin.
+/// How kcdev logs in to the master realm as an administrator.
+#[derive(Clone, PartialEq, Eq)]
+pub enum AdminLogin {
+    /// A master-realm user (the bootstrap admin of a container kcdev runs), through `admin-cli`.
+    User { username: String, password: String },
+    /// A confidential master-realm client whose service account holds the admin role: the
+    /// credential a team server or a CI system hands out.
+    ServiceAccount {
+        client_id: String,
+        client_secret: String,
+    },
+}
+
+impl AdminLogin {
+    /// The login the environment names: `KCDEV_ADMIN_CLIENT_ID` and `KCDEV_ADMIN_CLIENT_SECRET`,
+    /// else `KCDEV_ADMIN_USERNAME` and `KCDEV_ADMIN_PASSWORD`; `None` when neither pair is
+    /// complete. (`var` reads a variable: the process environment, or a test's.)
+    pub fn from_environment(var: impl Fn(&str) -> Option<String>) -> Option<Self> {
+        let pair = |a: &str, b: &str| Some((var(a).filter(|v| !v.is_empty())?, var(b)?));
+        if let Some((client_id, client_secret)) =
+            pair("KCDEV_ADMIN_CLIENT_ID", "KCDEV_ADMIN_CLIENT_SECRET")
+        {
+            return Some(Self::ServiceAccount {
+                client_id,
+                client_secret,
+            });
+        }
+        pair("KCDEV_ADMIN_USERNAME", "KCDEV_ADMIN_PASSWORD")
+            .map(|(username, password)| Self::User { username, password })
+    }
+
+    /// Who logs in, for messages (never the secret).
+    pub fn principal(&self) -> String {
+        match self {
+            Self::User { username, .. } => format!("user {username:?}"),
+            Self::ServiceAccount { client_id, .. } => format!("client {client_id:?}"),
+        }
+    }
+
+    fn form(&self) -> Vec<(&'static str, &str)> {
+        match self {
+            Self::User { username, password } => vec![
+                ("grant_type", "password"),
+                ("client_id", "admin-cli"),
+                ("username", username),
+                ("password", password),
+            ],
+            Self::ServiceAccount {
+                client_id,
+                client_secret,
+            } => vec![
+                ("grant_type", "client_credentials"),
+                ("client_id", client_id),
+                ("client_secret", client_secret),
+            ],
+        }
+    }
+}
+
+// Secrets stay out of logs and panics.
+impl std::fmt::Debug for AdminLogin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.principal())
+    }
+}
+
+/// An authenticated Admin REST API session as a master-realm administrator.
 pub struct AdminSession {
     base_url: String,
     http: reqwest::Client,
@@ -21,23 +88,22 @@ pub struct AdminSession {
 }
 
 impl AdminSession {
-    /// Logs in to the master realm at `base_url` (fails early on bad credentials).
+    /// Logs in to the master realm at `base_url` (fails early on bad credentials). `http` says
+    /// which certificate authorities to trust.
     pub async fn connect(
         base_url: &str,
-        username: &str,
-        password: &str,
+        login: &AdminLogin,
+        http: reqwest::ClientBuilder,
     ) -> Result<Self, KeycloakApiError> {
         let base_url = base_url.trim_end_matches('/').to_owned();
-        let http = reqwest::Client::builder()
-            .timeout(REQUEST_TIMEOUT)
-            .build()
-            .map_err(|source| KeycloakApiError::Unreachable {
+        let http = http.timeout(REQUEST_TIMEOUT).build().map_err(|source| {
+            KeycloakApiError::Unreachable {
                 url: base_url.clone(),
                 source,
-            })?;
+            }
+        })?;
         let token = Arc::new(RefreshingToken {
-            username: username.to_owned(),
-            password: password.to_owned(),
+            login: login.clone(),
             http: http.clone(),
             cached: Mutex::new(None),
         });
@@ -164,8 +230,7 @@ impl AdminSession {
 /// Master-realm admin token, re-acquired shortly before it expires. The `keycloak` crate's own
 /// token never refreshes, and a provisioning run can outlive a 60-second token.
 struct RefreshingToken {
-    username: String,
-    password: String,
+    login: AdminLogin,
     http: reqwest::Client,
     cached: Mutex<Option<(String, Instant)>>,
 }
@@ -178,28 +243,52 @@ impl RefreshingToken {
         {
             return Ok(token.clone());
         }
-        let acquired =
-            KeycloakAdminToken::acquire(base_url, &self.username, &self.password, &self.http)
-                .await
-                .map_err(|err| match err {
-                    KeycloakError::ReqwestFailure(source) => KeycloakApiError::Unreachable {
-                        url: base_url.to_owned(),
-                        source,
-                    },
-                    KeycloakError::HttpFailure {
-                        status: 400 | 401, ..
-                    } => KeycloakApiError::AdminCredentialsRejected {
-                        url: base_url.to_owned(),
-                        username: self.username.clone(),
-                    },
-                    other => KeycloakApiError::from_crate("log in as the admin", other),
-                })?;
-        let lifetime = Duration::from_secs(u64::try_from(acquired.expires_in()).unwrap_or(0));
+        let acquired = self.acquire(base_url).await?;
+        let lifetime = Duration::from_secs(acquired.expires_in);
         let renew_at = Instant::now() + lifetime.saturating_sub(RENEW_MARGIN);
-        let token = acquired.access_token().to_owned();
-        *cached = Some((token.clone(), renew_at));
-        Ok(token)
+        *cached = Some((acquired.access_token.clone(), renew_at));
+        Ok(acquired.access_token)
     }
+
+    async fn acquire(&self, base_url: &str) -> Result<AdminToken, KeycloakApiError> {
+        let unreachable = |source| KeycloakApiError::Unreachable {
+            url: base_url.to_owned(),
+            source,
+        };
+        let response = self
+            .http
+            .post(format!(
+                "{base_url}/realms/master/protocol/openid-connect/token"
+            ))
+            .form(&self.login.form())
+            .send()
+            .await
+            .map_err(unreachable)?;
+        match response.status().as_u16() {
+            400 | 401 => Err(KeycloakApiError::AdminCredentialsRejected {
+                url: base_url.to_owned(),
+                principal: self.login.principal(),
+            }),
+            _ => response
+                .error_for_status()
+                .map_err(|source| KeycloakApiError::Unexpected {
+                    operation: "log in as the admin".to_owned(),
+                    source,
+                })?
+                .json()
+                .await
+                .map_err(|source| KeycloakApiError::Unexpected {
+                    operation: "log in as the admin".to_owned(),
+                    source,
+                }),
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct AdminToken {
+    access_token: String,
+    expires_in: u64,
 }
 
 /// The token supplier handed to the `keycloak` crate; shares the session's refreshing token.
@@ -216,5 +305,43 @@ impl KeycloakTokenSupplier for SharedToken {
                 body: None,
                 text: err.to_string(),
             })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_environment_names_the_login_and_debug_output_hides_the_secret() {
+        let env = |pairs: &'static [(&'static str, &'static str)]| {
+            move |name: &str| {
+                pairs
+                    .iter()
+                    .find(|(key, _)| *key == name)
+                    .map(|(_, value)| (*value).to_owned())
+            }
+        };
+        assert_eq!(AdminLogin::from_environment(env(&[])), None);
+        assert_eq!(
+            AdminLogin::from_environment(env(&[("KCDEV_ADMIN_USERNAME", "ops")])),
+            None,
+            "half a pair is no login"
+        );
+        let user = AdminLogin::from_environment(env(&[
+            ("KCDEV_ADMIN_USERNAME", "ops"),
+            ("KCDEV_ADMIN_PASSWORD", "hunter2"),
+        ]))
+        .unwrap();
+        assert_eq!(format!("{user:?}"), "user \"ops\"");
+        let client = AdminLogin::from_environment(env(&[
+            ("KCDEV_ADMIN_USERNAME", "ops"),
+            ("KCDEV_ADMIN_PASSWORD", "hunter2"),
+            ("KCDEV_ADMIN_CLIENT_ID", "ci"),
+            ("KCDEV_ADMIN_CLIENT_SECRET", "s3"),
+        ]))
+        .unwrap();
+        assert!(matches!(client, AdminLogin::ServiceAccount { .. }));
+        assert!(!format!("{client:?}").contains("s3"));
     }
 }

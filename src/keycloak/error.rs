@@ -13,12 +13,12 @@ pub enum KeycloakApiError {
         source: reqwest::Error,
     },
     /// The master realm refused the admin credentials.
-    #[error("Keycloak at {url} refused the admin credentials for user {username:?}")]
+    #[error("Keycloak at {url} refused the admin credentials of {principal}")]
     AdminCredentialsRejected {
         /// Keycloak's base URL.
         url: String,
-        /// The admin user name tried.
-        username: String,
+        /// Who tried to log in (`user "admin"`, `client "ci"`).
+        principal: String,
     },
     /// An Admin API call answered with an error status.
     #[error("Keycloak refused to {operation}: HTTP {status}: {message}")]

@@ -7,7 +7,7 @@ mod error;
 mod keys;
 mod urls;
 
-pub use admin::AdminSession;
+pub use admin::{AdminLogin, AdminSession};
 pub use error::KeycloakApiError;
 pub use keys::{KeyGenerationError, PreparedKeys, SeededKeys};
 pub use urls::RealmUrls;

@@ -15,8 +15,9 @@ pub use registration::{RegisteredClient, delete_registration, register};
 pub use token::{TokenResponse, decode_claims, exchange_code, password_grant};
 
 /// An HTTP client suited to driving OAuth by hand: redirects are read, never followed.
-pub fn http_client() -> Result<reqwest::Client, OAuthError> {
-    reqwest::Client::builder()
+pub fn http_client(trust: &crate::trust::Trust) -> Result<reqwest::Client, OAuthError> {
+    trust
+        .client_builder()
         .redirect(reqwest::redirect::Policy::none())
         .timeout(std::time::Duration::from_secs(30))
         .build()

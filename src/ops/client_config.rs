@@ -7,7 +7,6 @@ use super::settings::InstanceContext;
 use crate::clients::{
     Client, ClientConfig, ConnectionValues, MergeOutcome, Registration, merge_entry,
 };
-use crate::defaults;
 use crate::realm::{RealmSpec, RealmVariables};
 
 /// What `kcdev client-config` was asked to do.
@@ -70,12 +69,9 @@ pub fn client_config(options: ClientConfigOptions) -> Result<ClientConfigReport,
         server_url = flag;
     }
     let variables = RealmVariables {
-        realm: defaults::REALM.to_owned(),
         server_url: server_url.trim_end_matches('/').to_owned(),
         user_password: user_password.clone(),
-        extra_trusted_hosts: vec![],
-        cimd: None,
-        additional_server_urls: vec![],
+        ..RealmVariables::default()
     };
     // Validates the URL, and names the scope from the one place that defines it.
     let spec = RealmSpec::render(&variables)?;

@@ -36,12 +36,28 @@ pub struct DownReport {
     pub state_removed: bool,
     /// Whether data was kept for the next `up`.
     pub data_kept: bool,
+    /// For a server kcdev does not run: its URL. Nothing there was stopped or deleted.
+    pub server: Option<String>,
 }
 
 /// Stops and removes the instance's container; with `volumes`, its data and state too. Finding
 /// nothing to remove is not an error.
 pub async fn down(options: DownOptions, reporter: &dyn Reporter) -> Result<DownReport, OpsError> {
     let context = &options.context;
+    if let Some(state) = context.load_state()?
+        && let crate::state::KeycloakSettings::Server { server } = &state.keycloak
+    {
+        // Not kcdev's to stop, and its realm is shared: `down` only forgets it, when asked.
+        let state_removed = options.volumes && context.state.delete(&context.instance)?;
+        return Ok(DownReport {
+            instance: context.instance.to_string(),
+            container_removed: None,
+            volumes_removed: vec![],
+            state_removed,
+            data_kept: true,
+            server: Some(server.url.clone()),
+        });
+    }
     let engine = context.engine().await?;
     let _lock = InstanceLock::acquire(
         &context.state,
@@ -68,5 +84,6 @@ pub async fn down(options: DownOptions, reporter: &dyn Reporter) -> Result<DownR
         volumes_removed,
         state_removed,
         data_kept: !options.volumes,
+        server: None,
     })
 }

@@ -3,7 +3,6 @@ use serde::Serialize;
 use super::OpsError;
 use super::new_server::ValuesSource;
 use super::settings::InstanceContext;
-use crate::defaults;
 use crate::realm::{RealmSpec, RealmVariables};
 
 /// The values a protected MCP server needs, under the names the generated server reads (and
@@ -21,23 +20,27 @@ impl ServerEnv {
     pub fn of(context: &InstanceContext, server: Option<&str>) -> Result<Self, OpsError> {
         let endpoints = context.endpoints()?;
         let variables = RealmVariables {
-            realm: defaults::REALM.to_owned(),
             server_url: endpoints.server(server)?,
-            user_password: defaults::USER_PASSWORD.to_owned(),
-            extra_trusted_hosts: vec![],
-            cimd: None,
-            additional_server_urls: vec![],
+            ..RealmVariables::default()
         };
         // The scope comes from the realm spec, the one place that names it.
         let spec = RealmSpec::render(&variables)?;
         let jwks = format!("{}/protocol/openid-connect/certs", endpoints.issuer);
-        let variables = [
+        let mut variables = vec![
             ("KEYCLOAK_REALM_URL", endpoints.issuer),
             ("KEYCLOAK_JWKS_URI", jwks),
             ("MCP_SERVER_URL", variables.server_url.clone()),
             ("MCP_AUDIENCE", variables.resource_url()),
             ("MCP_REQUIRED_SCOPES", spec.mcp_scope),
         ];
+        // A Keycloak behind a private CA: the generated servers fetch its keys over HTTPS.
+        // SSL_CERT_FILE is read by Python's httpx and by rustls' native roots (it replaces the
+        // system store there); Node adds NODE_EXTRA_CA_CERTS to its own.
+        if let Some(ca) = &endpoints.ca_cert {
+            let ca = ca.display().to_string();
+            variables.push(("SSL_CERT_FILE", ca.clone()));
+            variables.push(("NODE_EXTRA_CA_CERTS", ca));
+        }
         Ok(Self {
             variables: variables
                 .into_iter()

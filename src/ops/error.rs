@@ -102,6 +102,32 @@ pub enum OpsError {
         value: String,
         expected: &'static str,
     },
+    /// A CA file given with `--ca-cert` cannot be used.
+    #[error(transparent)]
+    Trust(#[from] crate::trust::TrustError),
+    /// A server kcdev does not run, and no admin login in the environment.
+    #[error("no admin login for the Keycloak at {url}")]
+    NoAdminLogin { url: String },
+    /// The server runs a Keycloak too old for MCP clients.
+    #[error(
+        "the Keycloak at {url} is version {found}; kcdev needs {minimum} or later, because dynamic client registration is broken with MCP clients before {minimum} (keycloak PR #45309)"
+    )]
+    ServerTooOld {
+        url: String,
+        found: String,
+        minimum: String,
+    },
+    /// `--reset-realm` on a server kcdev does not run, without the realm's name spelled out.
+    #[error("refusing to delete realm {realm} on {url} without its name spelled out")]
+    ResetNeedsRealmName { realm: String, url: String },
+    /// `--keycloak-url` for an instance that runs a container.
+    #[error(
+        "instance {instance} runs a Keycloak container; it cannot also point at another server"
+    )]
+    InstanceRunsContainer { instance: String },
+    /// The export could not be rendered.
+    #[error("cannot render the export: {0}")]
+    Export(String),
     /// The instance's Keycloak is not running and ready.
     #[error("the Keycloak of instance {instance} is not running")]
     NotRunning {

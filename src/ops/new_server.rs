@@ -4,7 +4,6 @@ use serde::Serialize;
 
 use super::OpsError;
 use super::settings::InstanceContext;
-use crate::defaults;
 use crate::realm::{RealmSpec, RealmVariables, check_http_url};
 use crate::scaffold::{self, GeneratedProject, Language, ServerValues};
 
@@ -75,12 +74,8 @@ pub fn new_server(options: NewServerOptions) -> Result<NewServerReport, OpsError
     }
     // The scope comes from the realm spec, the one place that names it.
     let variables = RealmVariables {
-        realm: defaults::REALM.to_owned(),
         server_url: server_url.clone(),
-        user_password: defaults::USER_PASSWORD.to_owned(),
-        extra_trusted_hosts: vec![],
-        cimd: None,
-        additional_server_urls: vec![],
+        ..RealmVariables::default()
     };
     let spec = RealmSpec::render(&variables)?;
     let values = ServerValues {

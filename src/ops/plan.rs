@@ -28,7 +28,7 @@ pub async fn plan(context: &InstanceContext) -> Result<PlanReport, OpsError> {
     let state = context.require_up().await?;
     let settings = ResolvedSettings::from_state(&state);
     let spec = RealmSpec::render(&settings.realm_variables())?;
-    let session = settings.admin_session(&state.admin).await?;
+    let session = context.admin_session(&settings).await?;
     let drift = realm::drift(&session, &spec, &state.password_marks).await?;
     let (realm_exists, changes, unchanged) = match drift {
         Some(plan) => (true, plan.changes, plan.unchanged),

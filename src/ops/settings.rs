@@ -5,11 +5,12 @@ use crate::clients::Client;
 use crate::defaults;
 use crate::docker::{ContainerStatus, DockerError, Engine, probe_ready};
 use crate::instance::Instance;
-use crate::keycloak::{AdminSession, KeycloakApiError, RealmUrls};
+use crate::keycloak::{AdminLogin, AdminSession, RealmUrls};
 use crate::realm::{CimdOptions, CimdSpec, RealmSpec, RealmVariables, field};
 use crate::state::{
-    AdminCredentials, ContainerSettings, InstanceState, RealmSettings, StateError, StateStore,
+    ContainerSettings, InstanceState, KeycloakSettings, RealmSettings, StateError, StateStore,
 };
+use crate::trust::{Trust, TrustError};
 
 /// Keycloak's experimental RFC 8707 feature (`up --resource-indicators`).
 pub const RESOURCE_INDICATORS_FEATURE: &str = "resource-indicators";
@@ -30,6 +31,9 @@ pub struct InstanceContext {
     pub docker_host: Option<String>,
     /// Where state files live.
     pub state: StateStore,
+    /// The admin login for a Keycloak kcdev does not run, from the environment
+    /// (`KCDEV_ADMIN_USERNAME`/`_PASSWORD` or `KCDEV_ADMIN_CLIENT_ID`/`_SECRET`).
+    pub server_admin: Option<AdminLogin>,
 }
 
 impl InstanceContext {
@@ -50,16 +54,46 @@ impl InstanceContext {
             instance: self.instance.to_string(),
         };
         let state = self.load_state()?.ok_or_else(not_running)?;
+        if state.keycloak.container().is_none() {
+            // A server kcdev does not run: the next call to it says whether it answers.
+            return Ok(state);
+        }
         let engine = self.engine().await?;
         let container = engine
             .find_container(&self.instance)
             .await?
             .ok_or_else(not_running)?;
         let ready = container.status == ContainerStatus::Running
-            && probe_ready(&reqwest::Client::new(), state.container.management_port)
-                .await
-                .is_ok();
+            && match state.keycloak.container() {
+                Some(settings) => probe_ready(&reqwest::Client::new(), settings.management_port)
+                    .await
+                    .is_ok(),
+                None => true,
+            };
         if ready { Ok(state) } else { Err(not_running()) }
+    }
+
+    /// An Admin API session on the instance's Keycloak: as the bootstrap admin kcdev created in
+    /// its container, or with the login the environment gives for a server it was pointed at.
+    pub async fn admin_session(
+        &self,
+        settings: &ResolvedSettings,
+    ) -> Result<AdminSession, OpsError> {
+        let login = match &settings.keycloak {
+            KeycloakSettings::Container { admin, .. } => AdminLogin::User {
+                username: admin.username.clone(),
+                password: admin.password.clone(),
+            },
+            KeycloakSettings::Server { server } => {
+                self.server_admin
+                    .clone()
+                    .ok_or_else(|| OpsError::NoAdminLogin {
+                        url: server.url.clone(),
+                    })?
+            }
+        };
+        let http = settings.trust()?.client_builder();
+        Ok(AdminSession::connect(&settings.admin_url(), &login, http).await?)
     }
 }
 
@@ -77,6 +111,8 @@ pub struct Endpoints {
     pub user_password: String,
     /// Whether these come from the instance (else from the defaults).
     pub from_instance: bool,
+    /// The CA file that signed the Keycloak's certificate, beyond the system's (`--ca-cert`).
+    pub ca_cert: Option<std::path::PathBuf>,
 }
 
 impl Endpoints {
@@ -108,6 +144,10 @@ impl InstanceContext {
         Ok(match self.load_state()? {
             Some(state) => Endpoints {
                 issuer: ResolvedSettings::from_state(&state).realm_urls().issuer,
+                ca_cert: match &state.keycloak {
+                    KeycloakSettings::Server { server } => server.ca_cert.clone(),
+                    KeycloakSettings::Container { .. } => None,
+                },
                 server_url: state.realm.server_url,
                 additional_server_urls: state.realm.additional_server_urls,
                 user_password: state.realm.user_password,
@@ -123,45 +163,71 @@ impl InstanceContext {
                 additional_server_urls: vec![],
                 user_password: defaults::USER_PASSWORD.to_owned(),
                 from_instance: false,
+                ca_cert: None,
             },
         })
     }
 }
 
-/// Container and realm settings after flags, state and defaults have been weighed.
+/// Keycloak and realm settings after flags, state and defaults have been weighed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ResolvedSettings {
-    /// Container settings.
-    pub container: ContainerSettings,
-    /// Realm settings.
+    pub keycloak: KeycloakSettings,
     pub realm: RealmSettings,
+}
+
+impl KeycloakSettings {
+    /// The container's settings, when kcdev runs this Keycloak.
+    pub fn container(&self) -> Option<&ContainerSettings> {
+        match self {
+            Self::Container { container, .. } => Some(container),
+            Self::Server { .. } => None,
+        }
+    }
 }
 
 impl ResolvedSettings {
     /// The same settings as an instance's state holds them.
     pub fn from_state(state: &InstanceState) -> Self {
         Self {
-            container: state.container.clone(),
+            keycloak: state.keycloak.clone(),
             realm: state.realm.clone(),
         }
     }
 
-    /// Keycloak's public base URL (the fixed hostname the issuer is built from).
+    /// The container's settings, when kcdev runs this Keycloak.
+    pub fn container(&self) -> Option<&ContainerSettings> {
+        self.keycloak.container()
+    }
+
+    /// Keycloak's public base URL (issuers are built from it: for a container, the fixed
+    /// hostname kcdev gives it).
     pub fn keycloak_url(&self) -> String {
-        format!("http://localhost:{}", self.container.http_port)
+        match &self.keycloak {
+            KeycloakSettings::Container { container, .. } => {
+                format!("http://localhost:{}", container.http_port)
+            }
+            KeycloakSettings::Server { server } => server.url.trim_end_matches('/').to_owned(),
+        }
     }
 
-    /// The base URL kcdev itself uses to reach Keycloak (loopback, where the port is published).
+    /// The base URL kcdev itself uses to reach Keycloak: loopback, where a container's port is
+    /// published; a server's own URL.
     pub fn admin_url(&self) -> String {
-        format!("http://127.0.0.1:{}", self.container.http_port)
+        match &self.keycloak {
+            KeycloakSettings::Container { container, .. } => {
+                format!("http://127.0.0.1:{}", container.http_port)
+            }
+            KeycloakSettings::Server { server } => server.url.trim_end_matches('/').to_owned(),
+        }
     }
 
-    /// An Admin API session on this Keycloak as `admin`.
-    pub async fn admin_session(
-        &self,
-        admin: &AdminCredentials,
-    ) -> Result<AdminSession, KeycloakApiError> {
-        AdminSession::connect(&self.admin_url(), &admin.username, &admin.password).await
+    /// The certificate authorities calls to this Keycloak trust.
+    pub fn trust(&self) -> Result<Trust, TrustError> {
+        match &self.keycloak {
+            KeycloakSettings::Container { .. } => Ok(Trust::system()),
+            KeycloakSettings::Server { server } => Trust::from_option(server.ca_cert.as_deref()),
+        }
     }
 
     /// The realm's URLs.
@@ -188,6 +254,8 @@ impl ResolvedSettings {
             realm: self.realm.name.clone(),
             server_url: self.realm.server_url.trim_end_matches('/').to_owned(),
             user_password: self.realm.user_password.clone(),
+            test_users: self.realm.test_users,
+            anonymous_registration: self.realm.anonymous_registration,
             extra_trusted_hosts: self.realm.extra_trusted_hosts.clone(),
             cimd: self.realm.cimd.clone(),
             additional_server_urls: self.realm.additional_server_urls.clone(),
@@ -200,7 +268,8 @@ impl ResolvedSettings {
 pub struct RegistrationPaths {
     /// The client ids the realm holds for MCP clients that accept one.
     pub pre_registered: Vec<String>,
-    /// Anonymous dynamic client registration: always on, it is how VS Code and Cursor get in.
+    /// Anonymous dynamic client registration: how VS Code and Cursor get in. Always on in a
+    /// container kcdev runs; on another server only with `up --anonymous-registration`.
     pub dynamic: bool,
     /// The domains Client ID Metadata Documents are accepted from; `None` when CIMD is off.
     pub cimd_domains: Option<Vec<String>>,
@@ -221,7 +290,7 @@ impl RegistrationPaths {
                 .filter(|client_id| declared(client_id))
                 .map(str::to_owned)
                 .collect(),
-            dynamic: true,
+            dynamic: spec.anonymous_registration_policies.is_some(),
             cimd_domains: spec.cimd.as_ref().map(CimdSpec::client_id_domains),
         }
     }

@@ -73,8 +73,10 @@ pub struct RealmStatus {
 pub struct StatusReport {
     /// Instance name.
     pub instance: String,
-    /// Docker engine address.
-    pub engine: String,
+    /// Docker engine address; `None` for a server kcdev does not run.
+    pub engine: Option<String>,
+    /// Whether kcdev runs this Keycloak (in a container) or was pointed at it.
+    pub managed: bool,
     /// The container, if it exists.
     pub container: Option<ContainerReport>,
     /// Whether Keycloak answers ready on its management port.
@@ -90,40 +92,58 @@ pub struct StatusReport {
 }
 
 impl StatusReport {
-    /// Up means: running and ready.
+    /// Up means: ready, and for a container kcdev runs, running.
     pub fn is_up(&self) -> bool {
         self.ready
-            && self
-                .container
-                .as_ref()
-                .is_some_and(|c| c.status == ContainerStatus::Running)
+            && (!self.managed
+                || self
+                    .container
+                    .as_ref()
+                    .is_some_and(|c| c.status == ContainerStatus::Running))
     }
 }
 
 /// Reads the instance's container, readiness and realm, changing nothing.
 pub async fn status(context: &InstanceContext) -> Result<StatusReport, OpsError> {
-    let engine = context.engine().await?;
-    let container = engine.find_container(&context.instance).await?;
     let state = context.load_state()?;
-    let running = container
-        .as_ref()
-        .is_some_and(|c| c.status == ContainerStatus::Running);
-    let management_port = container
-        .as_ref()
-        .and_then(|c| c.management_binding.as_ref())
-        .map(|(_, port)| *port);
-    let ready = match management_port {
-        Some(port) if running => probe_ready(&reqwest::Client::new(), port).await.is_ok(),
-        _ => false,
-    };
     let settings = state.as_ref().map(ResolvedSettings::from_state);
+    let managed = settings
+        .as_ref()
+        .is_none_or(|settings| settings.container().is_some());
+    let mut session = None;
+    let (engine, container, ready) = if managed {
+        let engine = context.engine().await?;
+        let container = engine.find_container(&context.instance).await?;
+        let running = container
+            .as_ref()
+            .is_some_and(|c| c.status == ContainerStatus::Running);
+        let management_port = container
+            .as_ref()
+            .and_then(|c| c.management_binding.as_ref())
+            .map(|(_, port)| *port);
+        let ready = match management_port {
+            Some(port) if running => probe_ready(&reqwest::Client::new(), port).await.is_ok(),
+            _ => false,
+        };
+        (Some(engine.endpoint().to_owned()), container, ready)
+    } else {
+        // What the server says: it is ready when its admin API lets kcdev in.
+        let settings = settings.as_ref().ok_or_else(|| OpsError::NotCreated {
+            instance: context.instance.to_string(),
+        })?;
+        session = context.admin_session(settings).await.ok();
+        (None, None, session.is_some())
+    };
     let spec = settings
         .as_ref()
         .map(|settings| RealmSpec::render(&settings.realm_variables()))
         .transpose()?;
     let realm = match (&settings, &state, &spec) {
         (Some(settings), Some(state), Some(spec)) if ready => {
-            let session = settings.admin_session(&state.admin).await?;
+            let session = match session {
+                Some(session) => session,
+                None => context.admin_session(settings).await?,
+            };
             let plan = realm::drift(&session, spec, &state.password_marks).await?;
             Some(RealmStatus {
                 name: settings.realm.name.clone(),
@@ -138,7 +158,8 @@ pub async fn status(context: &InstanceContext) -> Result<StatusReport, OpsError>
     };
     Ok(StatusReport {
         instance: context.instance.to_string(),
-        engine: engine.endpoint().to_owned(),
+        engine,
+        managed,
         container: container.as_ref().map(ContainerReport::from),
         ready,
         keycloak_url: settings.map(|s| s.keycloak_url()),

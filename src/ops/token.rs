@@ -53,7 +53,7 @@ pub async fn token(options: TokenOptions) -> Result<TokenReport, OpsError> {
             known: resources,
         });
     }
-    let http = oauth::http_client()?;
+    let http = oauth::http_client(&settings.trust()?)?;
     let scope = format!("openid {}", spec.mcp_scope);
     // The token endpoint is reached on loopback; the issuer stays the public one.
     let token_endpoint = format!(

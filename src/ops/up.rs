@@ -15,13 +15,16 @@ use crate::docker::{
     ImageSummary, KeycloakContainer, ObservedContainer, PullPolicy, SEEDED_LABEL,
     ensure_ports_free, parse_keycloak_version, probe_ready,
 };
-use crate::keycloak::{AdminSession, KeycloakApiError, PreparedKeys, RealmUrls};
+use crate::keycloak::{AdminLogin, AdminSession, KeycloakApiError, PreparedKeys, RealmUrls};
 use crate::lock::InstanceLock;
 use crate::progress::Reporter;
 use crate::realm::{
     self, CimdOptions, RealmSpec, ReconcileReport, check_http_url, resource_url_of,
 };
-use crate::state::{AdminCredentials, ContainerSettings, InstanceState, RealmSettings};
+use crate::state::{
+    AdminCredentials, ContainerSettings, InstanceState, KeycloakSettings, RealmSettings,
+    ServerSettings,
+};
 
 /// Seconds Keycloak gets to stop cleanly when a container is replaced.
 const STOP_GRACE_SECONDS: i32 = 10;
@@ -64,6 +67,17 @@ pub struct UpOptions {
     pub cimd_domains: Option<Vec<String>>,
     /// Delete and recreate the realm.
     pub reset_realm: bool,
+    /// The realm's name, spelled out: what deleting a realm on a server kcdev does not run needs.
+    pub reset_confirmation: Option<String>,
+    /// Provision a Keycloak at this base URL instead of running a container.
+    pub keycloak_url: Option<String>,
+    /// Certificate authorities (PEM) to trust for that Keycloak, beyond the system's.
+    pub ca_cert: Option<PathBuf>,
+    /// Test users on a server kcdev does not run (always on in a container).
+    pub test_users: Option<bool>,
+    /// kcdev's anonymous registration policies on a server kcdev does not run (always on in a
+    /// container).
+    pub anonymous_registration: Option<bool>,
 }
 
 /// What happened to the container.
@@ -109,14 +123,11 @@ pub struct UpTimings {
     pub provisioning_seconds: f64,
 }
 
-/// Everything a user (or a script) needs after `up`.
+/// The container `up` brought up.
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct UpReport {
-    /// Instance name.
-    pub instance: String,
+pub struct ContainerUp {
     /// Container name.
     pub container: String,
-    /// What happened to it.
     pub container_action: ContainerAction,
     /// The image asked for (`--image`, or the pinned default).
     pub image: String,
@@ -125,21 +136,49 @@ pub struct UpReport {
     /// How it boots: `dev` (start-dev on the image), `built` (start --optimized on the derived
     /// image) or `seeded` (the same with a pre-initialized database).
     pub boot: String,
+    /// The master realm's bootstrap admin.
+    pub admin: AdminCredentials,
+}
+
+/// The server `up` provisioned without running it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ServerUp {
+    pub url: String,
+    pub ca_cert: Option<PathBuf>,
+    /// Who kcdev logged in as (`user "ci-admin"`, `client "kcdev-ci"`); never the secret.
+    pub admin: String,
+}
+
+/// Where the Keycloak `up` provisioned lives. In JSON, the container's fields sit at the top
+/// level, as they did before servers kcdev does not run; a server's sit under `server`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum UpKeycloak {
+    Container(ContainerUp),
+    Server { server: ServerUp },
+}
+
+/// Everything a user (or a script) needs after `up`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct UpReport {
+    /// Instance name.
+    pub instance: String,
+    #[serde(flatten)]
+    pub keycloak: UpKeycloak,
     /// Keycloak version (declared by the image, else reported by the server).
     pub keycloak_version: String,
     /// Keycloak's base URL.
     pub keycloak_url: String,
     /// Admin console URL.
     pub admin_console_url: String,
-    /// Master-realm admin.
-    pub admin: AdminCredentials,
     /// The realm's URLs (issuer, JWKS, ...).
     pub realm: RealmUrls,
     /// The MCP server the realm is for.
     pub mcp: McpSettings,
     /// Test users.
     pub users: Vec<TestUser>,
-    /// Hosts trusted for anonymous client registration.
+    /// Hosts trusted for anonymous client registration (none when kcdev left the server's
+    /// registration policies alone).
     pub trusted_hosts: Vec<String>,
     /// How MCP clients get a client id from the realm.
     pub registration: RegistrationPaths,
@@ -157,21 +196,129 @@ impl UpOptions {
     fn validate(
         &self,
         previous: Option<&InstanceState>,
-    ) -> Result<(ResolvedSettings, RealmSpec, ImageRef), OpsError> {
+    ) -> Result<(ResolvedSettings, RealmSpec), OpsError> {
         let settings = self.resolve(previous)?;
         let spec = RealmSpec::render(&settings.realm_variables())?;
-        let image = settings.container.image.parse()?;
-        Ok((settings, spec, image))
+        match &settings.keycloak {
+            KeycloakSettings::Container { container, .. } => {
+                container.image.parse::<ImageRef>()?;
+            }
+            KeycloakSettings::Server { server } => {
+                crate::trust::Trust::from_option(server.ca_cert.as_deref())?;
+                if self.reset_realm && self.reset_confirmation.as_deref() != Some(spec.realm_name())
+                {
+                    return Err(OpsError::ResetNeedsRealmName {
+                        realm: spec.realm_name().to_owned(),
+                        url: server.url.clone(),
+                    });
+                }
+            }
+        }
+        if let Some(confirmation) = &self.reset_confirmation
+            && confirmation != spec.realm_name()
+        {
+            return Err(OpsError::ResetNeedsRealmName {
+                realm: spec.realm_name().to_owned(),
+                url: settings.keycloak_url(),
+            });
+        }
+        Ok((settings, spec))
     }
 
-    fn resolve(&self, previous: Option<&InstanceState>) -> Result<ResolvedSettings, OpsError> {
-        let container = previous.map(|state| &state.container);
-        let realm = previous.map(|state| &state.realm);
+    /// Where Keycloak lives: the server `--keycloak-url` names, else the one the last `up`
+    /// used, else a container. An instance never moves between the two.
+    fn resolve_keycloak(
+        &self,
+        previous: Option<&InstanceState>,
+    ) -> Result<KeycloakSettings, OpsError> {
+        let previous_server = previous.and_then(|state| match &state.keycloak {
+            KeycloakSettings::Server { server } => Some(server),
+            KeycloakSettings::Container { .. } => None,
+        });
+        if let Some(state) = previous
+            && previous_server.is_none()
+            && self.keycloak_url.is_some()
+        {
+            return Err(OpsError::InstanceRunsContainer {
+                instance: state.instance.to_string(),
+            });
+        }
+        let url = match (&self.keycloak_url, previous_server) {
+            (Some(url), _) => normalize_keycloak_url(url)?,
+            (None, Some(server)) => server.url.clone(),
+            (None, None) => {
+                if let Some(path) = &self.ca_cert {
+                    return Err(OpsError::InvalidOption {
+                        flag: "--ca-cert",
+                        value: path.display().to_string(),
+                        expected: "it together with --keycloak-url (a container kcdev runs speaks plain HTTP on loopback)",
+                    });
+                }
+                let admin = previous.and_then(|state| match &state.keycloak {
+                    KeycloakSettings::Container { admin, .. } => Some(admin.clone()),
+                    KeycloakSettings::Server { .. } => None,
+                });
+                return Ok(KeycloakSettings::Container {
+                    // Decided under the lock, from the state or the container (see
+                    // `admin_credentials`); a placeholder until then.
+                    admin: admin.unwrap_or(AdminCredentials {
+                        username: defaults::ADMIN_USERNAME.to_owned(),
+                        password: String::new(),
+                    }),
+                    container: self.resolve_container(previous)?,
+                });
+            }
+        };
+        let ca_cert = match &self.ca_cert {
+            Some(path) => Some(
+                std::path::absolute(path).map_err(|_| OpsError::InvalidOption {
+                    flag: "--ca-cert",
+                    value: path.display().to_string(),
+                    expected: "a path to a PEM file",
+                })?,
+            ),
+            None => previous_server.and_then(|server| server.ca_cert.clone()),
+        };
+        Ok(KeycloakSettings::Server {
+            server: ServerSettings { url, ca_cert },
+        })
+    }
+
+    fn resolve_container(
+        &self,
+        previous: Option<&InstanceState>,
+    ) -> Result<ContainerSettings, OpsError> {
+        let container = previous.and_then(|state| state.keycloak.container());
         let (http_port, management_port) = resolve_ports(
             self.http_port,
             self.management_port,
             container.map(|c| (c.http_port, c.management_port)),
         )?;
+        Ok(ContainerSettings {
+            image: self
+                .image
+                .clone()
+                .or_else(|| container.map(|c| c.image.clone()))
+                .unwrap_or_else(defaults::image),
+            http_port,
+            management_port,
+            memory_bytes: self
+                .memory_bytes
+                .or(container.map(|c| c.memory_bytes))
+                .unwrap_or(defaults::MEMORY_BYTES),
+            boot: self
+                .boot
+                .or(container.map(|c| c.boot))
+                .unwrap_or(BootMode::Optimized),
+        })
+    }
+
+    fn resolve(&self, previous: Option<&InstanceState>) -> Result<ResolvedSettings, OpsError> {
+        let keycloak = self.resolve_keycloak(previous)?;
+        // Test users and laptop-only registration are a container's always; a shared server's
+        // only when asked for, once.
+        let managed = keycloak.container().is_some();
+        let realm = previous.map(|state| &state.realm);
         let server_urls: Vec<String> = match &self.server_urls {
             Some(urls) if !urls.is_empty() => urls.clone(),
             _ => match realm {
@@ -184,25 +331,17 @@ impl UpOptions {
         .iter()
         .map(|url| normalize_server_url(url))
         .collect();
+        let opted_in = |flag: Option<bool>, previous: Option<bool>| {
+            managed || flag.or(previous).unwrap_or(false)
+        };
         Ok(ResolvedSettings {
-            container: ContainerSettings {
-                image: self
-                    .image
-                    .clone()
-                    .or_else(|| container.map(|c| c.image.clone()))
-                    .unwrap_or_else(defaults::image),
-                http_port,
-                management_port,
-                memory_bytes: self
-                    .memory_bytes
-                    .or(container.map(|c| c.memory_bytes))
-                    .unwrap_or(defaults::MEMORY_BYTES),
-                boot: self
-                    .boot
-                    .or(container.map(|c| c.boot))
-                    .unwrap_or(BootMode::Optimized),
-            },
+            keycloak,
             realm: RealmSettings {
+                test_users: opted_in(self.test_users, realm.map(|r| r.test_users)),
+                anonymous_registration: opted_in(
+                    self.anonymous_registration,
+                    realm.map(|r| r.anonymous_registration),
+                ),
                 name: self
                     .realm
                     .clone()
@@ -293,6 +432,13 @@ fn normalize_server_url(text: &str) -> String {
     }
 }
 
+/// A Keycloak base URL as kcdev stores it: http(s), no trailing slash, nothing after the path.
+fn normalize_keycloak_url(text: &str) -> Result<String, OpsError> {
+    let text = text.trim_end_matches('/');
+    check_http_url("Keycloak URL", text)?;
+    Ok(normalize_server_url(text))
+}
+
 fn generate_password() -> String {
     rand::rng()
         .sample_iter(&Alphanumeric)
@@ -317,16 +463,94 @@ pub async fn up(options: UpOptions, reporter: &dyn Reporter) -> Result<UpReport,
     .await?;
     // Read again under the lock: a concurrent `up` may have just written it.
     let previous = context.load_state()?;
-    let (settings, spec, image) = options.validate(previous.as_ref())?;
+    let (settings, spec) = options.validate(previous.as_ref())?;
+    let provisioned = match settings.keycloak.clone() {
+        KeycloakSettings::Container { container, .. } => {
+            up_container(&options, settings, container, &spec, previous, reporter).await?
+        }
+        KeycloakSettings::Server { server } => {
+            up_server(&options, settings, server, &spec, previous, reporter).await?
+        }
+    };
+    let Provisioned {
+        settings,
+        keycloak,
+        keycloak_version,
+        provisioning,
+        ready_wait,
+        admin_time,
+        provisioning_time,
+    } = provisioned;
+    let state_file = context.state.path(&context.instance);
+    let realm_urls = settings.realm_urls();
+    Ok(UpReport {
+        instance: context.instance.to_string(),
+        keycloak,
+        keycloak_version,
+        keycloak_url: settings.keycloak_url(),
+        admin_console_url: realm_urls.admin_console.clone(),
+        mcp: McpSettings {
+            server_url: settings.realm.server_url.clone(),
+            resource_url: settings.realm_variables().resource_url(),
+            scope: spec.mcp_scope.clone(),
+            additional_resource_urls: settings
+                .realm
+                .additional_server_urls
+                .iter()
+                .map(|url| resource_url_of(url))
+                .collect(),
+            resource_indicators: settings.realm.resource_indicators,
+        },
+        users: TestUser::from_spec(&spec),
+        trusted_hosts: spec.trusted_hosts().to_vec(),
+        registration: RegistrationPaths::of(&spec),
+        realm: realm_urls,
+        provisioning,
+        timings: UpTimings {
+            total_seconds: started.elapsed().as_secs_f64(),
+            ready_wait_seconds: ready_wait.as_secs_f64(),
+            admin_seconds: admin_time.as_secs_f64(),
+            provisioning_seconds: provisioning_time.as_secs_f64(),
+        },
+        state_file,
+    })
+}
+
+/// What `up` did, whichever the Keycloak: for the report.
+struct Provisioned {
+    settings: ResolvedSettings,
+    keycloak: UpKeycloak,
+    keycloak_version: String,
+    provisioning: ReconcileReport,
+    ready_wait: Duration,
+    admin_time: Duration,
+    provisioning_time: Duration,
+}
+
+/// Brings the instance's container up (deriving, creating, starting or leaving it as it is), then
+/// provisions the realm in it.
+async fn up_container(
+    options: &UpOptions,
+    mut settings: ResolvedSettings,
+    container_settings: ContainerSettings,
+    spec: &RealmSpec,
+    previous: Option<InstanceState>,
+    reporter: &dyn Reporter,
+) -> Result<Provisioned, OpsError> {
+    let context = &options.context;
+    let image: ImageRef = container_settings.image.parse()?;
 
     reporter.step("Connecting to the Docker engine");
     let engine = context.engine().await?;
     let existing = engine.find_container(&context.instance).await?;
     let admin = admin_credentials(context, &engine, previous.as_ref(), existing.as_ref()).await?;
+    settings.keycloak = KeycloakSettings::Container {
+        admin: admin.clone(),
+        container: container_settings.clone(),
+    };
     let mut state = InstanceState::new(
         &context.instance,
-        admin.clone(),
-        settings.container.clone(),
+        settings.keycloak.clone(),
         settings.realm.clone(),
     );
     // Marks name credentials: on a new database they match nothing, and logins decide.
@@ -336,12 +560,12 @@ pub async fn up(options: UpOptions, reporter: &dyn Reporter) -> Result<UpReport,
         .unwrap_or_default();
     let mut wanted = KeycloakContainer {
         instance: context.instance.clone(),
-        base_image: settings.container.image.clone(),
-        boot: settings.container.boot,
+        base_image: container_settings.image.clone(),
+        boot: container_settings.boot,
         keycloak_version: existing.as_ref().and_then(|c| c.keycloak_version.clone()),
-        http_port: settings.container.http_port,
-        management_port: settings.container.management_port,
-        memory_bytes: settings.container.memory_bytes,
+        http_port: container_settings.http_port,
+        management_port: container_settings.management_port,
+        memory_bytes: container_settings.memory_bytes,
         features: settings.features(),
         admin_username: admin.username.clone(),
         admin_password: admin.password.clone(),
@@ -368,7 +592,7 @@ pub async fn up(options: UpOptions, reporter: &dyn Reporter) -> Result<UpReport,
         }
         replaced => {
             // Derive (the slow part) before the old container goes.
-            let prepared = prepare_boot(&engine, &mut wanted, &image, &options, reporter).await?;
+            let prepared = prepare_boot(&engine, &mut wanted, &image, options, reporter).await?;
             let action = match replaced {
                 Some(old) => {
                     reporter.step("Replacing the container (the data volume stays)");
@@ -404,7 +628,6 @@ pub async fn up(options: UpOptions, reporter: &dyn Reporter) -> Result<UpReport,
     if !created && previous.as_ref() != Some(&state) {
         context.state.save(&state)?;
     }
-    let state_file = context.state.path(&context.instance);
     // A new container most likely means a new realm (and, when seeded, new master keys): their
     // RSA keys are made while Keycloak boots. Failing that, Keycloak makes its own.
     let key_job = (created || options.reset_realm).then(|| {
@@ -474,7 +697,7 @@ pub async fn up(options: UpOptions, reporter: &dyn Reporter) -> Result<UpReport,
         },
         realm::reconcile(
             &session,
-            &spec,
+            spec,
             options.reset_realm,
             realm_keys,
             &state.password_marks
@@ -502,42 +725,95 @@ pub async fn up(options: UpOptions, reporter: &dyn Reporter) -> Result<UpReport,
         }
     }
 
-    let realm_urls = settings.realm_urls();
-    Ok(UpReport {
-        instance: context.instance.to_string(),
-        container: context.instance.container_name(),
-        container_action: action,
-        image: settings.container.image.clone(),
-        run_image,
-        boot,
+    Ok(Provisioned {
+        keycloak: UpKeycloak::Container(ContainerUp {
+            container: context.instance.container_name(),
+            container_action: action,
+            image: container_settings.image.clone(),
+            run_image,
+            boot,
+            admin,
+        }),
+        settings,
         keycloak_version,
-        keycloak_url: settings.keycloak_url(),
-        admin_console_url: realm_urls.admin_console.clone(),
-        admin,
-        mcp: McpSettings {
-            server_url: settings.realm.server_url.clone(),
-            resource_url: settings.realm_variables().resource_url(),
-            scope: spec.mcp_scope.clone(),
-            additional_resource_urls: settings
-                .realm
-                .additional_server_urls
-                .iter()
-                .map(|url| resource_url_of(url))
-                .collect(),
-            resource_indicators: settings.realm.resource_indicators,
-        },
-        users: TestUser::from_spec(&spec),
-        trusted_hosts: spec.trusted_hosts().to_vec(),
-        registration: RegistrationPaths::of(&spec),
-        realm: realm_urls,
         provisioning,
-        timings: UpTimings {
-            total_seconds: started.elapsed().as_secs_f64(),
-            ready_wait_seconds: ready_wait.as_secs_f64(),
-            admin_seconds: admin_time.as_secs_f64(),
-            provisioning_seconds: provisioning_time.as_secs_f64(),
+        ready_wait,
+        admin_time,
+        provisioning_time,
+    })
+}
+
+/// Provisions the realm on a Keycloak kcdev does not run: no container step, the admin login
+/// from the environment, the version checked before anything is written.
+async fn up_server(
+    options: &UpOptions,
+    settings: ResolvedSettings,
+    server: ServerSettings,
+    spec: &RealmSpec,
+    previous: Option<InstanceState>,
+    reporter: &dyn Reporter,
+) -> Result<Provisioned, OpsError> {
+    let context = &options.context;
+    let url = settings.keycloak_url();
+    reporter.step(&format!("Connecting to Keycloak at {url}"));
+    let admin_started = Instant::now();
+    let session = context.admin_session(&settings).await?;
+    let keycloak_version = session.server_version().await?;
+    if parse_keycloak_version(&keycloak_version).is_some_and(|v| v < defaults::MIN_KEYCLOAK_VERSION)
+    {
+        return Err(OpsError::ServerTooOld {
+            url,
+            found: keycloak_version,
+            minimum: defaults::MIN_KEYCLOAK_VERSION.to_string(),
+        });
+    }
+    let admin_time = admin_started.elapsed();
+    let mut state = InstanceState::new(
+        &context.instance,
+        settings.keycloak.clone(),
+        settings.realm.clone(),
+    );
+    state.password_marks = previous
+        .as_ref()
+        .map(|previous| previous.password_marks.clone())
+        .unwrap_or_default();
+    if previous.as_ref() != Some(&state) {
+        context.state.save(&state)?;
+    }
+    reporter.step("Provisioning the realm");
+    let provisioning_started = Instant::now();
+    let provisioning = realm::reconcile(
+        &session,
+        spec,
+        options.reset_realm,
+        None,
+        &state.password_marks,
+    )
+    .await?;
+    if provisioning.password_marks != state.password_marks {
+        state.password_marks = provisioning.password_marks.clone();
+        context.state.save(&state)?;
+    }
+    let principal = context
+        .server_admin
+        .as_ref()
+        .map(|login| login.principal())
+        .unwrap_or_default();
+    let keycloak = UpKeycloak::Server {
+        server: ServerUp {
+            url: server.url,
+            ca_cert: server.ca_cert,
+            admin: principal,
         },
-        state_file,
+    };
+    Ok(Provisioned {
+        settings,
+        keycloak,
+        keycloak_version,
+        provisioning,
+        ready_wait: Duration::ZERO,
+        admin_time,
+        provisioning_time: provisioning_started.elapsed(),
     })
 }
 
@@ -549,8 +825,8 @@ async fn admin_credentials(
     previous: Option<&InstanceState>,
     existing: Option<&ObservedContainer>,
 ) -> Result<AdminCredentials, OpsError> {
-    if let Some(state) = previous {
-        return Ok(state.admin.clone());
+    if let Some(KeycloakSettings::Container { admin, .. }) = previous.map(|state| &state.keycloak) {
+        return Ok(admin.clone());
     }
     if let Some(password) = existing.and_then(|c| c.admin_password.clone()) {
         return Ok(AdminCredentials {
@@ -645,7 +921,11 @@ async fn admin_session(
     fresh_volume: bool,
 ) -> Result<AdminSession, OpsError> {
     let url = settings.admin_url();
-    let connect = || AdminSession::connect(&url, &admin.username, &admin.password);
+    let login = AdminLogin::User {
+        username: admin.username.clone(),
+        password: admin.password.clone(),
+    };
+    let connect = || AdminSession::connect(&url, &login, reqwest::Client::builder());
     if seeded && fresh_volume {
         let created = engine
             .create_initial_admin(container_id, &admin.username, &admin.password)

@@ -125,6 +125,19 @@ fn ops_hints(error: &OpsError, instance: &str) -> Vec<String> {
         OpsError::SamePorts { .. } => vec![format!(
             "give each its own port, e.g. `kcdev up{instance} --port auto --management-port auto`"
         )],
+        OpsError::Trust(_) => vec!["--ca-cert takes a PEM file of the certificate authority that signed Keycloak's certificate".to_owned()],
+        OpsError::NoAdminLogin { .. } => vec![
+            "set KCDEV_ADMIN_USERNAME and KCDEV_ADMIN_PASSWORD (a master-realm admin user)".to_owned(),
+            "or KCDEV_ADMIN_CLIENT_ID and KCDEV_ADMIN_CLIENT_SECRET (a master-realm client whose service account has the admin role)".to_owned(),
+        ],
+        OpsError::ServerTooOld { .. } => vec!["upgrade that Keycloak, or run one of kcdev's own: `kcdev up` without --keycloak-url".to_owned()],
+        OpsError::ResetNeedsRealmName { realm, .. } => vec![format!(
+            "to delete and recreate it, name it: `kcdev up{instance} --reset-realm {realm}`"
+        )],
+        OpsError::InstanceRunsContainer { .. } => vec![format!(
+            "use another instance for that server: `kcdev up --instance team --keycloak-url ...`; or `kcdev down{instance} --volumes` first"
+        )],
+        OpsError::Export(_) => vec![],
         OpsError::NoFreePort => vec!["free a port on 127.0.0.1, or name one with --port and --management-port".to_owned()],
         OpsError::Lock(kcdev::lock::LockError::Busy { .. }) => vec![
             "wait until the other kcdev command has finished, then run this one again".to_owned(),
@@ -200,13 +213,19 @@ fn docker_hints(error: &DockerError, instance: &str) -> Vec<String> {
 
 fn keycloak_hints(error: &KeycloakApiError, instance: &str) -> Vec<String> {
     match error {
+        KeycloakApiError::AdminCredentialsRejected { principal, .. }
+            if !principal.starts_with("user \"admin\"") =>
+        {
+            vec!["check KCDEV_ADMIN_USERNAME and KCDEV_ADMIN_PASSWORD, or KCDEV_ADMIN_CLIENT_ID and KCDEV_ADMIN_CLIENT_SECRET (the client's service account needs the master realm's admin role)".to_owned()]
+        }
         KeycloakApiError::AdminCredentialsRejected { .. } => vec![
             "the admin password in kcdev's state no longer matches Keycloak's (was it changed in the console?)".to_owned(),
             format!("`kcdev down{instance} --volumes` then `kcdev up{instance}` starts over with a new password"),
         ],
-        KeycloakApiError::Unreachable { .. } => vec![format!(
-            "check that Keycloak is running: `kcdev status{instance}`"
-        )],
+        KeycloakApiError::Unreachable { .. } => vec![
+            format!("check that Keycloak is running: `kcdev status{instance}`"),
+            "for a server over HTTPS whose certificate a private CA signed, pass that CA with --ca-cert".to_owned(),
+        ],
         KeycloakApiError::Http { .. } | KeycloakApiError::Unexpected { .. } => vec![format!(
             "`kcdev logs{instance}` may say why Keycloak refused"
         )],

@@ -14,8 +14,8 @@ pub use clients::{client_list, render_client_config, render_client_list};
 pub use error::report_error;
 pub use progress::TerminalReporter;
 pub use render::{
-    NextStep, render_doctor, render_down, render_new_server, render_plan, render_status, render_up,
-    up_next_steps,
+    NextStep, render_doctor, render_down, render_export_placeholders, render_new_server,
+    render_plan, render_status, render_up, up_next_steps,
 };
 
 /// Output policy for one run.

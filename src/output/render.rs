@@ -3,8 +3,9 @@
 use std::fmt::Write as _;
 
 use kcdev::ops::{
-    CheckStatus, ContainerAction, DoctorReport, DownReport, McpSettings, NewServerReport,
-    PlanReport, RegistrationPaths, StatusReport, UpReport, ValuesSource,
+    CheckStatus, ContainerAction, DoctorReport, DownReport, ExportFormat, ExportReport,
+    McpSettings, NewServerReport, PlanReport, RegistrationPaths, StatusReport, UpKeycloak,
+    UpReport, ValuesSource,
 };
 use kcdev::realm::ChangeKind;
 use kcdev::scaffold::Language;
@@ -52,11 +53,23 @@ pub fn up_next_steps(instance: &str) -> Vec<NextStep> {
 pub fn render_up(report: &UpReport, verbose: bool, instance: &str) -> String {
     let mut out = String::new();
     let version = &report.keycloak_version;
-    let action = match report.container_action {
-        ContainerAction::Created => "container created",
-        ContainerAction::Recreated => "container recreated, data kept",
-        ContainerAction::Started => "stopped container started",
-        ContainerAction::AlreadyRunning => "already running",
+    let (action, admin_login) = match &report.keycloak {
+        UpKeycloak::Container(container) => (
+            match container.container_action {
+                ContainerAction::Created => "container created",
+                ContainerAction::Recreated => "container recreated, data kept",
+                ContainerAction::Started => "stopped container started",
+                ContainerAction::AlreadyRunning => "already running",
+            },
+            format!(
+                "{} / {}",
+                container.admin.username, container.admin.password
+            ),
+        ),
+        UpKeycloak::Server { server } => (
+            "provisioned, not run by kcdev",
+            format!("{} (from the environment)", server.admin),
+        ),
     };
     let _ = writeln!(
         out,
@@ -75,10 +88,7 @@ pub fn render_up(report: &UpReport, verbose: bool, instance: &str) -> String {
     let rows = [
         ("Keycloak", report.keycloak_url.clone()),
         ("Admin console", report.admin_console_url.clone()),
-        (
-            "Admin login",
-            format!("{} / {}", report.admin.username, report.admin.password),
-        ),
+        ("Admin login", admin_login),
         ("Realm", realm_line),
         ("Issuer", report.realm.issuer.clone()),
         ("JWKS", report.realm.jwks.clone()),
@@ -94,6 +104,13 @@ pub fn render_up(report: &UpReport, verbose: bool, instance: &str) -> String {
     ];
     for (label, value) in rows {
         let _ = writeln!(out, "  {label:<14} {value}");
+    }
+    if report.users.is_empty() {
+        let _ = writeln!(
+            out,
+            "  {:<14} none on a server kcdev does not run (`--test-users` adds them)",
+            "Test users"
+        );
     }
     for (i, user) in report.users.iter().enumerate() {
         let label = if i == 0 { "Test users" } else { "" };
@@ -132,11 +149,18 @@ pub fn render_up(report: &UpReport, verbose: bool, instance: &str) -> String {
         "Registration",
         registration_line(&report.registration)
     );
-    let _ = writeln!(
-        out,
-        "\nLaptop-only settings: anonymous client registration from redirect hosts {}; no consent screen.",
-        report.trusted_hosts.join(", ")
-    );
+    if report.registration.dynamic {
+        let _ = writeln!(
+            out,
+            "\nLaptop-only settings: anonymous client registration from redirect hosts {}; no consent screen.",
+            report.trusted_hosts.join(", ")
+        );
+    } else {
+        let _ = writeln!(
+            out,
+            "\nThe server's anonymous client-registration policies are left as they are (`--anonymous-registration` makes them kcdev's laptop ones)."
+        );
+    }
     // With resource indicators a token carries the resource URL alone, not the base URL.
     let fastmcp_audience = if report.mcp.resource_indicators {
         &report.mcp.resource_url
@@ -211,8 +235,17 @@ pub fn render_status(report: &StatusReport) -> String {
     let mut out = String::new();
     let headline = if report.is_up() { "up" } else { "not up" };
     let _ = writeln!(out, "Instance {}: {headline}\n", report.instance);
-    let _ = writeln!(out, "  {:<14} {}", "Engine", report.engine);
+    if let Some(engine) = &report.engine {
+        let _ = writeln!(out, "  {:<14} {engine}", "Engine");
+    }
     match &report.container {
+        None if !report.managed => {
+            let _ = writeln!(
+                out,
+                "  {:<14} none: kcdev provisions this Keycloak, it does not run it",
+                "Container"
+            );
+        }
         None => {
             let _ = writeln!(out, "  {:<14} none (run `kcdev up`)", "Container");
         }
@@ -305,6 +338,25 @@ pub fn render_status(report: &StatusReport) -> String {
 /// `kcdev down` as text.
 pub fn render_down(report: &DownReport) -> String {
     let mut out = String::new();
+    if let Some(url) = &report.server {
+        let _ = writeln!(
+            out,
+            "Instance {} is the Keycloak at {url}, which kcdev does not run: there is no container to stop, and its realm stays as it is.",
+            report.instance
+        );
+        if report.state_removed {
+            let _ = writeln!(
+                out,
+                "kcdev forgot the instance (its state file is removed)."
+            );
+        } else {
+            let _ = writeln!(
+                out,
+                "`kcdev down --volumes` makes kcdev forget the instance (its local state file only)."
+            );
+        }
+        return out;
+    }
     match &report.container_removed {
         Some(name) => {
             let _ = writeln!(out, "Stopped and removed {name}.");
@@ -381,6 +433,38 @@ pub fn render_new_server(report: &NewServerReport, instance: &str) -> String {
 }
 
 /// `kcdev plan` as text: one line per change, its fields under it.
+/// What `kcdev export` says on stderr: where the file went, its placeholders and how to set them.
+pub fn render_export_placeholders(report: &ExportReport, path: Option<&std::path::Path>) -> String {
+    let mut out = String::new();
+    if let Some(path) = path {
+        let _ = writeln!(out, "Wrote realm {} to {}.", report.realm, path.display());
+    }
+    let how = match (&report.format, &report.secret) {
+        (ExportFormat::Operator, Some(secret)) => format!(
+            "keys of the Secret {secret} (kubectl create secret generic {secret} --from-literal=NAME=value ...)"
+        ),
+        _ => "environment variables of the Keycloak that imports it".to_owned(),
+    };
+    let _ = writeln!(
+        out,
+        "Placeholders, set through {how}; without one, this instance's value is used:"
+    );
+    let width = report
+        .placeholders
+        .iter()
+        .map(|p| p.name.len())
+        .max()
+        .unwrap_or(0);
+    for placeholder in &report.placeholders {
+        let _ = writeln!(
+            out,
+            "  {:<width$}  {} (default {})",
+            placeholder.name, placeholder.description, placeholder.default
+        );
+    }
+    out
+}
+
 pub fn render_plan(report: &PlanReport, instance: &str) -> String {
     let mut out = String::new();
     if !report.realm_exists {

@@ -4,12 +4,14 @@
 
 mod apply;
 mod diff;
+mod export;
 mod observe;
 mod password;
 mod plan;
 mod render;
 mod spec;
 
+pub use export::{Placeholder, RealmExport, export, kubernetes_name, operator_resource};
 pub use observe::{ObservedRealm, ObservedUser, observe};
 pub use password::PasswordMarks;
 pub use plan::{Change, ChangeKind, Plan, plan};

@@ -478,9 +478,13 @@ fn policy_fields(policy: &PolicySpec) -> Representation {
 }
 
 fn plan_policies(spec: &RealmSpec, observed: &ObservedRealm, plan: &mut Plan) {
+    // Not kcdev's to declare on this realm: whatever the server has stays.
+    let Some(policies) = &spec.anonymous_registration_policies else {
+        return;
+    };
     let realm_id = observed.realm.as_ref().map(id_of).unwrap_or_default();
     let mut kept = HashSet::new();
-    for policy in &spec.anonymous_registration_policies {
+    for policy in policies {
         let actual = find_by(
             &observed.anonymous_policies,
             "providerId",
@@ -659,6 +663,7 @@ mod tests {
             anonymous_policies: spec
                 .anonymous_registration_policies
                 .iter()
+                .flatten()
                 .map(|p| {
                     let mut value = Value::Object(policy_fields(p));
                     value["id"] = json!(format!("id-{}", p.provider_id));
@@ -873,6 +878,35 @@ mod tests {
         assert!(changes.contains(&(ChangeKind::Delete, "registration policy Consent Required")));
         assert!(changes.contains(&(ChangeKind::Create, "user testadmin")));
         assert!(changes.contains(&(ChangeKind::Create, "realm default scope mcp:tools")));
+    }
+
+    #[test]
+    fn a_shared_server_keeps_its_registration_policies_and_gets_no_test_users() {
+        let spec = RealmSpec::render(&RealmVariables {
+            test_users: false,
+            anonymous_registration: false,
+            ..variables()
+        })
+        .unwrap();
+        let observed = ObservedRealm {
+            realm: Some(json!({"id": "r", "realm": "fastmcp"})),
+            anonymous_policies: vec![
+                json!({"id": "c1", "name": "Consent Required", "providerId": "consent-required"}),
+            ],
+            ..Default::default()
+        };
+        let plan = plan(&spec, &observed);
+        assert!(
+            !plan
+                .changes
+                .iter()
+                .any(|c| c.object.starts_with("registration policy")
+                    || c.object.starts_with("user ")
+                    || c.object.contains("of user")),
+            "{:?}",
+            objects(&plan)
+        );
+        assert!(objects(&plan).contains(&(ChangeKind::Create, "client kcdev")));
     }
 
     #[test]

@@ -24,10 +24,31 @@ pub struct RealmVariables {
     pub additional_server_urls: Vec<String>,
     /// Test users' password.
     pub user_password: String,
+    /// Whether the realm gets the test users.
+    pub test_users: bool,
+    /// Whether the realm's anonymous client-registration policies are kcdev's (open to loopback
+    /// and the MCP clients' hosts); otherwise they are left as the server has them.
+    pub anonymous_registration: bool,
     /// Trusted hosts beyond the built-in list (the server URL's host is added automatically).
     pub extra_trusted_hosts: Vec<String>,
     /// Client ID Metadata Documents, when the realm offers them.
     pub cimd: Option<CimdOptions>,
+}
+
+impl Default for RealmVariables {
+    /// kcdev's defaults: what `up` provisions when given no flags.
+    fn default() -> Self {
+        Self {
+            realm: crate::defaults::REALM.to_owned(),
+            server_url: crate::defaults::SERVER_URL.to_owned(),
+            additional_server_urls: vec![],
+            user_password: crate::defaults::USER_PASSWORD.to_owned(),
+            test_users: true,
+            anonymous_registration: true,
+            extra_trusted_hosts: vec![],
+            cimd: None,
+        }
+    }
 }
 
 /// Client ID Metadata Documents (`kcdev up --cimd`): Keycloak's experimental `cimd` feature, and
@@ -58,8 +79,9 @@ pub struct RealmSpec {
     pub client_scopes: Vec<ClientScopeSpec>,
     /// Protocol mappers attached to several scopes so every token carries them.
     pub token_claims: TokenClaimsSpec,
-    /// The complete set of anonymous client-registration policies.
-    pub anonymous_registration_policies: Vec<PolicySpec>,
+    /// The complete set of anonymous client-registration policies; `None` when kcdev leaves
+    /// them as the server has them.
+    pub anonymous_registration_policies: Option<Vec<PolicySpec>>,
     /// Clients kcdev owns (key: `clientId`).
     pub clients: Vec<Representation>,
     /// Test users.
@@ -368,7 +390,13 @@ impl RealmSpec {
         if variables.cimd.is_none() {
             spec.cimd = None;
         }
-        for policy in &mut spec.anonymous_registration_policies {
+        if !variables.test_users {
+            spec.users.clear();
+        }
+        if !variables.anonymous_registration {
+            spec.anonymous_registration_policies = None;
+        }
+        for policy in spec.anonymous_registration_policies.iter_mut().flatten() {
             for values in policy.config.values_mut() {
                 dedup_keep_order(values);
             }
@@ -380,6 +408,7 @@ impl RealmSpec {
     pub fn trusted_hosts(&self) -> &[String] {
         self.anonymous_registration_policies
             .iter()
+            .flatten()
             .find(|policy| policy.provider_id == "trusted-hosts")
             .and_then(|policy| policy.config.get("trusted-hosts"))
             .map_or(&[], Vec::as_slice)
@@ -415,12 +444,8 @@ pub(crate) mod tests {
 
     pub(crate) fn variables() -> RealmVariables {
         RealmVariables {
-            realm: "fastmcp".into(),
-            server_url: "http://localhost:8000".into(),
-            user_password: "password123".into(),
             extra_trusted_hosts: vec!["example.org".into()],
-            cimd: None,
-            additional_server_urls: vec![],
+            ..RealmVariables::default()
         }
     }
 
@@ -500,7 +525,7 @@ pub(crate) mod tests {
             "scopes": spec.client_scopes.iter().map(|s| &s.representation).collect::<Vec<_>>(),
             "mappers": spec.token_claims.protocol_mappers,
             "users": spec.users.iter().map(|u| (&u.representation, &u.password)).collect::<Vec<_>>(),
-            "policies": spec.anonymous_registration_policies.iter().map(|p| &p.config).collect::<Vec<_>>(),
+            "policies": spec.anonymous_registration_policies.iter().flatten().map(|p| &p.config).collect::<Vec<_>>(),
         }))
     }
 

@@ -65,7 +65,7 @@ pub async fn log_in_where_mcp_remote_says(bridge: &mut Watched, callback_port: u
             .filter(|_| line.contains("/protocol/openid-connect/auth?"))
             .map(|start| line[start..].trim().to_owned())
     });
-    let http = kcdev::oauth::http_client().unwrap();
+    let http = kcdev::oauth::http_client(&kcdev::trust::Trust::system()).unwrap();
     let callback = kcdev::oauth::login_at(
         &http,
         &authorize_url,

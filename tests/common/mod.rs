@@ -14,7 +14,7 @@ use std::path::PathBuf;
 use std::process::Command;
 use std::sync::{Mutex, OnceLock};
 
-use kcdev::keycloak::AdminSession;
+use kcdev::keycloak::{AdminLogin, AdminSession};
 use serde_json::Value;
 
 /// The Keycloak image the tests run (built by scripts/prepare-test-env.sh).
@@ -250,10 +250,14 @@ impl Kcdev {
         let state = self.state();
         // The port `up` chose: the harness's own, or one it picked for `--port auto`.
         let port = state["container"]["http_port"].as_u64().unwrap();
+        let login = AdminLogin::User {
+            username: state["admin"]["username"].as_str().unwrap().to_owned(),
+            password: state["admin"]["password"].as_str().unwrap().to_owned(),
+        };
         AdminSession::connect(
             &format!("http://127.0.0.1:{port}"),
-            state["admin"]["username"].as_str().unwrap(),
-            state["admin"]["password"].as_str().unwrap(),
+            &login,
+            reqwest::Client::builder(),
         )
         .await
         .expect("admin session")

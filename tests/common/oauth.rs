@@ -5,6 +5,7 @@ use jsonwebtoken::jwk::JwkSet;
 use jsonwebtoken::{DecodingKey, Validation, decode, decode_header};
 use kcdev::keycloak::RealmUrls;
 use kcdev::oauth::{self, AuthorizationRequest, RegisteredClient, TokenResponse};
+use kcdev::trust::Trust;
 use serde_json::{Value, json};
 
 use super::Kcdev;
@@ -125,8 +126,13 @@ pub fn urls(kcdev: &Kcdev, realm: &str) -> RealmUrls {
 
 /// Anonymous registration against the realm; panics with Keycloak's answer if refused.
 pub async fn register(kcdev: &Kcdev, realm: &str, body: &Value) -> RegisteredClient {
-    let http = oauth::http_client().unwrap();
-    oauth::register(&http, &urls(kcdev, realm).registration, body)
+    register_at(&urls(kcdev, realm), body).await
+}
+
+/// The same against the realm at `urls`, on any Keycloak.
+pub async fn register_at(urls: &RealmUrls, body: &Value) -> RegisteredClient {
+    let http = oauth::http_client(&Trust::system()).unwrap();
+    oauth::register(&http, &urls.registration, body)
         .await
         .unwrap_or_else(|err| panic!("registration refused: {err}\nbody: {body}"))
 }
@@ -140,8 +146,18 @@ pub async fn login(
     password: &str,
     scope: Option<&str>,
 ) -> TokenResponse {
-    let http = oauth::http_client().unwrap();
-    let urls = urls(kcdev, realm);
+    login_at(&urls(kcdev, realm), client, username, password, scope).await
+}
+
+/// The same against the realm at `urls`, on any Keycloak.
+pub async fn login_at(
+    urls: &RealmUrls,
+    client: &RegisteredClient,
+    username: &str,
+    password: &str,
+    scope: Option<&str>,
+) -> TokenResponse {
+    let http = oauth::http_client(&Trust::system()).unwrap();
     let redirect_uri = client.redirect_uris[0].clone();
     let request = AuthorizationRequest {
         authorization_endpoint: urls.authorization.clone(),
@@ -169,15 +185,18 @@ pub async fn login(
 /// What an MCP client that found `mcp:tools` in the server's metadata does: registers with that
 /// scope, logs `username` in asking for it, and gets tokens.
 pub async fn mcp_client_login(kcdev: &Kcdev, realm: &str, username: &str) -> TokenResponse {
-    let client = register(
-        kcdev,
-        realm,
+    mcp_client_login_at(&urls(kcdev, realm), username).await
+}
+
+/// The same against the realm at `urls`, on any Keycloak.
+pub async fn mcp_client_login_at(urls: &RealmUrls, username: &str) -> TokenResponse {
+    let client = register_at(
+        urls,
         &public_client("http://localhost:41001/callback", Some("mcp:tools")),
     )
     .await;
-    login(
-        kcdev,
-        realm,
+    login_at(
+        urls,
         &client,
         username,
         "password123",

@@ -52,6 +52,30 @@ pub(super) async fn check_registration(
     }
 }
 
+/// kcdev's pre-registered client for Claude Code, for the login check on a realm that takes no
+/// anonymous registration (a headless login never opens its redirect URI).
+pub(super) fn pre_registered_client() -> RegisteredClient {
+    let claude_code = crate::clients::Client::ClaudeCode.pre_registered();
+    RegisteredClient {
+        client_id: claude_code
+            .as_ref()
+            .map(|pre| pre.client_id)
+            .unwrap_or_default()
+            .to_owned(),
+        client_secret: None,
+        token_endpoint_auth_method: "none".to_owned(),
+        response_types: vec!["code".to_owned()],
+        grant_types: vec!["authorization_code".to_owned()],
+        redirect_uris: claude_code
+            .iter()
+            .flat_map(|pre| pre.redirect_uris.iter().map(|uri| (*uri).to_owned()))
+            .collect(),
+        scope: None,
+        registration_access_token: None,
+        registration_client_uri: None,
+    }
+}
+
 pub(super) async fn check_login(
     checks: &mut Checks,
     http: &reqwest::Client,

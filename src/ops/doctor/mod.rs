@@ -112,6 +112,17 @@ impl Checks {
     }
 }
 
+/// The causes below an error, for a check's one line (a TLS failure is only named there).
+fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut causes = Vec::new();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        causes.push(cause.to_string());
+        source = cause.source();
+    }
+    causes.join(": ")
+}
+
 const AFTER_ENGINE: &[&str] = &[
     "container",
     "keycloak",
@@ -138,52 +149,50 @@ pub async fn doctor(options: DoctorOptions) -> Result<DoctorReport, OpsError> {
 }
 
 async fn run(checks: &mut Checks, server_url: Option<String>) -> Result<(), OpsError> {
-    let engine = match checks.context.engine().await {
-        Ok(engine) => {
-            checks.pass(
-                "docker",
-                format!("Docker engine answers at {}", engine.endpoint()),
-            );
-            engine
-        }
-        Err(err) => {
-            checks.fail(
-                "docker",
-                format!("{err}"),
-                "start Docker, or point DOCKER_HOST at your engine".to_owned(),
-            );
-            checks.skip(AFTER_ENGINE, "needs the Docker engine");
-            return Ok(());
+    let state = checks.context.load_state()?;
+    let settings = match state.as_ref().map(ResolvedSettings::from_state) {
+        // A server kcdev does not run: nothing of Docker's to check.
+        Some(settings) if settings.container().is_none() => settings,
+        _ => {
+            let Some(state) = check_engine_and_container(checks, state.as_ref()).await? else {
+                return Ok(());
+            };
+            ResolvedSettings::from_state(&state)
         }
     };
-    let Some(state) = checks.context.load_state()? else {
-        checks.fail(
-            "container",
-            format!("instance {} was never brought up", checks.context.instance),
-            checks.command("up"),
-        );
-        checks.skip(&AFTER_ENGINE[1..], "needs the instance");
-        return Ok(());
-    };
-    if !check_container(checks, &engine, &state).await? {
-        checks.skip(&AFTER_ENGINE[1..], "needs the container running");
-        return Ok(());
-    }
-    let settings = ResolvedSettings::from_state(&state);
-    let Some(session) = check_keycloak(checks, &state, &settings).await else {
+    let Some(session) = check_keycloak(checks, &settings).await else {
         checks.skip(&AFTER_ENGINE[2..], "needs Keycloak ready");
         return Ok(());
     };
+    let marks = state.map(|state| state.password_marks).unwrap_or_default();
     let spec = RealmSpec::render(&settings.realm_variables())?;
-    check_realm(checks, &session, &spec, &state.password_marks).await;
-    let http = oauth::http_client()?;
+    check_realm(checks, &session, &spec, &marks).await;
+    let http = oauth::http_client(&settings.trust()?)?;
     if spec.cimd.is_some() {
         login::check_cimd(checks, &http, &settings).await;
     }
-    let Some(client) = login::check_registration(checks, &http, &settings, &spec).await else {
-        checks.skip(&["login", "server"], "needs a registered client");
-        return Ok(());
+    let client = if spec.anonymous_registration_policies.is_some() {
+        let Some(client) = login::check_registration(checks, &http, &settings, &spec).await else {
+            checks.skip(&["login", "server"], "needs a registered client");
+            return Ok(());
+        };
+        Some(client)
+    } else {
+        checks.skip(
+            &["registration"],
+            "kcdev leaves this server's anonymous registration policies as they are (`up --anonymous-registration` makes them kcdev's)",
+        );
+        None
     };
+    if spec.users.is_empty() {
+        checks.skip(
+            &["login", "server"],
+            "the realm has no test users on this server (`up --test-users` adds them)",
+        );
+        return Ok(());
+    }
+    let registered = client.is_some();
+    let client = client.unwrap_or_else(login::pre_registered_client);
     let server_url = server_url.unwrap_or_else(|| settings.realm.server_url.clone());
     let token = login::check_login(
         checks,
@@ -195,7 +204,9 @@ async fn run(checks: &mut Checks, server_url: Option<String>) -> Result<(), OpsE
     )
     .await;
     // Clean up after ourselves, the way a client deleting its registration would.
-    let _ = oauth::delete_registration(&http, &client).await;
+    if registered {
+        let _ = oauth::delete_registration(&http, &client).await;
+    }
     if settings.realm.resource_indicators {
         login::check_resources(checks, &http, &settings, &spec).await;
     }
@@ -213,6 +224,45 @@ async fn run(checks: &mut Checks, server_url: Option<String>) -> Result<(), OpsE
         None => checks.skip(&["server"], "needs a token"),
     }
     Ok(())
+}
+
+/// The Docker engine and the instance's container; the state when both are there and running.
+async fn check_engine_and_container(
+    checks: &mut Checks,
+    state: Option<&InstanceState>,
+) -> Result<Option<InstanceState>, OpsError> {
+    let engine = match checks.context.engine().await {
+        Ok(engine) => {
+            checks.pass(
+                "docker",
+                format!("Docker engine answers at {}", engine.endpoint()),
+            );
+            engine
+        }
+        Err(err) => {
+            checks.fail(
+                "docker",
+                format!("{err}"),
+                "start Docker, or point DOCKER_HOST at your engine".to_owned(),
+            );
+            checks.skip(AFTER_ENGINE, "needs the Docker engine");
+            return Ok(None);
+        }
+    };
+    let Some(state) = state else {
+        checks.fail(
+            "container",
+            format!("instance {} was never brought up", checks.context.instance),
+            checks.command("up"),
+        );
+        checks.skip(&AFTER_ENGINE[1..], "needs the instance");
+        return Ok(None);
+    };
+    if !check_container(checks, &engine, state).await? {
+        checks.skip(&AFTER_ENGINE[1..], "needs the container running");
+        return Ok(None);
+    }
+    Ok(Some(state.clone()))
 }
 
 async fn check_container(
@@ -264,12 +314,9 @@ async fn check_container(
     }
 }
 
-async fn check_keycloak(
-    checks: &mut Checks,
-    state: &InstanceState,
-    settings: &ResolvedSettings,
-) -> Option<AdminSession> {
-    if let Err(status) = probe_ready(&reqwest::Client::new(), state.container.management_port).await
+async fn check_keycloak(checks: &mut Checks, settings: &ResolvedSettings) -> Option<AdminSession> {
+    if let Some(container) = settings.container()
+        && let Err(status) = probe_ready(&reqwest::Client::new(), container.management_port).await
     {
         checks.fail(
             "keycloak",
@@ -278,18 +325,19 @@ async fn check_keycloak(
         );
         return None;
     }
-    let session = match settings.admin_session(&state.admin).await {
+    let session = match checks.context.admin_session(settings).await {
         Ok(session) => session,
         Err(err) => {
-            checks.fail(
-                "keycloak",
-                err.to_string(),
+            let hint = if settings.container().is_some() {
                 format!(
                     "`{}` then `{}` starts over",
                     checks.command("down --volumes"),
                     checks.command("up")
-                ),
-            );
+                )
+            } else {
+                "check the server's URL, --ca-cert for a private CA, and KCDEV_ADMIN_USERNAME/KCDEV_ADMIN_PASSWORD or KCDEV_ADMIN_CLIENT_ID/KCDEV_ADMIN_CLIENT_SECRET".to_owned()
+            };
+            checks.fail("keycloak", format!("{err}: {}", error_chain(&err)), hint);
             return None;
         }
     };

@@ -1,0 +1,495 @@
+//! The realm as one file for Keycloak's own import (`kc.sh import`, `--import-realm`, the
+//! Operator's `KeycloakRealmImport`), built from the spec, not read back from a server.
+//!
+//! What differs between environments becomes a `${NAME:default}` placeholder, which Keycloak's
+//! import resolves from the environment and otherwise replaces by this instance's value.
+//!
+//! A realm import creates none of Keycloak's built-in client scopes once the file lists any, and
+//! only the registration policies the file lists once it lists one. kcdev's scope and policies
+//! must be in the file, so the file also carries the built-in ones, as Keycloak 26.7 creates them
+//! in a new realm (`realm/keycloak-defaults.json`). The imported realm then has the same scopes,
+//! default scopes and policies as one kcdev provisions over the Admin API.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value, json};
+
+use super::RealmError;
+use super::spec::{PolicySpec, RealmSpec, RealmVariables, field, resource_url_of};
+
+const KEYCLOAK_DEFAULTS: &str = include_str!("../../realm/keycloak-defaults.json");
+
+const POLICY_TYPE: &str =
+    "org.keycloak.services.clientregistration.policy.ClientRegistrationPolicy";
+
+/// Keycloak's built-in realm contents that an import leaves out when the file has its own.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct KeycloakDefaults {
+    default_default_client_scopes: Vec<String>,
+    default_optional_client_scopes: Vec<String>,
+    client_scopes: Vec<Map<String, Value>>,
+    registration_policies: Vec<Map<String, Value>>,
+}
+
+/// An environment-specific value in the exported file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Placeholder {
+    /// Environment variable name (UPPER_SNAKE_CASE).
+    pub name: String,
+    /// This instance's value: the file's default.
+    pub default: String,
+    pub description: String,
+}
+
+impl Placeholder {
+    /// How the file writes it: `${NAME:default}`.
+    pub fn reference(&self) -> String {
+        format!("${{{}:{}}}", self.name, self.default)
+    }
+}
+
+/// A `RealmRepresentation` ready for import, and the placeholders in it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RealmExport {
+    pub realm: Value,
+    pub placeholders: Vec<Placeholder>,
+}
+
+/// The placeholders of a realm for `variables`' servers: each server's base and resource URL
+/// (`_2`, `_3`, ... after the first), the host MCP clients may register redirect URIs on, and the
+/// test users' password when they are included.
+fn placeholders(variables: &RealmVariables) -> Vec<Placeholder> {
+    let mut out = Vec::new();
+    for (index, server_url) in variables.server_urls().enumerate() {
+        let suffix = if index == 0 {
+            String::new()
+        } else {
+            format!("_{}", index + 1)
+        };
+        out.push(Placeholder {
+            name: format!("MCP_RESOURCE_URL{suffix}"),
+            default: resource_url_of(server_url),
+            description: "the MCP server's resource URL: token audience, resource client id"
+                .to_owned(),
+        });
+        out.push(Placeholder {
+            name: format!("MCP_SERVER_URL{suffix}"),
+            default: server_url.trim_end_matches('/').to_owned(),
+            description: "the MCP server's base URL: the second token audience".to_owned(),
+        });
+    }
+    out
+}
+
+/// Replaces, in every string of `value`, each occurrence of a placeholder's default by its
+/// reference. One pass, longest match first, so a resource URL (which starts with its server
+/// URL) is never taken for the server URL, and a placeholder's own default is never rewritten.
+fn insert_placeholders(value: &mut Value, placeholders: &[Placeholder]) {
+    match value {
+        Value::String(text) => *text = replace_all(text, placeholders),
+        Value::Array(items) => items
+            .iter_mut()
+            .for_each(|item| insert_placeholders(item, placeholders)),
+        Value::Object(map) => map
+            .values_mut()
+            .for_each(|item| insert_placeholders(item, placeholders)),
+        _ => {}
+    }
+}
+
+fn replace_all(text: &str, placeholders: &[Placeholder]) -> String {
+    let mut by_length: Vec<&Placeholder> = placeholders.iter().collect();
+    by_length.sort_by_key(|p| std::cmp::Reverse(p.default.len()));
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    'scan: while let Some(c) = rest.chars().next() {
+        for placeholder in &by_length {
+            if let Some(after) = rest.strip_prefix(placeholder.default.as_str()) {
+                out.push_str(&placeholder.reference());
+                rest = after;
+                continue 'scan;
+            }
+        }
+        out.push(c);
+        rest = &rest[c.len_utf8()..];
+    }
+    out
+}
+
+/// The realm kcdev provisions for `variables`, as an import file. Test users come along only
+/// with `include_test_users`.
+pub fn export(
+    variables: &RealmVariables,
+    include_test_users: bool,
+) -> Result<RealmExport, RealmError> {
+    let spec = RealmSpec::render(&RealmVariables {
+        test_users: include_test_users,
+        ..variables.clone()
+    })?;
+    let defaults: KeycloakDefaults = serde_json::from_str(KEYCLOAK_DEFAULTS)
+        .map_err(|err| RealmError::Spec(format!("realm/keycloak-defaults.json: {err}")))?;
+    let urls = placeholders(variables);
+    let mut placeholders = urls.clone();
+    let mut realm = spec.realm.clone();
+    realm.insert("roles".to_owned(), json!({ "realm": spec.roles }));
+    realm.insert("clientScopes".to_owned(), client_scopes(&spec, &defaults));
+    let mut default_scopes = defaults.default_default_client_scopes.clone();
+    default_scopes.extend(
+        spec.client_scopes
+            .iter()
+            .filter(|scope| scope.realm_default)
+            .map(|scope| scope.name().to_owned()),
+    );
+    realm.insert(
+        "defaultDefaultClientScopes".to_owned(),
+        json!(default_scopes),
+    );
+    realm.insert(
+        "defaultOptionalClientScopes".to_owned(),
+        json!(defaults.default_optional_client_scopes),
+    );
+    let scope_mappings: Vec<Value> = spec
+        .client_scopes
+        .iter()
+        .filter(|scope| !scope.realm_roles.is_empty())
+        .map(|scope| json!({"clientScope": scope.name(), "roles": scope.realm_roles}))
+        .collect();
+    realm.insert("scopeMappings".to_owned(), json!(scope_mappings));
+    realm.insert("clients".to_owned(), json!(spec.clients));
+    realm.insert(
+        "components".to_owned(),
+        json!({ POLICY_TYPE: registration_policies(&spec, &defaults, variables, &mut placeholders) }),
+    );
+    if let Some(cimd) = &spec.cimd {
+        realm.insert(
+            "clientProfiles".to_owned(),
+            json!({"profiles": [cimd.profile]}),
+        );
+        realm.insert(
+            "clientPolicies".to_owned(),
+            json!({"policies": [cimd.policy]}),
+        );
+    }
+    let mut realm = Value::Object(realm);
+    insert_placeholders(&mut realm, &urls);
+    if let Some(user) = spec.users.first() {
+        let password = Placeholder {
+            name: "KCDEV_TEST_USER_PASSWORD".to_owned(),
+            default: user.password.clone(),
+            description: "the test users' password".to_owned(),
+        };
+        let users: Vec<Value> = spec
+            .users
+            .iter()
+            .map(|user| {
+                let mut body = user.representation.clone();
+                body.insert(
+                    "credentials".to_owned(),
+                    json!([{"type": "password", "value": password.reference(), "temporary": false}]),
+                );
+                // An imported user gets exactly the roles listed; one created over the Admin API
+                // also gets the realm's default roles (offline_access, uma_authorization, the
+                // account client's), and the same token claims need the same roles.
+                let mut roles = vec![format!("default-roles-{}", spec.realm_name())];
+                roles.extend(user.realm_roles.iter().cloned());
+                body.insert("realmRoles".to_owned(), json!(roles));
+                Value::Object(body)
+            })
+            .collect();
+        realm["users"] = json!(users);
+        placeholders.push(password);
+    }
+    Ok(RealmExport {
+        realm,
+        placeholders,
+    })
+}
+
+/// Keycloak's built-in scopes (those that carry kcdev's token claims with kcdev's mappers
+/// added) and kcdev's own, each with its mappers.
+fn client_scopes(spec: &RealmSpec, defaults: &KeycloakDefaults) -> Value {
+    let with_claims = |mut scope: Map<String, Value>| {
+        let name = field(&scope, "name").to_owned();
+        if spec.token_claims.scopes.contains(&name) {
+            let mut mappers = scope
+                .remove("protocolMappers")
+                .and_then(|m| m.as_array().cloned())
+                .unwrap_or_default();
+            mappers.extend(
+                spec.token_claims
+                    .protocol_mappers
+                    .iter()
+                    .cloned()
+                    .map(Value::Object),
+            );
+            scope.insert("protocolMappers".to_owned(), Value::Array(mappers));
+        }
+        Value::Object(scope)
+    };
+    let own: Vec<&str> = spec
+        .client_scopes
+        .iter()
+        .map(|scope| scope.name())
+        .collect();
+    let built_in = defaults
+        .client_scopes
+        .iter()
+        .filter(|scope| !own.contains(&field(scope, "name")))
+        .cloned();
+    let kcdev = spec
+        .client_scopes
+        .iter()
+        .map(|scope| scope.representation.clone());
+    Value::Array(built_in.chain(kcdev).map(with_claims).collect())
+}
+
+/// Keycloak's authenticated registration policies, and the anonymous ones: kcdev's, with the
+/// MCP server's host as a placeholder among the trusted hosts, or Keycloak's own when kcdev
+/// leaves them alone.
+fn registration_policies(
+    spec: &RealmSpec,
+    defaults: &KeycloakDefaults,
+    variables: &RealmVariables,
+    placeholders: &mut Vec<Placeholder>,
+) -> Vec<Value> {
+    let keycloak = |sub_type: &'static str| {
+        defaults
+            .registration_policies
+            .iter()
+            .filter(move |policy| field(policy, "subType") == sub_type)
+            .cloned()
+            .map(Value::Object)
+    };
+    let mut policies: Vec<Value> = keycloak("authenticated").collect();
+    match &spec.anonymous_registration_policies {
+        None => policies.extend(keycloak("anonymous")),
+        Some(ours) => {
+            let host = Placeholder {
+                name: "MCP_TRUSTED_HOST".to_owned(),
+                default: url::Url::parse(&variables.server_url)
+                    .ok()
+                    .and_then(|url| url.host_str().map(str::to_owned))
+                    .unwrap_or_else(|| "localhost".to_owned()),
+                description:
+                    "one more host MCP clients may register redirect URIs on (the MCP server's)"
+                        .to_owned(),
+            };
+            policies.extend(ours.iter().map(|policy| anonymous_policy(policy, &host)));
+            placeholders.push(host);
+        }
+    }
+    policies
+}
+
+fn anonymous_policy(policy: &PolicySpec, host: &Placeholder) -> Value {
+    let mut config = json!(policy.config);
+    if let Some(hosts) = config
+        .get_mut("trusted-hosts")
+        .and_then(Value::as_array_mut)
+    {
+        hosts.push(json!(host.reference()));
+    }
+    json!({
+        "name": policy.name,
+        "providerId": policy.provider_id,
+        "subType": "anonymous",
+        "config": config,
+    })
+}
+
+/// A `KeycloakRealmImport` (Keycloak Operator, `k8s.keycloak.org/v2alpha1`) of `export`, its
+/// placeholders read from keys of the Secret `secret`.
+pub fn operator_resource(export: &RealmExport, keycloak_cr: &str, secret: &str) -> Value {
+    let realm = export
+        .realm
+        .get("realm")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    let placeholders: Map<String, Value> = export
+        .placeholders
+        .iter()
+        .map(|p| {
+            (
+                p.name.clone(),
+                json!({"secret": {"name": secret, "key": p.name}}),
+            )
+        })
+        .collect();
+    json!({
+        "apiVersion": "k8s.keycloak.org/v2alpha1",
+        "kind": "KeycloakRealmImport",
+        "metadata": {"name": kubernetes_name(realm)},
+        "spec": {
+            "keycloakCRName": keycloak_cr,
+            "realm": export.realm,
+            "placeholders": placeholders,
+        },
+    })
+}
+
+/// A Kubernetes object name (RFC 1123: lower case, digits, '-') for a realm name.
+pub fn kubernetes_name(realm: &str) -> String {
+    let name: String = realm
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    let name = name.trim_matches('-');
+    if name.is_empty() {
+        "realm".to_owned()
+    } else {
+        name.to_owned()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn variables() -> RealmVariables {
+        RealmVariables {
+            additional_server_urls: vec!["http://localhost:8001".into()],
+            ..crate::realm::test_variables()
+        }
+    }
+
+    #[test]
+    fn environment_values_are_placeholders_with_this_instances_defaults() {
+        let export = export(&variables(), true).unwrap();
+        let text = export.realm.to_string();
+        assert!(text.contains("${MCP_RESOURCE_URL:http://localhost:8000/mcp}"));
+        assert!(text.contains("${MCP_SERVER_URL:http://localhost:8000}"));
+        assert!(text.contains("${MCP_RESOURCE_URL_2:http://localhost:8001/mcp}"));
+        assert!(text.contains("${KCDEV_TEST_USER_PASSWORD:password123}"));
+        assert!(text.contains("${MCP_TRUSTED_HOST:localhost}"));
+        // Only inside placeholders: nothing environment-specific is left bare.
+        let bare = text
+            .replace("${MCP_RESOURCE_URL:http://localhost:8000/mcp}", "")
+            .replace("${MCP_SERVER_URL:http://localhost:8000}", "")
+            .replace("${MCP_RESOURCE_URL_2:http://localhost:8001/mcp}", "")
+            .replace("${MCP_SERVER_URL_2:http://localhost:8001}", "");
+        assert!(!bare.contains("localhost:800"), "{bare}");
+        let names: Vec<&str> = export
+            .placeholders
+            .iter()
+            .map(|p| p.name.as_str())
+            .collect();
+        assert_eq!(
+            names,
+            [
+                "MCP_RESOURCE_URL",
+                "MCP_SERVER_URL",
+                "MCP_RESOURCE_URL_2",
+                "MCP_SERVER_URL_2",
+                "MCP_TRUSTED_HOST",
+                "KCDEV_TEST_USER_PASSWORD"
+            ]
+        );
+        assert!(names.iter().all(|name| {
+            name.chars()
+                .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
+        }));
+    }
+
+    #[test]
+    fn no_ids_no_secrets_and_test_users_only_when_asked() {
+        let without = export(&variables(), false).unwrap();
+        let text = without.realm.to_string();
+        assert!(!text.contains("\"id\""), "ids are the server's to make");
+        assert!(!text.contains("password123"));
+        assert!(!text.contains("secret"));
+        assert!(without.realm.get("users").is_none());
+        let with = export(&variables(), true).unwrap();
+        assert_eq!(with.realm["users"].as_array().unwrap().len(), 2);
+        assert_eq!(
+            with.realm["users"][1]["realmRoles"],
+            json!(["default-roles-fastmcp", "user", "admin"])
+        );
+    }
+
+    #[test]
+    fn the_file_carries_keycloaks_scopes_with_kcdevs_claims_and_kcdevs_scope() {
+        let realm = export(&variables(), false).unwrap().realm;
+        let scopes = realm["clientScopes"].as_array().unwrap();
+        let named = |name: &str| {
+            scopes
+                .iter()
+                .find(|scope| scope["name"] == name)
+                .unwrap_or_else(|| panic!("no scope {name}"))
+        };
+        for built_in in [
+            "profile",
+            "email",
+            "roles",
+            "web-origins",
+            "acr",
+            "offline_access",
+        ] {
+            named(built_in);
+        }
+        let mapper_names = |scope: &Value| -> Vec<String> {
+            scope["protocolMappers"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|m| m["name"].as_str().unwrap().to_owned())
+                .collect()
+        };
+        let basic = mapper_names(named("basic"));
+        assert!(basic.contains(&"sub".to_owned()), "{basic:?}");
+        assert!(basic.contains(&"kcdev realm roles".to_owned()));
+        assert!(
+            mapper_names(named("mcp:tools"))
+                .contains(&"kcdev audience: MCP resource URL (server 2)".to_owned())
+        );
+        let defaults = realm["defaultDefaultClientScopes"].as_array().unwrap();
+        assert!(defaults.contains(&json!("mcp:tools")) && defaults.contains(&json!("basic")));
+        assert_eq!(
+            realm["scopeMappings"],
+            json!([{"clientScope": "mcp:tools", "roles": ["user", "admin"]}])
+        );
+        let policies = realm["components"][POLICY_TYPE].as_array().unwrap();
+        assert!(policies.iter().any(|p| p["subType"] == "authenticated"));
+        assert!(
+            !policies
+                .iter()
+                .any(|p| p["providerId"] == "consent-required")
+        );
+    }
+
+    #[test]
+    fn a_shared_servers_realm_keeps_keycloaks_anonymous_policies() {
+        let realm = export(
+            &RealmVariables {
+                anonymous_registration: false,
+                ..variables()
+            },
+            false,
+        )
+        .unwrap()
+        .realm;
+        let policies = realm["components"][POLICY_TYPE].as_array().unwrap();
+        assert!(
+            policies
+                .iter()
+                .any(|p| p["providerId"] == "consent-required")
+        );
+    }
+
+    #[test]
+    fn the_operator_resource_wraps_the_same_realm() {
+        let export = export(&variables(), true).unwrap();
+        let resource = operator_resource(&export, "keycloak", "kcdev-fastmcp");
+        assert_eq!(resource["spec"]["realm"], export.realm);
+        assert_eq!(
+            resource["spec"]["placeholders"]["MCP_SERVER_URL"],
+            json!({"secret": {"name": "kcdev-fastmcp", "key": "MCP_SERVER_URL"}})
+        );
+        assert_eq!(kubernetes_name("My_Realm"), "my-realm");
+    }
+}
