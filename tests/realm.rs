@@ -556,8 +556,9 @@ async fn an_interrupted_provisioning_converges_and_reset_starts_over() {
     )
     .await;
 
-    // Kill `up --reset-realm` as soon as the new realm exists, i.e. during provisioning.
-    let mut interrupted = false;
+    // Kill `up --reset-realm` as soon as the old realm is gone. The new one is created whole,
+    // in one call: an interrupted `up` leaves the realm missing or complete, never half-made.
+    let mut missing_seen = false;
     for _attempt in 0..5 {
         let mut args = kcdev.up_flags();
         args.push("--reset-realm".into());
@@ -568,29 +569,25 @@ async fn an_interrupted_provisioning_converges_and_reset_starts_over() {
             .spawn()
             .unwrap();
         let admin = kcdev.admin().await;
-        let mut deleted_seen = false;
-        loop {
-            match admin.api().realm_get(REALM).await {
-                Err(_) => deleted_seen = true,
-                Ok(_) if deleted_seen => break,
-                Ok(_) => {}
-            }
-            if child.try_wait().unwrap().is_some() {
-                break;
-            }
+        while admin.api().realm_get(REALM).await.is_ok() && child.try_wait().unwrap().is_none() {
             tokio::time::sleep(Duration::from_millis(5)).await;
         }
         let _ = child.kill();
         let _ = child.wait();
         let status = kcdev.run(&["status", "--json"]).ok().json();
-        if !status["realm"]["drift"].as_array().unwrap().is_empty() {
-            interrupted = true;
+        if status["realm"]["exists"] == false {
+            missing_seen = true;
             break;
         }
+        assert_eq!(
+            status["realm"]["drift"],
+            json!([]),
+            "a realm is never half-made"
+        );
     }
     assert!(
-        interrupted,
-        "could not interrupt provisioning mid-way in 5 attempts"
+        missing_seen,
+        "could not interrupt `up --reset-realm` between deleting and creating the realm in 5 attempts"
     );
 
     let report = kcdev.up(&[]);

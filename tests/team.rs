@@ -283,12 +283,26 @@ fn with_admin_user(kcdev: &Kcdev, args: &[&str]) -> Command {
     command
 }
 
-fn test_dir(label: &str) -> PathBuf {
-    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
-        .join(format!("team-{label}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+/// A directory of the test's files (certificates, the generated server, the export), removed
+/// when dropped.
+struct TestDir(PathBuf);
+
+impl TestDir {
+    fn new(label: &str) -> Self {
+        let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+            .join(format!("team-{label}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        Self(dir)
+    }
+}
+
+impl Drop for TestDir {
+    fn drop(&mut self) {
+        if std::env::var_os("KCDEV_TEST_KEEP").is_none() {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
 }
 
 /// The access token's claims in `kcdev --json token`'s answer.
@@ -321,7 +335,8 @@ fn comparable(claims: &Value) -> Value {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_shared_keycloak_is_provisioned_planned_exported_and_imported() {
-    let dir = test_dir("shared");
+    let test_dir = TestDir::new("shared");
+    let dir = &test_dir.0;
     let certs = dir.join("certs");
     make_certificates(&certs);
     let keycloak = PlainKeycloak::start("shared", &certs, None).await;
@@ -405,6 +420,18 @@ async fn a_shared_keycloak_is_provisioned_planned_exported_and_imported() {
         .run_command(with_admin_user(&kcdev, &["up", "--reset-realm"]))
         .failed_with(1)
         .stderr_has(&["refusing to delete realm team", "--reset-realm team"]);
+    // Spelled out, it is deleted and provisioned again.
+    let reset = kcdev
+        .run_command(with_admin_user(
+            &kcdev,
+            &["--json", "up", "--reset-realm", "team"],
+        ))
+        .ok()
+        .json();
+    assert_eq!(
+        reset["provisioning"]["changes"][0]["object"], "realm team",
+        "{reset}"
+    );
 
     // A generated server, run by kcdev against that realm: doctor logs in through DCR and calls
     // it with the token.

@@ -14,12 +14,10 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
 use super::RealmError;
+use super::observe::POLICY_TYPE;
 use super::spec::{PolicySpec, RealmSpec, RealmVariables, field, resource_url_of};
 
 const KEYCLOAK_DEFAULTS: &str = include_str!("../../realm/keycloak-defaults.json");
-
-const POLICY_TYPE: &str =
-    "org.keycloak.services.clientregistration.policy.ClientRegistrationPolicy";
 
 /// Keycloak's built-in realm contents that an import leaves out when the file has its own.
 #[derive(Debug, Deserialize)]
@@ -28,6 +26,9 @@ struct KeycloakDefaults {
     default_default_client_scopes: Vec<String>,
     default_optional_client_scopes: Vec<String>,
     client_scopes: Vec<Map<String, Value>>,
+    /// The realm roles its built-in scopes carry: `offline_access` has its role, without which
+    /// a client without full scope (a CIMD client) gets no offline token.
+    scope_mappings: Vec<Value>,
     registration_policies: Vec<Map<String, Value>>,
 }
 
@@ -126,13 +127,63 @@ pub fn export(
         test_users: include_test_users,
         ..variables.clone()
     })?;
+    let mut realm = Value::Object(representation(&spec)?);
+    let mut placeholders = placeholders(variables);
+    // Before the placeholders below join: their defaults are no server's URL.
+    insert_placeholders(&mut realm, &placeholders);
+    if spec.anonymous_registration_policies.is_some() {
+        let host = Placeholder {
+            name: "MCP_TRUSTED_HOST".to_owned(),
+            default: url::Url::parse(&variables.server_url)
+                .ok()
+                .and_then(|url| url.host_str().map(str::to_owned))
+                .unwrap_or_else(|| "localhost".to_owned()),
+            description:
+                "one more host MCP clients may register redirect URIs on (the MCP server's)"
+                    .to_owned(),
+        };
+        let trusted_hosts = realm["components"][POLICY_TYPE]
+            .as_array_mut()
+            .into_iter()
+            .flatten()
+            .filter(|policy| policy["subType"] == "anonymous")
+            .filter_map(|policy| policy.pointer_mut("/config/trusted-hosts"))
+            .filter_map(Value::as_array_mut);
+        for hosts in trusted_hosts {
+            hosts.push(json!(host.reference()));
+        }
+        placeholders.push(host);
+    }
+    if let Some(user) = spec.users.first() {
+        let password = Placeholder {
+            name: "KCDEV_TEST_USER_PASSWORD".to_owned(),
+            default: user.password.clone(),
+            description: "the test users' password".to_owned(),
+        };
+        for value in realm["users"]
+            .as_array_mut()
+            .into_iter()
+            .flatten()
+            .filter_map(|user| user.pointer_mut("/credentials/0/value"))
+        {
+            *value = json!(password.reference());
+        }
+        placeholders.push(password);
+    }
+    Ok(RealmExport {
+        realm,
+        placeholders,
+    })
+}
+
+/// The whole realm `spec` describes, as one `RealmRepresentation`: what `up` sends to create a
+/// realm in one call, and what `export` writes (with placeholders).
+pub fn representation(spec: &RealmSpec) -> Result<Map<String, Value>, RealmError> {
     let defaults: KeycloakDefaults = serde_json::from_str(KEYCLOAK_DEFAULTS)
         .map_err(|err| RealmError::Spec(format!("realm/keycloak-defaults.json: {err}")))?;
-    let urls = placeholders(variables);
-    let mut placeholders = urls.clone();
     let mut realm = spec.realm.clone();
     realm.insert("roles".to_owned(), json!({ "realm": spec.roles }));
-    realm.insert("clientScopes".to_owned(), client_scopes(&spec, &defaults));
+    realm.insert("clientScopes".to_owned(), client_scopes(spec, &defaults));
     let mut default_scopes = defaults.default_default_client_scopes.clone();
     default_scopes.extend(
         spec.client_scopes
@@ -148,17 +199,18 @@ pub fn export(
         "defaultOptionalClientScopes".to_owned(),
         json!(defaults.default_optional_client_scopes),
     );
-    let scope_mappings: Vec<Value> = spec
-        .client_scopes
-        .iter()
-        .filter(|scope| !scope.realm_roles.is_empty())
-        .map(|scope| json!({"clientScope": scope.name(), "roles": scope.realm_roles}))
-        .collect();
+    let mut scope_mappings = defaults.scope_mappings.clone();
+    scope_mappings.extend(
+        spec.client_scopes
+            .iter()
+            .filter(|scope| !scope.realm_roles.is_empty())
+            .map(|scope| json!({"clientScope": scope.name(), "roles": scope.realm_roles})),
+    );
     realm.insert("scopeMappings".to_owned(), json!(scope_mappings));
     realm.insert("clients".to_owned(), json!(spec.clients));
     realm.insert(
         "components".to_owned(),
-        json!({ POLICY_TYPE: registration_policies(&spec, &defaults, variables, &mut placeholders) }),
+        json!({ POLICY_TYPE: registration_policies(spec, &defaults) }),
     );
     if let Some(cimd) = &spec.cimd {
         realm.insert(
@@ -170,14 +222,7 @@ pub fn export(
             json!({"policies": [cimd.policy]}),
         );
     }
-    let mut realm = Value::Object(realm);
-    insert_placeholders(&mut realm, &urls);
-    if let Some(user) = spec.users.first() {
-        let password = Placeholder {
-            name: "KCDEV_TEST_USER_PASSWORD".to_owned(),
-            default: user.password.clone(),
-            description: "the test users' password".to_owned(),
-        };
+    if !spec.users.is_empty() {
         let users: Vec<Value> = spec
             .users
             .iter()
@@ -185,24 +230,20 @@ pub fn export(
                 let mut body = user.representation.clone();
                 body.insert(
                     "credentials".to_owned(),
-                    json!([{"type": "password", "value": password.reference(), "temporary": false}]),
+                    json!([{"type": "password", "value": user.password, "temporary": false}]),
                 );
-                // An imported user gets exactly the roles listed; one created over the Admin API
-                // also gets the realm's default roles (offline_access, uma_authorization, the
-                // account client's), and the same token claims need the same roles.
+                // A user in a realm representation gets exactly the roles listed; one created
+                // on its own also gets the realm's default roles (offline_access,
+                // uma_authorization, the account client's), and the same claims need them.
                 let mut roles = vec![format!("default-roles-{}", spec.realm_name())];
                 roles.extend(user.realm_roles.iter().cloned());
                 body.insert("realmRoles".to_owned(), json!(roles));
                 Value::Object(body)
             })
             .collect();
-        realm["users"] = json!(users);
-        placeholders.push(password);
+        realm.insert("users".to_owned(), json!(users));
     }
-    Ok(RealmExport {
-        realm,
-        placeholders,
-    })
+    Ok(realm)
 }
 
 /// Keycloak's built-in scopes (those that carry kcdev's token claims with kcdev's mappers
@@ -243,15 +284,9 @@ fn client_scopes(spec: &RealmSpec, defaults: &KeycloakDefaults) -> Value {
     Value::Array(built_in.chain(kcdev).map(with_claims).collect())
 }
 
-/// Keycloak's authenticated registration policies, and the anonymous ones: kcdev's, with the
-/// MCP server's host as a placeholder among the trusted hosts, or Keycloak's own when kcdev
-/// leaves them alone.
-fn registration_policies(
-    spec: &RealmSpec,
-    defaults: &KeycloakDefaults,
-    variables: &RealmVariables,
-    placeholders: &mut Vec<Placeholder>,
-) -> Vec<Value> {
+/// Keycloak's authenticated registration policies, and the anonymous ones: kcdev's, or
+/// Keycloak's own when kcdev leaves them alone.
+fn registration_policies(spec: &RealmSpec, defaults: &KeycloakDefaults) -> Vec<Value> {
     let keycloak = |sub_type: &'static str| {
         defaults
             .registration_policies
@@ -263,37 +298,17 @@ fn registration_policies(
     let mut policies: Vec<Value> = keycloak("authenticated").collect();
     match &spec.anonymous_registration_policies {
         None => policies.extend(keycloak("anonymous")),
-        Some(ours) => {
-            let host = Placeholder {
-                name: "MCP_TRUSTED_HOST".to_owned(),
-                default: url::Url::parse(&variables.server_url)
-                    .ok()
-                    .and_then(|url| url.host_str().map(str::to_owned))
-                    .unwrap_or_else(|| "localhost".to_owned()),
-                description:
-                    "one more host MCP clients may register redirect URIs on (the MCP server's)"
-                        .to_owned(),
-            };
-            policies.extend(ours.iter().map(|policy| anonymous_policy(policy, &host)));
-            placeholders.push(host);
-        }
+        Some(ours) => policies.extend(ours.iter().map(anonymous_policy)),
     }
     policies
 }
 
-fn anonymous_policy(policy: &PolicySpec, host: &Placeholder) -> Value {
-    let mut config = json!(policy.config);
-    if let Some(hosts) = config
-        .get_mut("trusted-hosts")
-        .and_then(Value::as_array_mut)
-    {
-        hosts.push(json!(host.reference()));
-    }
+fn anonymous_policy(policy: &PolicySpec) -> Value {
     json!({
         "name": policy.name,
         "providerId": policy.provider_id,
         "subType": "anonymous",
-        "config": config,
+        "config": policy.config,
     })
 }
 
@@ -451,7 +466,10 @@ mod tests {
         assert!(defaults.contains(&json!("mcp:tools")) && defaults.contains(&json!("basic")));
         assert_eq!(
             realm["scopeMappings"],
-            json!([{"clientScope": "mcp:tools", "roles": ["user", "admin"]}])
+            json!([
+                {"clientScope": "offline_access", "roles": ["offline_access"]},
+                {"clientScope": "mcp:tools", "roles": ["user", "admin"]}
+            ])
         );
         let policies = realm["components"][POLICY_TYPE].as_array().unwrap();
         assert!(policies.iter().any(|p| p["subType"] == "authenticated"));

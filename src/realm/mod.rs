@@ -128,7 +128,7 @@ pub async fn reconcile(
     let mut observed = observe(session, spec, marks).await?;
     let mut realm_created = None;
     if observed.realm.is_none() {
-        let create = Change::create_realm(spec, keys);
+        let create = Change::create_realm(spec, keys)?;
         apply::apply(session, realm, &observed, std::slice::from_ref(&create)).await?;
         realm_created = Some(create);
         observed = observe(session, spec, marks).await?;

@@ -6,6 +6,7 @@ use std::collections::HashSet;
 use serde::Serialize;
 use serde_json::{Map, Value, json};
 
+use super::RealmError;
 use super::diff::field_differences;
 use super::observe::{ObservedRealm, POLICY_TYPE};
 use super::spec::{PolicySpec, RealmSpec, Representation, field};
@@ -137,22 +138,28 @@ pub struct Plan {
 }
 
 impl Change {
-    /// Creating the realm itself, which must happen before anything in it can be observed; with
-    /// `keys`, its key providers come with kcdev's RSA keys instead of Keycloak generating them.
-    pub(crate) fn create_realm(spec: &RealmSpec, keys: Option<&PreparedKeys>) -> Self {
-        let mut body = spec.realm.clone();
-        if let Some(keys) = keys {
-            body.insert(
-                "components".to_owned(),
-                json!({ KEY_PROVIDER_TYPE: keys.realm_key_providers() }),
+    /// Creating the realm with everything in it, in one call (one transaction, instead of a
+    /// call per object); with `keys`, its key providers come with kcdev's RSA keys instead of
+    /// Keycloak generating them. The plan of the realm this creates is empty.
+    pub(crate) fn create_realm(
+        spec: &RealmSpec,
+        keys: Option<&PreparedKeys>,
+    ) -> Result<Self, RealmError> {
+        let mut body = super::export::representation(spec)?;
+        if let Some(keys) = keys
+            && let Some(components) = body.get_mut("components").and_then(Value::as_object_mut)
+        {
+            components.insert(
+                KEY_PROVIDER_TYPE.to_owned(),
+                json!(keys.realm_key_providers()),
             );
         }
-        Self {
+        Ok(Self {
             kind: ChangeKind::Create,
             object: format!("realm {}", spec.realm_name()),
             details: vec![],
             action: Action::CreateRealm(Value::Object(body)),
-        }
+        })
     }
 }
 
@@ -958,12 +965,16 @@ mod tests {
     #[test]
     fn a_new_realm_brings_kcdevs_keys_when_there_are_any() {
         let spec = spec();
-        let Action::CreateRealm(plain) = Change::create_realm(&spec, None).action else {
+        let Action::CreateRealm(plain) = Change::create_realm(&spec, None).unwrap().action else {
             panic!("not a realm creation");
         };
-        assert!(plain.get("components").is_none(), "Keycloak's own keys");
+        assert!(
+            plain["components"].get(KEY_PROVIDER_TYPE).is_none(),
+            "Keycloak's own keys"
+        );
         let keys = PreparedKeys::generate().unwrap();
-        let Action::CreateRealm(body) = Change::create_realm(&spec, Some(&keys)).action else {
+        let Action::CreateRealm(body) = Change::create_realm(&spec, Some(&keys)).unwrap().action
+        else {
             panic!("not a realm creation");
         };
         let providers = body["components"][KEY_PROVIDER_TYPE].as_array().unwrap();
@@ -979,5 +990,69 @@ mod tests {
                 .starts_with("-----BEGIN PRIVATE KEY-----")
         );
         assert_eq!(body["realm"], "fastmcp");
+    }
+
+    /// One call creates the realm: everything the plan would create in an empty realm is in its
+    /// body, under the same name.
+    #[test]
+    fn the_realm_in_one_call_carries_every_object_of_the_plan() {
+        let spec = RealmSpec::render(&RealmVariables {
+            cimd: Some(CimdOptions::default()),
+            ..variables()
+        })
+        .unwrap();
+        let Action::CreateRealm(body) = Change::create_realm(&spec, None).unwrap().action else {
+            panic!("not a realm creation");
+        };
+        let names = |list: &Value, key: &str| -> Vec<String> {
+            list.as_array()
+                .unwrap()
+                .iter()
+                .map(|item| item[key].as_str().unwrap().to_owned())
+                .collect()
+        };
+        for role in &spec.roles {
+            assert!(
+                names(&body["roles"]["realm"], "name").contains(&field(role, "name").to_owned())
+            );
+        }
+        let scopes = body["clientScopes"].as_array().unwrap();
+        for scope_name in &spec.token_claims.scopes {
+            let scope = scopes.iter().find(|s| s["name"] == *scope_name).unwrap();
+            let mappers = names(&scope["protocolMappers"], "name");
+            for mapper in &spec.token_claims.protocol_mappers {
+                assert!(
+                    mappers.contains(&field(mapper, "name").to_owned()),
+                    "{scope_name}"
+                );
+            }
+        }
+        let clients = names(&body["clients"], "clientId");
+        for client in &spec.clients {
+            assert!(clients.contains(&field(client, "clientId").to_owned()));
+        }
+        let users = names(&body["users"], "username");
+        assert_eq!(users, ["testuser", "testadmin"]);
+        assert_eq!(body["users"][0]["credentials"][0]["value"], "password123");
+        let policies: Vec<Value> = body["components"][POLICY_TYPE]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|p| p["subType"] == "anonymous")
+            .cloned()
+            .collect();
+        let declared = spec.anonymous_registration_policies.as_ref().unwrap();
+        assert_eq!(policies.len(), declared.len());
+        for (sent, declared) in policies.iter().zip(declared) {
+            assert_eq!(sent["config"], json!(declared.config));
+        }
+        assert_eq!(body["clientPolicies"]["policies"][0]["name"], "kcdev-cimd");
+        assert_eq!(body["clientProfiles"]["profiles"][0]["name"], "kcdev-cimd");
+        assert!(
+            body["defaultDefaultClientScopes"]
+                .as_array()
+                .unwrap()
+                .contains(&json!("mcp:tools"))
+        );
     }
 }

@@ -20,14 +20,23 @@ pub struct McpServer {
     tool_router: ToolRouter<Self>,
 }
 
-/// What `whoami` returns.
+/// What `whoami` returns. Its output schema stays within what every client's validator reads
+/// alike: an absent claim is an absent member, not `null` (a `["string", "null"]` type draws
+/// warnings from MCP Inspector's `--strict`), and the expiry is a plain non-negative integer
+/// (schemars' `format: "uint64"` is unknown to the TypeScript SDK's validator).
 #[derive(Debug, Serialize, schemars::JsonSchema)]
 pub struct WhoAmI {
     /// The user's id (`sub`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "String")]
     pub subject: Option<String>,
     /// The user's login name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "String")]
     pub username: Option<String>,
     /// The client the token was issued to (`azp`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "String")]
     pub client: Option<String>,
     /// Granted scopes.
     pub scopes: Vec<String>,
@@ -36,7 +45,12 @@ pub struct WhoAmI {
     /// Audiences.
     pub audience: Vec<String>,
     /// Expiry, seconds since the epoch.
+    #[schemars(schema_with = "non_negative_integer")]
     pub expires_at: u64,
+}
+
+fn non_negative_integer(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    schemars::json_schema!({"type": "integer", "minimum": 0})
 }
 
 impl From<&Claims> for WhoAmI {
@@ -121,5 +135,34 @@ impl ServerHandler for McpServer {
             .with_instructions(
                 "Tools of an OAuth-protected MCP server. `whoami` shows the caller's identity.",
             )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use rmcp::handler::server::common::schema_for_output;
+
+    use super::*;
+
+    /// No `null` in a type, no `format` a validator may not know, and only the members a
+    /// `whoami` answer always has are required.
+    #[test]
+    fn the_whoami_schema_is_portable() {
+        let schema = serde_json::Value::Object((*schema_for_output::<WhoAmI>()).clone());
+        let text = schema.to_string();
+        assert!(!text.contains("null"), "{text}");
+        assert!(!text.contains("format"), "{text}");
+        let mut required: Vec<&str> = schema["required"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|name| name.as_str().unwrap())
+            .collect();
+        required.sort_unstable();
+        assert_eq!(
+            required,
+            ["audience", "expires_at", "realm_roles", "scopes"],
+            "{text}"
+        );
     }
 }
