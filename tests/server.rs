@@ -448,6 +448,88 @@ async fn the_python_mcp_sdk_connects_through_the_whole_chain() {
         result["iss_returned"],
         format!("{}/realms/{REALM}", server.kcdev.base_url()).as_str()
     );
+    // The `initialize` handshake: a legacy session, bound to its user.
+    assert_eq!(result["protocol_version"], "2025-11-25", "{result}");
+    assert_eq!(
+        result["session_ids"].as_array().unwrap().len(),
+        1,
+        "{result}"
+    );
+}
+
+/// What the Python SDK's `Client` does by default (mcp 2.3.0): a `server/discover` probe at
+/// 2026-07-28, then self-contained requests with no `initialize` and no session. The same
+/// login, the same tools, the same refusal of `admin_only`.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_python_mcp_sdk_speaks_2026_07_28_without_a_session() {
+    let server = server().await;
+    let result = run_interop_script(
+        "mcp_sdk_client.py",
+        &[
+            &server.resource,
+            "testuser",
+            PASSWORD,
+            "--mode",
+            "auto",
+            "--call",
+            "whoami",
+            "--call",
+            "admin_only",
+        ],
+    );
+    assert_eq!(result["protocol_version"], "2026-07-28", "{result}");
+    assert_eq!(result["session_ids"], json!([]), "no session: {result}");
+    assert_full_identity(&result["calls"]["whoami"]["structured"], server);
+    assert_eq!(result["calls"]["admin_only"]["is_error"], true);
+}
+
+/// A 2026-07-28 request on its own: the protocol version in the header and in `_meta`, the
+/// method and tool named in headers, no `initialize` before it. It is answered, opens no
+/// session, and without a token gets the same challenge as any other request.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_self_contained_2026_07_28_request_is_answered_without_a_session() {
+    let server = server().await;
+    let token = oauth::mcp_client_login(server.kcdev, REALM, "testuser")
+        .await
+        .access_token;
+    let request = |token: Option<&str>| {
+        let mut request = reqwest::Client::new()
+            .post(&server.resource)
+            .header("accept", "application/json, text/event-stream")
+            .header("mcp-protocol-version", "2026-07-28")
+            .header("mcp-method", "tools/call")
+            .header("mcp-name", "whoami")
+            .json(&json!({
+                "jsonrpc": "2.0", "id": 1, "method": "tools/call",
+                "params": {
+                    "name": "whoami", "arguments": {},
+                    "_meta": {
+                        "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+                        "io.modelcontextprotocol/clientCapabilities": {},
+                    },
+                },
+            }));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        request.send()
+    };
+    let answered = request(Some(&token)).await.unwrap();
+    assert_eq!(answered.status(), 200);
+    assert!(answered.headers().get("mcp-session-id").is_none());
+    let body = common::mcp::parse_response(&answered.text().await.unwrap());
+    assert_eq!(
+        body["result"]["structuredContent"]["username"], "testuser",
+        "{body}"
+    );
+    let refused = request(None).await.unwrap();
+    assert_eq!(refused.status(), 401);
+    assert!(
+        refused.headers()["www-authenticate"]
+            .to_str()
+            .unwrap()
+            .contains("resource_metadata=")
+    );
 }
 
 /// A client library with a client id it was given: the Python SDK starts with the realm's

@@ -409,6 +409,10 @@ async fn a_shared_keycloak_is_provisioned_planned_exported_and_imported() {
     assert_eq!(status["managed"], false);
     assert_eq!(status["engine"], Value::Null);
     assert_eq!(status["realm"]["drift"], json!([]), "{status}");
+    kcdev
+        .run(&["logs"])
+        .failed_with(1)
+        .stderr_has(&["does not run the Keycloak at"]);
     let down = kcdev.run(&["down"]).ok();
     assert!(
         down.stdout.contains("no container to stop"),
@@ -462,6 +466,11 @@ async fn a_shared_keycloak_is_provisioned_planned_exported_and_imported() {
         !statuses.iter().any(|(name, _)| name == "docker"),
         "{checks}"
     );
+
+    // Client configuration reads the same realm.
+    let config = kcdev.run(&["client-config", "claude-code"]).ok().stdout;
+    assert!(config.contains(&format!("{server_url}/mcp")), "{config}");
+    assert!(config.contains("kcdev-claude-code"), "{config}");
 
     // Drift behind kcdev's back: plan names the field and exits 4.
     keycloak

@@ -125,6 +125,9 @@ pub enum OpsError {
         "instance {instance} runs a Keycloak container; it cannot also point at another server"
     )]
     InstanceRunsContainer { instance: String },
+    /// A container operation on an instance whose Keycloak kcdev does not run.
+    #[error("kcdev does not run the Keycloak at {url}: it has no container")]
+    NotManaged { url: String },
     /// The export could not be rendered.
     #[error("cannot render the export: {0}")]
     Export(String),

@@ -16,6 +16,11 @@ pub struct LogsOptions {
 /// The Keycloak container's log output.
 pub async fn logs(options: LogsOptions) -> Result<LogStream, OpsError> {
     let context = &options.context;
+    if let Some(state) = context.load_state()?
+        && let crate::state::KeycloakSettings::Server { server } = state.keycloak
+    {
+        return Err(OpsError::NotManaged { url: server.url });
+    }
     let engine = context.engine().await?;
     let container = engine
         .find_container(&context.instance)

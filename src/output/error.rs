@@ -138,6 +138,7 @@ fn ops_hints(error: &OpsError, instance: &str) -> Vec<String> {
             "use another instance for that server: `kcdev up --instance team --keycloak-url ...`; or `kcdev down{instance} --volumes` first"
         )],
         OpsError::Export(_) => vec![],
+        OpsError::NotManaged { .. } => vec!["its logs are where that server runs; `kcdev status` and `kcdev doctor` show what it answers".to_owned()],
         OpsError::NoFreePort => vec!["free a port on 127.0.0.1, or name one with --port and --management-port".to_owned()],
         OpsError::Lock(kcdev::lock::LockError::Busy { .. }) => vec![
             "wait until the other kcdev command has finished, then run this one again".to_owned(),

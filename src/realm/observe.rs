@@ -64,6 +64,23 @@ pub async fn observe(
     spec: &RealmSpec,
     marks: &PasswordMarks,
 ) -> Result<ObservedRealm, RealmError> {
+    observe_with(session, spec, Passwords::Marked(marks)).await
+}
+
+/// What kcdev knows of the test users' passwords before it looks.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Passwords<'a> {
+    /// The marks of the credentials it set earlier; without a matching one, a login tells.
+    Marked(&'a PasswordMarks),
+    /// Set to the spec's moments ago, with the realm that holds them: no login needed.
+    JustSet,
+}
+
+pub(crate) async fn observe_with(
+    session: &AdminSession,
+    spec: &RealmSpec,
+    passwords: Passwords<'_>,
+) -> Result<ObservedRealm, RealmError> {
     let api = session.api();
     let realm = spec.realm_name();
     let representation = match api.realm_get(realm).await {
@@ -125,7 +142,7 @@ pub async fn observe(
     let users = futures_util::future::try_join_all(
         spec.users
             .iter()
-            .map(|user| observe_user(session, realm, user.username(), &user.password, marks)),
+            .map(|user| observe_user(session, realm, user.username(), &user.password, passwords)),
     );
     let (
         roles,
@@ -214,7 +231,7 @@ async fn observe_user(
     realm: &str,
     username: &str,
     password: &str,
-    marks: &PasswordMarks,
+    passwords: Passwords<'_>,
 ) -> Result<Option<ObservedUser>, RealmError> {
     let Some(user) = session.find_user(realm, username).await? else {
         return Ok(None);
@@ -230,10 +247,13 @@ async fn observe_user(
         roles,
         password::password_credential(session, realm, username, &id)
     )?;
-    let marked = password_credential
-        .as_deref()
-        .zip(marks.get(username))
-        .is_some_and(|(credential, known)| *known == password::mark(credential, password));
+    let marked = match passwords {
+        Passwords::JustSet => true,
+        Passwords::Marked(marks) => password_credential
+            .as_deref()
+            .zip(marks.get(username))
+            .is_some_and(|(credential, known)| *known == password::mark(credential, password)),
+    };
     // Without a matching mark, only a login tells (a password hash).
     let password_accepted = marked || password_logs_in(session, realm, username, password).await;
     Ok(Some(ObservedUser {

@@ -4,7 +4,7 @@ kcdev realm. Only the browser is replaced: the redirect handler logs in headless
 
 Usage: python mcp_sdk_client.py <mcp url> <username> <password>
            [--client-id ID | --client-metadata-url URL] [--redirect-uri URI]
-           [--call TOOL ...] [--allow-http-metadata-url]
+           [--call TOOL ...] [--allow-http-metadata-url] [--mode legacy|auto]
 
 Without a client option the SDK registers itself (DCR). With --client-id it starts with that
 client already known (a pre-registered client) and must not register. With
@@ -12,8 +12,13 @@ client already known (a pre-registered client) and must not register. With
 does only when the authorization server advertises CIMD; --allow-http-metadata-url lifts the SDK's
 https-only check, for a test whose document server speaks plain HTTP on its own Docker network.
 
+--mode legacy (the default here) opens a session with the `initialize` handshake; --mode auto
+connects as the SDK's own `Client` does by default: a `server/discover` probe at the newest
+protocol revision (2026-07-28: no session, no handshake), falling back to `initialize`.
+
 Prints one JSON object: the tools listed, what each called tool answered, the access token's
-claims, the client id used and the RFC 8707 `resource` the authorization request carried.
+claims, the client id used, the RFC 8707 `resource` the authorization request carried, the
+protocol version the connection settled on and the session ids the server handed out.
 """
 
 import argparse
@@ -25,6 +30,7 @@ from urllib.parse import parse_qs, urlparse
 import httpx2
 import mcp.client.auth.oauth2 as sdk_oauth
 from mcp import ClientSession
+from mcp.client._probe import negotiate_auto
 from mcp.client.auth import OAuthClientProvider
 from mcp.client.streamable_http import streamable_http_client
 from mcp.shared.auth import AuthorizationCodeResult, OAuthClientInformationFull, OAuthClientMetadata
@@ -97,14 +103,25 @@ async def main(args) -> None:
         client_metadata_url=args.client_metadata_url,
     )
     calls = {}
-    async with httpx2.AsyncClient(auth=provider, timeout=30) as http:
+    session_ids = set()
+
+    async def record_session(response) -> None:
+        if "mcp-session-id" in response.headers:
+            session_ids.add(response.headers["mcp-session-id"])
+
+    hooks = {"response": [record_session]}
+    async with httpx2.AsyncClient(auth=provider, timeout=30, event_hooks=hooks) as http:
         async with streamable_http_client(args.url, http_client=http) as streams:
             read, write = streams[0], streams[1]
             async with ClientSession(read, write) as session:
-                await session.initialize()
+                if args.mode == "auto":
+                    await negotiate_auto(session)
+                else:
+                    await session.initialize()
                 tools = await session.list_tools()
                 for tool in args.call:
                     calls[tool] = tool_result(await session.call_tool(tool, {}))
+                protocol_version = session.protocol_version
     print(
         json.dumps(
             {
@@ -115,6 +132,8 @@ async def main(args) -> None:
                 "registered_scope": storage.client_info.scope if storage.client_info else None,
                 "resource_requested": authorize_query.get("resource", [None])[0],
                 "iss_returned": redirect.get("iss"),
+                "protocol_version": protocol_version,
+                "session_ids": sorted(session_ids),
             }
         )
     )
@@ -130,4 +149,5 @@ if __name__ == "__main__":
     parser.add_argument("--redirect-uri", default="http://localhost:39123/callback")
     parser.add_argument("--call", action="append", default=[])
     parser.add_argument("--allow-http-metadata-url", action="store_true")
+    parser.add_argument("--mode", choices=["legacy", "auto"], default="legacy")
     asyncio.run(main(parser.parse_args()))
