@@ -275,6 +275,29 @@ fn make_certificates(dir: &Path) {
     std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o755)).unwrap();
 }
 
+/// `up --keycloak-url` of realm `team` for `server_url`, test users and laptop registration on
+/// (what doctor's login and DCR checks need); the JSON report.
+fn up_with_dev_conveniences(kcdev: &Kcdev, keycloak_url: &str, server_url: &str) -> Value {
+    kcdev
+        .run_command(with_admin_user(
+            kcdev,
+            &[
+                "--json",
+                "up",
+                "--keycloak-url",
+                keycloak_url,
+                "--realm",
+                "team",
+                "--server-url",
+                server_url,
+                "--test-users",
+                "--anonymous-registration",
+            ],
+        ))
+        .ok()
+        .json()
+}
+
 fn with_admin_user(kcdev: &Kcdev, args: &[&str]) -> Command {
     let mut command = kcdev.command(args);
     command
@@ -362,24 +385,7 @@ async fn a_shared_keycloak_is_provisioned_planned_exported_and_imported() {
     assert!(!kcdev.state_path().exists());
 
     // Provisioned over HTTP with the container's own admin.
-    let up = kcdev
-        .run_command(with_admin_user(
-            &kcdev,
-            &[
-                "--json",
-                "up",
-                "--keycloak-url",
-                &keycloak.http_url(),
-                "--realm",
-                "team",
-                "--server-url",
-                &server_url,
-                "--test-users",
-                "--anonymous-registration",
-            ],
-        ))
-        .ok()
-        .json();
+    let up = up_with_dev_conveniences(&kcdev, &keycloak.http_url(), &server_url);
     assert_eq!(up["server"]["url"], keycloak.http_url(), "{up}");
     assert_eq!(up["server"]["admin"], format!("user \"{}\"", ADMIN.0));
     assert!(up.get("container").is_none(), "{up}");
@@ -581,24 +587,7 @@ async fn a_shared_keycloak_is_provisioned_planned_exported_and_imported() {
     // Imported into a fresh Keycloak, as the Operator's import job does it.
     let fresh = PlainKeycloak::start("imported", &certs, Some(&exported)).await;
     let imported = Kcdev::new("team-imported");
-    let provisioned = imported
-        .run_command(with_admin_user(
-            &imported,
-            &[
-                "--json",
-                "up",
-                "--keycloak-url",
-                &fresh.http_url(),
-                "--realm",
-                "team",
-                "--server-url",
-                &server_url,
-                "--test-users",
-                "--anonymous-registration",
-            ],
-        ))
-        .ok()
-        .json();
+    let provisioned = up_with_dev_conveniences(&imported, &fresh.http_url(), &server_url);
     assert_eq!(
         provisioned["provisioning"]["changes"],
         json!([]),

@@ -548,16 +548,7 @@ async fn up_container(
         admin: admin.clone(),
         container: container_settings.clone(),
     };
-    let mut state = InstanceState::new(
-        &context.instance,
-        settings.keycloak.clone(),
-        settings.realm.clone(),
-    );
-    // Marks name credentials: on a new database they match nothing, and logins decide.
-    state.password_marks = previous
-        .as_ref()
-        .map(|previous| previous.password_marks.clone())
-        .unwrap_or_default();
+    let mut state = next_state(context, &settings, previous.as_ref());
     let mut wanted = KeycloakContainer {
         instance: context.instance.clone(),
         base_image: container_settings.image.clone(),
@@ -768,15 +759,7 @@ async fn up_server(
         });
     }
     let admin_time = admin_started.elapsed();
-    let mut state = InstanceState::new(
-        &context.instance,
-        settings.keycloak.clone(),
-        settings.realm.clone(),
-    );
-    state.password_marks = previous
-        .as_ref()
-        .map(|previous| previous.password_marks.clone())
-        .unwrap_or_default();
+    let mut state = next_state(context, &settings, previous.as_ref());
     if previous.as_ref() != Some(&state) {
         context.state.save(&state)?;
     }
@@ -815,6 +798,24 @@ async fn up_server(
         admin_time,
         provisioning_time: provisioning_started.elapsed(),
     })
+}
+
+/// The state this `up` writes: its settings, and the password marks the last one left (marks
+/// name credentials: on a new database they match nothing, and logins decide).
+fn next_state(
+    context: &InstanceContext,
+    settings: &ResolvedSettings,
+    previous: Option<&InstanceState>,
+) -> InstanceState {
+    let mut state = InstanceState::new(
+        &context.instance,
+        settings.keycloak.clone(),
+        settings.realm.clone(),
+    );
+    state.password_marks = previous
+        .map(|previous| previous.password_marks.clone())
+        .unwrap_or_default();
+    state
 }
 
 /// The admin credentials: from the state file; else from the container's environment; else new,
