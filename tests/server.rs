@@ -416,21 +416,19 @@ fn assert_full_identity(identity: &Value, server: &Server) {
     assert!(has("realm_roles", "user"), "{identity}");
 }
 
+/// The Python MCP SDK (`tests/interop/mcp_sdk_client.py`) logs `testuser` in and calls both
+/// tools, with `extra` options; what it reports.
+fn python_sdk_calls_both_tools(server: &Server, extra: &[&str]) -> Value {
+    let mut args = vec![server.resource.as_str(), "testuser", PASSWORD];
+    args.extend(extra);
+    args.extend(["--call", "whoami", "--call", "admin_only"]);
+    run_interop_script("mcp_sdk_client.py", &args)
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn the_python_mcp_sdk_connects_through_the_whole_chain() {
     let server = server().await;
-    let result = run_interop_script(
-        "mcp_sdk_client.py",
-        &[
-            &server.resource,
-            "testuser",
-            PASSWORD,
-            "--call",
-            "whoami",
-            "--call",
-            "admin_only",
-        ],
-    );
+    let result = python_sdk_calls_both_tools(server, &[]);
     assert_eq!(result["tools"], json!(["admin_only", "whoami"]));
     // The SDK sends RFC 8707 `resource`; without Keycloak's resource-indicators feature the
     // token still carries both audiences.
@@ -463,20 +461,7 @@ async fn the_python_mcp_sdk_connects_through_the_whole_chain() {
 #[tokio::test(flavor = "multi_thread")]
 async fn the_python_mcp_sdk_speaks_2026_07_28_without_a_session() {
     let server = server().await;
-    let result = run_interop_script(
-        "mcp_sdk_client.py",
-        &[
-            &server.resource,
-            "testuser",
-            PASSWORD,
-            "--mode",
-            "auto",
-            "--call",
-            "whoami",
-            "--call",
-            "admin_only",
-        ],
-    );
+    let result = python_sdk_calls_both_tools(server, &["--mode", "auto"]);
     assert_eq!(result["protocol_version"], "2026-07-28", "{result}");
     assert_eq!(result["session_ids"], json!([]), "no session: {result}");
     assert_full_identity(&result["calls"]["whoami"]["structured"], server);
@@ -537,20 +522,13 @@ async fn a_self_contained_2026_07_28_request_is_answered_without_a_session() {
 #[tokio::test(flavor = "multi_thread")]
 async fn the_python_mcp_sdk_with_a_pre_registered_client_does_not_register() {
     let server = server().await;
-    let result = run_interop_script(
-        "mcp_sdk_client.py",
+    let result = python_sdk_calls_both_tools(
+        server,
         &[
-            &server.resource,
-            "testuser",
-            PASSWORD,
             "--client-id",
             "kcdev-claude-code",
             "--redirect-uri",
             "http://localhost:33420/callback",
-            "--call",
-            "whoami",
-            "--call",
-            "admin_only",
         ],
     );
     assert_eq!(result["client_id"], "kcdev-claude-code", "{result}");

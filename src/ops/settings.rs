@@ -54,22 +54,19 @@ impl InstanceContext {
             instance: self.instance.to_string(),
         };
         let state = self.load_state()?.ok_or_else(not_running)?;
-        if state.keycloak.container().is_none() {
+        let Some(settings) = state.keycloak.container() else {
             // A server kcdev does not run: the next call to it says whether it answers.
             return Ok(state);
-        }
+        };
         let engine = self.engine().await?;
         let container = engine
             .find_container(&self.instance)
             .await?
             .ok_or_else(not_running)?;
         let ready = container.status == ContainerStatus::Running
-            && match state.keycloak.container() {
-                Some(settings) => probe_ready(&reqwest::Client::new(), settings.management_port)
-                    .await
-                    .is_ok(),
-                None => true,
-            };
+            && probe_ready(&reqwest::Client::new(), settings.management_port)
+                .await
+                .is_ok();
         if ready { Ok(state) } else { Err(not_running()) }
     }
 

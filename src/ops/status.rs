@@ -107,33 +107,34 @@ impl StatusReport {
 pub async fn status(context: &InstanceContext) -> Result<StatusReport, OpsError> {
     let state = context.load_state()?;
     let settings = state.as_ref().map(ResolvedSettings::from_state);
-    let managed = settings
+    let server = settings
         .as_ref()
-        .is_none_or(|settings| settings.container().is_some());
+        .filter(|settings| settings.container().is_none());
     let mut session = None;
-    let (engine, container, ready) = if managed {
-        let engine = context.engine().await?;
-        let container = engine.find_container(&context.instance).await?;
-        let running = container
-            .as_ref()
-            .is_some_and(|c| c.status == ContainerStatus::Running);
-        let management_port = container
-            .as_ref()
-            .and_then(|c| c.management_binding.as_ref())
-            .map(|(_, port)| *port);
-        let ready = match management_port {
-            Some(port) if running => probe_ready(&reqwest::Client::new(), port).await.is_ok(),
-            _ => false,
-        };
-        (Some(engine.endpoint().to_owned()), container, ready)
-    } else {
+    let (engine, container, ready) = match server {
         // What the server says: it is ready when its admin API lets kcdev in.
-        let settings = settings.as_ref().ok_or_else(|| OpsError::NotCreated {
-            instance: context.instance.to_string(),
-        })?;
-        session = context.admin_session(settings).await.ok();
-        (None, None, session.is_some())
+        Some(settings) => {
+            session = context.admin_session(settings).await.ok();
+            (None, None, session.is_some())
+        }
+        None => {
+            let engine = context.engine().await?;
+            let container = engine.find_container(&context.instance).await?;
+            let running = container
+                .as_ref()
+                .is_some_and(|c| c.status == ContainerStatus::Running);
+            let management_port = container
+                .as_ref()
+                .and_then(|c| c.management_binding.as_ref())
+                .map(|(_, port)| *port);
+            let ready = match management_port {
+                Some(port) if running => probe_ready(&reqwest::Client::new(), port).await.is_ok(),
+                _ => false,
+            };
+            (Some(engine.endpoint().to_owned()), container, ready)
+        }
     };
+    let managed = server.is_none();
     let spec = settings
         .as_ref()
         .map(|settings| RealmSpec::render(&settings.realm_variables()))

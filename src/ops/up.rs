@@ -205,18 +205,15 @@ impl UpOptions {
             }
             KeycloakSettings::Server { server } => {
                 crate::trust::Trust::from_option(server.ca_cert.as_deref())?;
-                if self.reset_realm && self.reset_confirmation.as_deref() != Some(spec.realm_name())
-                {
-                    return Err(OpsError::ResetNeedsRealmName {
-                        realm: spec.realm_name().to_owned(),
-                        url: server.url.clone(),
-                    });
-                }
             }
         }
-        if let Some(confirmation) = &self.reset_confirmation
-            && confirmation != spec.realm_name()
-        {
+        // A realm on a shared server goes only with its name spelled out; a name given must be
+        // the realm's, wherever it lives.
+        let confirmed = match &self.reset_confirmation {
+            Some(name) => name == spec.realm_name(),
+            None => settings.container().is_some(),
+        };
+        if self.reset_realm && !confirmed {
             return Err(OpsError::ResetNeedsRealmName {
                 realm: spec.realm_name().to_owned(),
                 url: settings.keycloak_url(),
@@ -750,8 +747,7 @@ async fn up_server(
     let admin_started = Instant::now();
     let session = context.admin_session(&settings).await?;
     let keycloak_version = session.server_version().await?;
-    if parse_keycloak_version(&keycloak_version).is_some_and(|v| v < defaults::MIN_KEYCLOAK_VERSION)
-    {
+    if too_old(&keycloak_version) {
         return Err(OpsError::ServerTooOld {
             url,
             found: keycloak_version,
@@ -1004,6 +1000,12 @@ async fn create_and_start(
     Err(created.into())
 }
 
+/// Whether a version a server reports is older than kcdev supports (one it cannot read is given
+/// the benefit of the doubt: a custom build's version string, say).
+fn too_old(reported: &str) -> bool {
+    parse_keycloak_version(reported).is_some_and(|v| v < defaults::MIN_KEYCLOAK_VERSION)
+}
+
 /// For images that declare no version: ask the running server, and take the container away
 /// again if it is too old.
 async fn verify_running_version(
@@ -1013,9 +1015,7 @@ async fn verify_running_version(
     image: &ImageRef,
 ) -> Result<String, OpsError> {
     let reported = session.server_version().await?;
-    let too_old =
-        parse_keycloak_version(&reported).is_some_and(|v| v < defaults::MIN_KEYCLOAK_VERSION);
-    if too_old {
+    if too_old(&reported) {
         engine.stop(container_id, STOP_GRACE_SECONDS).await?;
         engine.remove_container(container_id).await?;
         return Err(OpsError::KeycloakTooOld {
