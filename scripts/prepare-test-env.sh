@@ -29,6 +29,8 @@ cache_dir=${KCDEV_TEST_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/kcdev-test}
 python_env="$cache_dir/python"
 node_dir="$cache_dir/node"
 mcp_remote_version=0.15.1
+# The TypeScript MCP SDK, for the step-up test's client.
+ts_sdk_version=1.32.2
 
 log() { printf '==> %s\n' "$*" >&2; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
@@ -49,10 +51,18 @@ install_packages() {
   command -v podman >/dev/null || missing+=(podman)
   # The team test signs a Keycloak certificate with a CA of its own.
   command -v openssl >/dev/null || missing+=(openssl)
+  # The scale-out test puts two replicas of a generated server behind nginx.
+  command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || missing+=(nginx)
   [ ${#missing[@]} -eq 0 ] && return
   log "installing ${missing[*]}"
   as_root apt-get update -qq
+  # No package may start its service (nginx on port 80, say): tests start what they need.
+  local policy=/usr/sbin/policy-rc.d placed=
+  if [ ! -e "$policy" ]; then
+    as_root sh -c "printf '#!/bin/sh\nexit 101\n' >$policy && chmod +x $policy" && placed=1
+  fi
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+  [ -z "$placed" ] || as_root rm -f "$policy"
 }
 
 start_engine() {
@@ -135,14 +145,17 @@ prepare_python() {
 }
 
 prepare_node() {
-  local installed="$node_dir/node_modules/mcp-remote/package.json"
-  if [ -f "$installed" ] && grep -q "\"version\": \"$mcp_remote_version\"" "$installed"; then
+  local remote="$node_dir/node_modules/mcp-remote/package.json"
+  local sdk="$node_dir/node_modules/@modelcontextprotocol/sdk/package.json"
+  if [ -f "$remote" ] && grep -q "\"version\": \"$mcp_remote_version\"" "$remote" \
+    && [ -f "$sdk" ] && grep -q "\"version\": \"$ts_sdk_version\"" "$sdk"; then
     return
   fi
-  command -v npm >/dev/null || die "npm is needed for the mcp-remote interop test (install Node.js 18 or later)"
-  log "installing mcp-remote@$mcp_remote_version in $node_dir"
+  command -v npm >/dev/null || die "npm is needed for the Node interop tests (install Node.js 18 or later)"
+  log "installing mcp-remote@$mcp_remote_version and @modelcontextprotocol/sdk@$ts_sdk_version in $node_dir"
   mkdir -p "$node_dir"
-  npm install --silent --no-audit --no-fund --prefix "$node_dir" "mcp-remote@$mcp_remote_version" >/dev/null
+  npm install --silent --no-audit --no-fund --prefix "$node_dir" \
+    "mcp-remote@$mcp_remote_version" "@modelcontextprotocol/sdk@$ts_sdk_version" >/dev/null
 }
 
 prepare() {
@@ -159,4 +172,4 @@ if [ "${1:-}" = --distribution-only ]; then
   exit 0
 fi
 prepare >&2
-echo "export KCDEV_TEST_IMAGE=$image KCDEV_TEST_PYTHON=$python_env/bin/python KCDEV_TEST_MCP_REMOTE_CLIENT=$node_dir/node_modules/.bin/mcp-remote-client"
+echo "export KCDEV_TEST_IMAGE=$image KCDEV_TEST_PYTHON=$python_env/bin/python KCDEV_TEST_MCP_REMOTE_CLIENT=$node_dir/node_modules/.bin/mcp-remote-client KCDEV_TEST_NODE_MODULES=$node_dir/node_modules"

@@ -20,14 +20,14 @@ bounded() {
 }
 
 exports=$(bounded 30m "scripts/prepare-test-env.sh" scripts/prepare-test-env.sh)
-line='^export KCDEV_TEST_IMAGE=[^[:space:]]+ KCDEV_TEST_PYTHON=[^[:space:]]+ KCDEV_TEST_MCP_REMOTE_CLIENT=[^[:space:]]+$'
+line='^export KCDEV_TEST_IMAGE=[^[:space:]]+ KCDEV_TEST_PYTHON=[^[:space:]]+ KCDEV_TEST_MCP_REMOTE_CLIENT=[^[:space:]]+ KCDEV_TEST_NODE_MODULES=[^[:space:]]+$'
 if [ "$(printf '%s\n' "$exports" | wc -l)" -ne 1 ] || ! [[ $exports =~ $line ]]; then
   printf 'error: scripts/prepare-test-env.sh printed more than its export line on stdout:\n' >&2
   printf '%s\n' "$exports" | cat -v >&2
   exit 1
 fi
 eval "$exports"
-export KCDEV_TEST_IMAGE KCDEV_TEST_PYTHON KCDEV_TEST_MCP_REMOTE_CLIENT
+export KCDEV_TEST_IMAGE KCDEV_TEST_PYTHON KCDEV_TEST_MCP_REMOTE_CLIENT KCDEV_TEST_NODE_MODULES
 
 # The cold path, every run: the distribution downloads into an empty cache. A warm cache on the
 # machine would otherwise hide a broken download step.

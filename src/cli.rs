@@ -340,6 +340,11 @@ pub struct TokenArgs {
     /// --resource-indicators` its audience is then that URL alone.
     #[arg(long, value_name = "URL")]
     pub resource: Option<String>,
+
+    /// Ask for a scope on top of the MCP scope, e.g. `mcp:admin` for the template's admin tool
+    /// (repeatable).
+    #[arg(long = "scope", value_name = "SCOPE")]
+    pub scopes: Vec<String>,
 }
 
 /// When to pull the Keycloak image.

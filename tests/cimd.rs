@@ -11,7 +11,7 @@ mod common;
 use std::process::Command;
 
 use common::fastmcp::FastMcpServer;
-use common::oauth::audiences;
+use common::oauth::{self, audiences};
 use common::{Kcdev, free_port, run_interop_script, test_image};
 use serde_json::{Value, json};
 
@@ -320,6 +320,32 @@ async fn cimd_clients_log_in_with_a_document_url_and_get_the_full_claims() {
             "{default_scopes:?}"
         );
     }
+    // Step-up works for a document without `scope`: Keycloak gives it the realm's optional
+    // scopes, `mcp:admin` among them, and a login asking for it gets it.
+    let optional_scopes = created.optional_client_scopes.clone().unwrap_or_default();
+    assert!(
+        optional_scopes.iter().any(|s| s == "mcp:admin"),
+        "{optional_scopes:?}"
+    );
+    let stepped_up = oauth::login(
+        &kcdev,
+        "fastmcp",
+        &oauth::pre_registered(&client_url, REDIRECT_URI),
+        "testadmin",
+        "password123",
+        Some("openid mcp:tools mcp:admin"),
+    )
+    .await;
+    let claims = oauth::validate(
+        &kcdev,
+        "fastmcp",
+        &stepped_up.access_token,
+        &format!("{base}/mcp"),
+    )
+    .await;
+    let scope = claims["scope"].as_str().unwrap_or_default();
+    assert!(scope.split(' ').any(|s| s == "mcp:admin"), "{claims}");
+    assert!(audiences(&claims).contains(&base), "{claims}");
     let called = &result["calls"]["get_access_token_claims"];
     assert_eq!(called["is_error"], false, "{result}");
     assert_eq!(called["structured"]["azp"], client_url.as_str(), "{result}");

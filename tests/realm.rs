@@ -242,6 +242,110 @@ async fn every_client_kind_gets_audience_roles_and_subject() {
     }
 }
 
+/// Step-up: a token asked for with `mcp:tools` lacks `mcp:admin`; asking again with both gets a
+/// token with both, the same audiences and the admin role. Pre-registered clients and clients
+/// registered without `scope` have `mcp:admin` as an optional scope (the realm's optional scope),
+/// and so does one that registered both scopes. One that registered `mcp:tools` alone cannot step
+/// up: Keycloak 26.7 gives a client that names scopes exactly those, and refuses others with
+/// `invalid_scope`. This test says so, so a Keycloak that changes it is noticed.
+#[tokio::test(flavor = "multi_thread")]
+async fn step_up_to_mcp_admin_per_registration_path() {
+    let kcdev = kcdev();
+    let _read = REALM_LOCK.read().await;
+    let clients = [
+        (
+            "pre-registered",
+            oauth::pre_registered("kcdev-claude-code", "http://localhost:33420/callback"),
+        ),
+        (
+            "DCR without scope",
+            oauth::register(
+                kcdev,
+                REALM,
+                &oauth::public_client("http://localhost:40011/callback", None),
+            )
+            .await,
+        ),
+        (
+            "DCR with both scopes",
+            oauth::register(
+                kcdev,
+                REALM,
+                &oauth::public_client(
+                    "http://localhost:40012/callback",
+                    Some("mcp:tools mcp:admin"),
+                ),
+            )
+            .await,
+        ),
+    ];
+    let scope_of = |claims: &Value| -> Vec<String> {
+        claims["scope"]
+            .as_str()
+            .unwrap_or_default()
+            .split(' ')
+            .map(str::to_owned)
+            .collect()
+    };
+    for (path, client) in &clients {
+        let first = oauth::login(
+            kcdev,
+            REALM,
+            client,
+            "testadmin",
+            PASSWORD,
+            Some("openid mcp:tools"),
+        )
+        .await;
+        let claims = oauth::validate(kcdev, REALM, &first.access_token, RESOURCE).await;
+        let granted = scope_of(&claims);
+        assert!(
+            granted.contains(&"mcp:tools".to_owned()),
+            "{path}: {granted:?}"
+        );
+        assert!(
+            !granted.contains(&"mcp:admin".to_owned()),
+            "{path}: {granted:?}"
+        );
+        let stepped_up = oauth::login(
+            kcdev,
+            REALM,
+            client,
+            "testadmin",
+            PASSWORD,
+            Some("openid mcp:tools mcp:admin"),
+        )
+        .await;
+        let claims = oauth::validate(kcdev, REALM, &stepped_up.access_token, RESOURCE).await;
+        let granted = scope_of(&claims);
+        assert!(
+            granted.contains(&"mcp:admin".to_owned()),
+            "{path}: {granted:?}"
+        );
+        assert!(
+            granted.contains(&"mcp:tools".to_owned()),
+            "{path}: {granted:?}"
+        );
+        assert!(audiences(&claims).contains(&BASE.to_owned()), "{path}");
+        assert!(realm_roles(&claims).contains(&"admin".to_owned()), "{path}");
+    }
+    let named_one = oauth::register(
+        kcdev,
+        REALM,
+        &oauth::public_client("http://localhost:40013/callback", Some("mcp:tools")),
+    )
+    .await;
+    let error = oauth::refused_login(
+        kcdev,
+        REALM,
+        &named_one,
+        "testadmin",
+        "openid mcp:tools mcp:admin",
+    )
+    .await;
+    assert_eq!(error, "invalid_scope");
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn offline_access_and_refresh_tokens_work() {
     let kcdev = kcdev();

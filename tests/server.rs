@@ -22,7 +22,7 @@ use common::mcp::Mcp;
 use common::mcp_remote::{
     Watched, list_tools_through_mcp_remote, log_in_where_mcp_remote_says, mcp_remote_client,
 };
-use common::{Kcdev, at_exit, free_port, oauth, run_interop_script, shared};
+use common::{Kcdev, at_exit, free_port, oauth, run_interop_script, run_node_script, shared};
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde_json::{Value, json};
 use tokio::sync::OnceCell;
@@ -81,7 +81,7 @@ fn now() -> u64 {
 
 fn challenge_suffix(server: &Server) -> String {
     format!(
-        "resource_metadata=\"{}/.well-known/oauth-protected-resource/mcp\", scope=\"mcp:tools\"",
+        "scope=\"mcp:tools\", resource_metadata=\"{}/.well-known/oauth-protected-resource/mcp\"",
         server.base
     )
 }
@@ -130,7 +130,8 @@ async fn unauthenticated_requests_get_the_challenge_and_metadata_is_exact() {
     let expected = json!({
         "resource": server.resource,
         "authorization_servers": [format!("{}/realms/{REALM}", server.kcdev.base_url())],
-        "scopes_supported": ["mcp:tools"],
+        // The scope every request needs, then the one `admin_only` declares.
+        "scopes_supported": ["mcp:tools", "mcp:admin"],
         "bearer_methods_supported": ["header"],
         "resource_name": "e2e-server",
     });
@@ -175,13 +176,38 @@ async fn a_registered_client_logs_in_and_calls_tools_by_role() {
             .unwrap()
             .contains(&json!(server.resource))
     );
+    // `admin_only` needs `mcp:admin`, which a token asked for with `mcp:tools` lacks: 403 before
+    // the tool runs, naming every scope the call needs (step-up).
+    let call_admin_only = json!({"jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": {"name": "admin_only", "arguments": {}}});
+    let refused = user.post(&call_admin_only).await;
+    assert_eq!(refused.status(), 403);
+    let header = refused.headers()["www-authenticate"].to_str().unwrap();
+    assert!(
+        header.starts_with("Bearer error=\"insufficient_scope\"")
+            && header.contains("scope=\"mcp:tools mcp:admin\"")
+            && header.ends_with(&format!(
+                "resource_metadata=\"{}/.well-known/oauth-protected-resource/mcp\"",
+                server.base
+            )),
+        "{header}"
+    );
+
+    // With the scope (`kcdev token --scope mcp:admin`): the role decides, inside the tool.
+    let stepped_up = |user: &str| {
+        server
+            .kcdev
+            .run(&["token", "--user", user, "--scope", "mcp:admin"])
+            .ok()
+            .stdout
+            .trim()
+            .to_owned()
+    };
+    let mut user = Mcp::new(&server.resource, Some(stepped_up("testuser")));
+    user.initialize().await;
     let denied = user.call_tool("admin_only").await;
     assert_eq!(denied["result"]["isError"], true, "{denied}");
 
-    let mut admin_user = Mcp::new(
-        &server.resource,
-        Some(real_token(server, "testadmin").await),
-    );
+    let mut admin_user = Mcp::new(&server.resource, Some(stepped_up("testadmin")));
     admin_user.initialize().await;
     let allowed = admin_user.call_tool("admin_only").await;
     assert_ne!(allowed["result"]["isError"], true, "{allowed}");
@@ -418,6 +444,26 @@ fn assert_full_identity(identity: &Value, server: &Server) {
 
 /// The Python MCP SDK (`tests/interop/mcp_sdk_client.py`) logs `testuser` in and calls both
 /// tools, with `extra` options; what it reports.
+/// The SDKs register with the scope the 401 challenge names, `mcp:tools`; Keycloak 26.7 gives a
+/// client that names scopes exactly those, so its step-up to `mcp:admin` is refused at the
+/// authorization endpoint. The server did its part: the 403 named both scopes, and the SDK asked.
+fn assert_dynamic_client_cannot_step_up(result: &Value) {
+    let failed = result["calls"]["admin_only"]["failed"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(failed.contains("invalid_scope"), "{result}");
+    let asked = result["authorized_scopes"].as_array().unwrap();
+    assert!(
+        asked
+            .last()
+            .unwrap()
+            .as_str()
+            .unwrap()
+            .contains("mcp:admin"),
+        "{result}"
+    );
+}
+
 fn python_sdk_calls_both_tools(server: &Server, extra: &[&str]) -> Value {
     let mut args = vec![server.resource.as_str(), "testuser", PASSWORD];
     args.extend(extra);
@@ -434,7 +480,7 @@ async fn the_python_mcp_sdk_connects_through_the_whole_chain() {
     // token still carries both audiences.
     assert_eq!(result["resource_requested"], server.resource.as_str());
     assert_full_identity(&result["calls"]["whoami"]["structured"], server);
-    assert_eq!(result["calls"]["admin_only"]["is_error"], true);
+    assert_dynamic_client_cannot_step_up(&result);
     assert!(
         result["registered_scope"]
             .as_str()
@@ -465,7 +511,7 @@ async fn the_python_mcp_sdk_speaks_2026_07_28_without_a_session() {
     assert_eq!(result["protocol_version"], "2026-07-28", "{result}");
     assert_eq!(result["session_ids"], json!([]), "no session: {result}");
     assert_full_identity(&result["calls"]["whoami"]["structured"], server);
-    assert_eq!(result["calls"]["admin_only"]["is_error"], true);
+    assert_dynamic_client_cannot_step_up(&result);
 }
 
 /// A 2026-07-28 request on its own: the protocol version in the header and in `_meta`, the
@@ -477,29 +523,20 @@ async fn a_self_contained_2026_07_28_request_is_answered_without_a_session() {
     let token = oauth::mcp_client_login(server.kcdev, REALM, "testuser")
         .await
         .access_token;
-    let request = |token: Option<&str>| {
-        let mut request = reqwest::Client::new()
-            .post(&server.resource)
-            .header("accept", "application/json, text/event-stream")
-            .header("mcp-protocol-version", "2026-07-28")
-            .header("mcp-method", "tools/call")
-            .header("mcp-name", "whoami")
-            .json(&json!({
-                "jsonrpc": "2.0", "id": 1, "method": "tools/call",
-                "params": {
-                    "name": "whoami", "arguments": {},
-                    "_meta": {
-                        "io.modelcontextprotocol/protocolVersion": "2026-07-28",
-                        "io.modelcontextprotocol/clientCapabilities": {},
-                    },
-                },
-            }));
-        if let Some(token) = token {
-            request = request.bearer_auth(token);
+    let request = |token: Option<String>| {
+        let resource = server.resource.clone();
+        async move {
+            common::mcp::stateless_request(
+                &resource,
+                token.as_deref(),
+                None,
+                "tools/call",
+                json!({"name": "whoami", "arguments": {}}),
+            )
+            .await
         }
-        request.send()
     };
-    let answered = request(Some(&token)).await.unwrap();
+    let answered = request(Some(token.clone())).await;
     assert_eq!(answered.status(), 200);
     assert!(answered.headers().get("mcp-session-id").is_none());
     let body = common::mcp::parse_response(&answered.text().await.unwrap());
@@ -507,7 +544,7 @@ async fn a_self_contained_2026_07_28_request_is_answered_without_a_session() {
         body["result"]["structuredContent"]["username"], "testuser",
         "{body}"
     );
-    let refused = request(None).await.unwrap();
+    let refused = request(None).await;
     assert_eq!(refused.status(), 401);
     assert!(
         refused.headers()["www-authenticate"]
@@ -535,7 +572,14 @@ async fn the_python_mcp_sdk_with_a_pre_registered_client_does_not_register() {
     let identity = &result["calls"]["whoami"]["structured"];
     assert_eq!(identity["client"], "kcdev-claude-code", "{result}");
     assert_full_identity(identity, server);
-    assert_eq!(result["calls"]["admin_only"]["is_error"], true);
+    // The pre-registered client has `mcp:admin` as an optional scope: the SDK steps up, and then
+    // the tool refuses a user without the admin role.
+    assert_eq!(result["calls"]["admin_only"]["is_error"], true, "{result}");
+    assert_eq!(
+        result["authorized_scopes"].as_array().unwrap().len(),
+        2,
+        "{result}"
+    );
     assert_eq!(
         clients_named(
             server.kcdev,
@@ -544,6 +588,84 @@ async fn the_python_mcp_sdk_with_a_pre_registered_client_does_not_register() {
         .await,
         Vec::<String>::new(),
         "the SDK registered although it had a client id"
+    );
+}
+
+/// Step-up with real clients, as `testadmin` with the pre-registered Claude Code client: the
+/// first login asks for `mcp:tools`, `admin_only` answers 403 `insufficient_scope` naming
+/// `mcp:tools mcp:admin`, the client logs in again asking for both and the call succeeds. The
+/// Python SDK (mcp 2.3.0) does it at 2026-07-28 without a session; the TypeScript SDK (1.32.2,
+/// whose newest protocol is 2025-11-25) inside its session, but only when it holds no refresh
+/// token: with one it refreshes, which cannot widen a token's scope, and gives up.
+#[tokio::test(flavor = "multi_thread")]
+async fn real_clients_step_up_to_mcp_admin() {
+    let server = server().await;
+    let pre_registered = [
+        "--client-id",
+        "kcdev-claude-code",
+        "--redirect-uri",
+        "http://localhost:33420/callback",
+    ];
+    let asked_both = |result: &Value| {
+        let asked: Vec<&str> = result["authorized_scopes"]
+            .as_array()
+            .or_else(|| result["authorizations"].as_array())
+            .unwrap()
+            .iter()
+            .map(|a| a.as_str().or_else(|| a["scope"].as_str()).unwrap())
+            .collect();
+        assert_eq!(asked.len(), 2, "{result}");
+        assert!(!asked[0].contains("mcp:admin"), "{result}");
+        assert!(
+            asked[1].contains("mcp:tools") && asked[1].contains("mcp:admin"),
+            "{result}"
+        );
+    };
+
+    let mut args = vec![
+        server.resource.as_str(),
+        "testadmin",
+        PASSWORD,
+        "--mode",
+        "auto",
+    ];
+    args.extend(pre_registered);
+    args.extend(["--call", "admin_only"]);
+    let python = run_interop_script("mcp_sdk_client.py", &args);
+    assert_eq!(python["protocol_version"], "2026-07-28", "{python}");
+    assert_eq!(python["session_ids"], json!([]), "{python}");
+    assert_eq!(python["calls"]["admin_only"]["is_error"], false, "{python}");
+    asked_both(&python);
+
+    let typescript = |extra: &[&str]| {
+        let mut args = vec![server.resource.as_str(), "testadmin", PASSWORD];
+        args.extend(pre_registered);
+        args.extend(extra);
+        args.extend(["--call", "admin_only"]);
+        run_node_script("ts_sdk_client.mjs", &args)
+    };
+    let stepped_up = typescript(&["--forget-refresh-tokens"]);
+    assert_eq!(stepped_up["protocol_version"], "2025-11-25", "{stepped_up}");
+    assert!(stepped_up["session_id"].is_string(), "{stepped_up}");
+    assert_eq!(
+        stepped_up["calls"]["admin_only"]["is_error"], false,
+        "{stepped_up}"
+    );
+    assert!(
+        stepped_up["calls"]["admin_only"]["text"]
+            .as_str()
+            .unwrap()
+            .contains("testadmin"),
+        "{stepped_up}"
+    );
+    asked_both(&stepped_up);
+    let refreshed = typescript(&[]);
+    assert!(
+        refreshed["calls"]["admin_only"]["failed"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("after trying upscoping"),
+        "{refreshed}"
     );
 }
 

@@ -10,6 +10,7 @@ pub async fn run(ctx: &Ctx, args: TokenArgs) -> anyhow::Result<ExitStatus> {
         user: args.user.clone(),
         password: args.password,
         resource: args.resource,
+        extra_scopes: args.scopes,
     };
     let report = ops::token(options)
         .await

@@ -20,6 +20,8 @@ pub struct TokenOptions {
     pub password: Option<String>,
     /// RFC 8707 resource: one of the instance's servers' resource URLs.
     pub resource: Option<String>,
+    /// Scopes asked for on top of `openid` and the MCP scope (a step-up scope, say).
+    pub extra_scopes: Vec<String>,
 }
 
 /// A test user's tokens.
@@ -54,7 +56,11 @@ pub async fn token(options: TokenOptions) -> Result<TokenReport, OpsError> {
         });
     }
     let http = oauth::http_client(&settings.trust()?)?;
-    let scope = format!("openid {}", spec.mcp_scope);
+    let mut scope = format!("openid {}", spec.mcp_scope);
+    for extra in &options.extra_scopes {
+        scope.push(' ');
+        scope.push_str(extra);
+    }
     // The token endpoint is reached on loopback; the issuer stays the public one.
     let token_endpoint = format!(
         "{}/realms/{}/protocol/openid-connect/token",

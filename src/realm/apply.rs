@@ -17,6 +17,7 @@ use serde_json::Value;
 
 use super::observe::ObservedRealm;
 use super::plan::{Action, Change};
+use super::spec::Assigned;
 use super::{RealmError, api_error};
 use crate::keycloak::AdminSession;
 
@@ -39,7 +40,8 @@ fn stage(action: &Action) -> u8 {
         | Action::UpdateRole { .. }
         | Action::CreateClientScope(_)
         | Action::UpdateClientScope { .. } => 1,
-        Action::AddDefaultScope { .. }
+        Action::AssignRealmScope { .. }
+        | Action::AddClientOptionalScope { .. }
         | Action::AddScopeRealmRoles { .. }
         | Action::CreateMapper { .. }
         | Action::UpdateMapper { .. }
@@ -166,10 +168,25 @@ async fn run(
             api.realm_client_scopes_with_client_scope_id_put(realm, id, typed(body)?)
                 .await?;
         }
-        Action::AddDefaultScope { scope } => {
+        Action::AssignRealmScope { scope, assigned } => {
             let id = scope_id(scope_ids, scope)?;
-            api.realm_default_default_client_scopes_with_client_scope_id_put(realm, id)
-                .await?;
+            match assigned {
+                Assigned::Default => {
+                    api.realm_default_default_client_scopes_with_client_scope_id_put(realm, id)
+                        .await?;
+                }
+                Assigned::Optional => {
+                    api.realm_default_optional_client_scopes_with_client_scope_id_put(realm, id)
+                        .await?;
+                }
+            }
+        }
+        Action::AddClientOptionalScope { client, scope } => {
+            let id = scope_id(scope_ids, scope)?;
+            api.realm_clients_with_client_uuid_optional_client_scopes_with_client_scope_id_put(
+                realm, client, id,
+            )
+            .await?;
         }
         Action::CreateMapper { scope, body } => {
             let id = scope_id(scope_ids, scope)?;

@@ -15,7 +15,7 @@ use serde_json::{Map, Value, json};
 
 use super::RealmError;
 use super::observe::POLICY_TYPE;
-use super::spec::{PolicySpec, RealmSpec, RealmVariables, field, resource_url_of};
+use super::spec::{Assigned, PolicySpec, RealmSpec, RealmVariables, field, resource_url_of};
 
 const KEYCLOAK_DEFAULTS: &str = include_str!("../../realm/keycloak-defaults.json");
 
@@ -184,20 +184,29 @@ pub fn representation(spec: &RealmSpec) -> Result<Map<String, Value>, RealmError
     let mut realm = spec.realm.clone();
     realm.insert("roles".to_owned(), json!({ "realm": spec.roles }));
     realm.insert("clientScopes".to_owned(), client_scopes(spec, &defaults));
-    let mut default_scopes = defaults.default_default_client_scopes.clone();
-    default_scopes.extend(
-        spec.client_scopes
-            .iter()
-            .filter(|scope| scope.realm_default)
-            .map(|scope| scope.name().to_owned()),
-    );
+    let assigned = |builtin: &[String], assigned: Assigned| {
+        let mut names = builtin.to_vec();
+        names.extend(
+            spec.client_scopes
+                .iter()
+                .filter(|scope| scope.assigned == Some(assigned))
+                .map(|scope| scope.name().to_owned()),
+        );
+        names
+    };
     realm.insert(
         "defaultDefaultClientScopes".to_owned(),
-        json!(default_scopes),
+        json!(assigned(
+            &defaults.default_default_client_scopes,
+            Assigned::Default
+        )),
     );
     realm.insert(
         "defaultOptionalClientScopes".to_owned(),
-        json!(defaults.default_optional_client_scopes),
+        json!(assigned(
+            &defaults.default_optional_client_scopes,
+            Assigned::Optional
+        )),
     );
     let mut scope_mappings = defaults.scope_mappings.clone();
     scope_mappings.extend(

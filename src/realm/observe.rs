@@ -24,6 +24,8 @@ pub struct ObservedRealm {
     pub client_scopes: Vec<Value>,
     /// Names of the realm's default client scopes.
     pub default_scopes: Vec<String>,
+    /// Names of the realm's optional client scopes.
+    pub optional_scopes: Vec<String>,
     /// The realm roles mapped to each of the spec's client scopes that exists, by scope name.
     pub scope_realm_roles: std::collections::BTreeMap<String, Vec<String>>,
     /// Anonymous client-registration policies.
@@ -111,6 +113,11 @@ pub(crate) async fn observe_with(
             .await
             .map_err(|err| api_error("list default client scopes", err))
     };
+    let optional_scopes = async {
+        api.realm_default_optional_client_scopes_get(realm)
+            .await
+            .map_err(|err| api_error("list optional client scopes", err))
+    };
     let anonymous_policies = async {
         api.realm_components_get(
             realm,
@@ -148,6 +155,7 @@ pub(crate) async fn observe_with(
         roles,
         (client_scopes, scope_realm_roles),
         default_scopes,
+        optional_scopes,
         anonymous_policies,
         clients,
         client_profiles,
@@ -157,16 +165,18 @@ pub(crate) async fn observe_with(
         roles,
         client_scopes,
         default_scopes,
+        optional_scopes,
         anonymous_policies,
         clients,
         client_profiles,
         client_policies,
         users,
     )?;
-    let default_scopes = default_scopes
-        .into_iter()
-        .filter_map(|scope| scope.name)
-        .collect();
+    let names = |scopes: Vec<keycloak::types::ClientScopeRepresentation>| {
+        scopes.into_iter().filter_map(|scope| scope.name).collect()
+    };
+    let default_scopes = names(default_scopes);
+    let optional_scopes = names(optional_scopes);
     let anonymous_policies = anonymous_policies
         .into_iter()
         .filter(|component| component.sub_type.as_deref() == Some("anonymous"));
@@ -177,6 +187,7 @@ pub(crate) async fn observe_with(
         roles: to_values(roles),
         client_scopes: to_values(client_scopes),
         default_scopes,
+        optional_scopes,
         scope_realm_roles,
         anonymous_policies: to_values(anonymous_policies),
         clients,

@@ -9,7 +9,7 @@ use serde_json::{Map, Value, json};
 use super::RealmError;
 use super::diff::field_differences;
 use super::observe::{ObservedRealm, POLICY_TYPE};
-use super::spec::{PolicySpec, RealmSpec, Representation, field};
+use super::spec::{Assigned, PolicySpec, RealmSpec, Representation, field};
 use crate::keycloak::PreparedKeys;
 
 /// The name of kcdev's CIMD client profile and policy (`realm.toml`'s `[cimd]`), which kcdev
@@ -73,7 +73,12 @@ pub(crate) enum Action {
         id: String,
         body: Value,
     },
-    AddDefaultScope {
+    AssignRealmScope {
+        scope: String,
+        assigned: Assigned,
+    },
+    AddClientOptionalScope {
+        client: String,
         scope: String,
     },
     AddScopeRealmRoles {
@@ -397,16 +402,23 @@ fn plan_client_scopes(
                 },
             );
         }
-        if scope.realm_default {
-            let object = format!("realm default scope {name}");
-            if observed.default_scopes.contains(&name) {
+        if let Some(assigned) = scope.assigned {
+            let (object, present) = match assigned {
+                Assigned::Default => ("realm default scope", &observed.default_scopes),
+                Assigned::Optional => ("realm optional scope", &observed.optional_scopes),
+            };
+            let object = format!("{object} {name}");
+            if present.contains(&name) {
                 plan.unchanged.push(object);
             } else {
                 plan.record(
                     object,
                     ChangeKind::Create,
                     vec![],
-                    Action::AddDefaultScope { scope: name },
+                    Action::AssignRealmScope {
+                        scope: name,
+                        assigned,
+                    },
                 );
             }
         }
@@ -552,6 +564,45 @@ fn plan_clients(spec: &RealmSpec, observed: &ObservedRealm, plan: &mut Plan) {
                 body: merged(actual, client),
             },
         );
+        // A bearer-only client (a server as a resource) never asks for tokens.
+        let logs_in = client.get("bearerOnly") != Some(&Value::Bool(true));
+        if let Some(actual) = find_by(&observed.clients, "clientId", client_id)
+            && logs_in
+        {
+            plan_client_optional_scopes(spec, client_id, actual, plan);
+        }
+    }
+}
+
+/// kcdev's clients get the realm's optional scopes kcdev owns. Keycloak attaches a realm's
+/// optional scopes to a client when it is created; a client created before a scope was added
+/// (a realm from an older kcdev) gets it here.
+fn plan_client_optional_scopes(spec: &RealmSpec, client_id: &str, actual: &Value, plan: &mut Plan) {
+    let attached = |key: &str, scope: &str| {
+        actual
+            .get(key)
+            .and_then(Value::as_array)
+            .is_some_and(|names| names.iter().any(|name| name.as_str() == Some(scope)))
+    };
+    for scope in &spec.client_scopes {
+        if scope.assigned != Some(Assigned::Optional) {
+            continue;
+        }
+        let name = scope.name();
+        let object = format!("optional scope {name} of client {client_id}");
+        if attached("optionalClientScopes", name) || attached("defaultClientScopes", name) {
+            plan.unchanged.push(object);
+        } else {
+            plan.record(
+                object,
+                ChangeKind::Create,
+                vec![],
+                Action::AddClientOptionalScope {
+                    client: id_of(actual),
+                    scope: name.to_owned(),
+                },
+            );
+        }
     }
 }
 
@@ -662,6 +713,7 @@ mod tests {
             roles: spec.roles.iter().cloned().map(Value::Object).collect(),
             client_scopes,
             default_scopes: vec!["mcp:tools".into(), "basic".into()],
+            optional_scopes: vec!["mcp:admin".into()],
             scope_realm_roles: spec
                 .client_scopes
                 .iter()
@@ -678,7 +730,15 @@ mod tests {
                     value
                 })
                 .collect(),
-            clients: spec.clients.iter().cloned().map(Value::Object).collect(),
+            clients: spec
+                .clients
+                .iter()
+                .map(|client| {
+                    let mut value = Value::Object(client.clone());
+                    value["optionalClientScopes"] = json!(["offline_access", "mcp:admin"]);
+                    value
+                })
+                .collect(),
             users: spec
                 .users
                 .iter()
@@ -766,12 +826,12 @@ mod tests {
             .filter(|c| c.kind == ChangeKind::Delete)
             .map(|c| c.object.as_str())
             .collect();
-        assert_eq!(deleted.len(), 4, "two mappers on two scopes: {deleted:?}");
+        assert_eq!(deleted.len(), 6, "two mappers on three scopes: {deleted:?}");
         assert!(
             deleted.iter().all(|object| object.contains("(server 2)")),
             "{deleted:?}"
         );
-        assert_eq!(plan.changes.len(), 4, "nothing else changes");
+        assert_eq!(plan.changes.len(), 6, "nothing else changes");
     }
 
     #[test]
@@ -921,9 +981,12 @@ mod tests {
         let spec = spec();
         let mut observed = converged(&spec);
         observed.realm.as_mut().unwrap()["accessTokenLifespan"] = json!(300);
-        let mappers = observed.client_scopes[1]["protocolMappers"]
-            .as_array_mut()
+        let basic = observed
+            .client_scopes
+            .iter_mut()
+            .find(|scope| scope["name"] == "basic")
             .unwrap();
+        let mappers = basic["protocolMappers"].as_array_mut().unwrap();
         let audience = mappers
             .iter_mut()
             .find(|m| m["name"] == "kcdev audience: MCP resource URL")
@@ -948,6 +1011,31 @@ mod tests {
         assert!(changes.contains(&(ChangeKind::Update, "password of user testadmin")));
         assert!(changes.contains(&(ChangeKind::Create, "registration policy Trusted Hosts")));
         assert_eq!(changes.len(), 5);
+    }
+
+    /// A realm made by an older kcdev has neither the step-up scope as a realm optional scope
+    /// nor on kcdev's clients; clients and scopes of others are not touched.
+    #[test]
+    fn the_step_up_scope_reaches_kcdevs_clients() {
+        let spec = spec();
+        let mut observed = converged(&spec);
+        observed.optional_scopes.clear();
+        for client in &mut observed.clients {
+            client["optionalClientScopes"] = json!(["offline_access"]);
+        }
+        let plan = plan(&spec, &observed);
+        let changes = objects(&plan);
+        assert!(changes.contains(&(ChangeKind::Create, "realm optional scope mcp:admin")));
+        assert!(changes.contains(&(
+            ChangeKind::Create,
+            "optional scope mcp:admin of client kcdev-claude-code"
+        )));
+        let logging_in = spec
+            .clients
+            .iter()
+            .filter(|client| client.get("bearerOnly") != Some(&json!(true)))
+            .count();
+        assert_eq!(changes.len(), 1 + logging_in, "{changes:?}");
     }
 
     #[test]

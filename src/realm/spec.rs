@@ -129,13 +129,24 @@ impl CimdSpec {
     }
 }
 
+/// How the realm hands a scope to clients: Keycloak's "assigned type" of a realm client scope.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Assigned {
+    /// New clients get it as a default scope: in every token, asked for or not.
+    Default,
+    /// New clients, and kcdev's own clients, get it as an optional scope: in a token only when
+    /// the client asks for it, which is how a client steps up.
+    Optional,
+}
+
 /// A client scope kcdev owns.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ClientScopeSpec {
-    /// Whether new clients get it as a default scope.
+    /// How clients get the scope; `None`: only clients that name it.
     #[serde(default)]
-    pub realm_default: bool,
+    pub assigned: Option<Assigned>,
     /// Realm roles mapped to the scope: they reach the tokens of clients without full scope
     /// (Keycloak creates CIMD clients so), which otherwise carry no realm roles at all.
     #[serde(default)]

@@ -101,12 +101,24 @@ pub struct RunningServer(Option<Child>);
 
 impl RunningServer {
     pub async fn start(kcdev: &Kcdev, dir: &Path, server_url: Option<&str>, base: &str) -> Self {
+        Self::start_with(kcdev, dir, server_url, base, &[]).await
+    }
+
+    /// The same with extra environment variables for the server (`MCP_BIND`, say).
+    pub async fn start_with(
+        kcdev: &Kcdev,
+        dir: &Path,
+        server_url: Option<&str>,
+        base: &str,
+        env: &[(&str, &str)],
+    ) -> Self {
         let mut args = vec!["run", dir.to_str().unwrap()];
         if let Some(url) = server_url {
             args.extend(["--server-url", url]);
         }
         let mut command = kcdev.command(&args);
         command.env("CARGO_TARGET_DIR", generated_target_dir());
+        command.envs(env.iter().copied());
         let mut server = Self(Some(
             command.stdout(Stdio::null()).spawn().expect("kcdev run"),
         ));

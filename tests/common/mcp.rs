@@ -90,3 +90,38 @@ pub fn parse_response(body: &str) -> Value {
         .find(|message| message.get("id").is_some())
         .unwrap_or_else(|| panic!("no JSON-RPC response in {body:?}"))
 }
+
+/// A self-contained 2026-07-28 request (no `initialize`, no session): the protocol version in
+/// the header and in `params._meta`, the method and tool named in headers. `host` overrides the
+/// `Host` header, as a request through a balancer carries the public name.
+pub async fn stateless_request(
+    url: &str,
+    token: Option<&str>,
+    host: Option<&str>,
+    method: &str,
+    mut params: Value,
+) -> reqwest::Response {
+    params["_meta"] = json!({
+        "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+        "io.modelcontextprotocol/clientCapabilities": {},
+    });
+    let mut request = reqwest::Client::new()
+        .post(url)
+        .header("accept", "application/json, text/event-stream")
+        .header("mcp-protocol-version", "2026-07-28")
+        .header("mcp-method", method);
+    if let Some(name) = params["name"].as_str() {
+        request = request.header("mcp-name", name);
+    }
+    if let Some(host) = host {
+        request = request.header("host", host);
+    }
+    if let Some(token) = token {
+        request = request.bearer_auth(token);
+    }
+    request
+        .json(&json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params}))
+        .send()
+        .await
+        .expect("MCP server answers")
+}

@@ -441,6 +441,29 @@ pub fn run_interop_script(script: &str, args: &[&str]) -> Value {
         .expect("the script prints JSON last")
 }
 
+/// Runs a Node script of `tests/interop` (the TypeScript SDK client) and returns the JSON it
+/// prints last.
+pub fn run_node_script(script: &str, args: &[&str]) -> Value {
+    let modules = std::env::var("KCDEV_TEST_NODE_MODULES")
+        .expect("KCDEV_TEST_NODE_MODULES is set by scripts/prepare-test-env.sh");
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/interop");
+    let output = Command::new("node")
+        .arg(script)
+        .args(args)
+        .env("KCDEV_TEST_NODE_MODULES", modules)
+        .current_dir(dir)
+        .output()
+        .expect("run node");
+    assert!(
+        output.status.success(),
+        "{script} failed:\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    serde_json::from_str(stdout.lines().last().unwrap_or_default())
+        .expect("the script prints JSON last")
+}
+
 /// A Docker client for checking what kcdev did.
 pub fn docker() -> bollard::Docker {
     let host = std::env::var("DOCKER_HOST")

@@ -252,3 +252,40 @@ pub fn audiences(claims: &Value) -> Vec<String> {
         _ => vec![],
     }
 }
+
+/// One of the public clients kcdev pre-registers, as a client configured with its id sees it.
+pub fn pre_registered(client_id: &str, redirect_uri: &str) -> RegisteredClient {
+    serde_json::from_value(json!({
+        "client_id": client_id,
+        "token_endpoint_auth_method": "none",
+        "response_types": ["code"],
+        "grant_types": ["authorization_code", "refresh_token"],
+        "redirect_uris": [redirect_uri],
+    }))
+    .unwrap()
+}
+
+/// A login that Keycloak refuses at the authorization endpoint: its error code.
+pub async fn refused_login(
+    kcdev: &Kcdev,
+    realm: &str,
+    client: &RegisteredClient,
+    username: &str,
+    scope: &str,
+) -> String {
+    let urls = urls(kcdev, realm);
+    let http = oauth::http_client(&Trust::system()).unwrap();
+    let request = AuthorizationRequest {
+        authorization_endpoint: urls.authorization.clone(),
+        client_id: client.client_id.clone(),
+        redirect_uri: client.redirect_uris[0].clone(),
+        scope: Some(scope.to_owned()),
+        resource: None,
+        expected_issuer: Some(urls.issuer.clone()),
+    };
+    match oauth::authorize(&http, &request, username, "password123").await {
+        Ok(_) => panic!("Keycloak let {username} log in with {scope:?}"),
+        Err(oauth::OAuthError::Authorization { error, .. }) => error,
+        Err(other) => panic!("not an authorization error: {other}"),
+    }
+}

@@ -25,6 +25,7 @@ import argparse
 import asyncio
 import base64
 import json
+import socket
 from urllib.parse import parse_qs, urlparse
 
 import httpx2
@@ -73,11 +74,17 @@ async def main(args) -> None:
     redirect = {}
     authorize_query = {}
 
+    authorized_scopes = []
+
     async def redirect_handler(authorize_url: str) -> None:
         authorize_query.update(parse_qs(urlparse(authorize_url).query))
+        authorized_scopes.append(authorize_query.get("scope", [None])[0])
+        redirect.clear()
         redirect.update(await login(authorize_url, args.redirect_uri, args.username, args.password))
 
     async def callback_handler() -> AuthorizationCodeResult:
+        if "error" in redirect:
+            raise RuntimeError(f"authorization refused: {redirect['error']} {redirect.get('error_description', '')}")
         return AuthorizationCodeResult(code=redirect["code"], state=redirect.get("state"), iss=redirect.get("iss"))
 
     # Its own name per mode, so a test can tell whether it registered.
@@ -105,35 +112,54 @@ async def main(args) -> None:
     calls = {}
     session_ids = set()
 
+    header_values = set()
+
     async def record_session(response) -> None:
         if "mcp-session-id" in response.headers:
             session_ids.add(response.headers["mcp-session-id"])
+        if args.record_header and args.record_header in response.headers:
+            header_values.add(response.headers[args.record_header])
 
     hooks = {"response": [record_session]}
-    async with httpx2.AsyncClient(auth=provider, timeout=30, event_hooks=hooks) as http:
-        async with streamable_http_client(args.url, http_client=http) as streams:
-            read, write = streams[0], streams[1]
-            async with ClientSession(read, write) as session:
-                if args.mode == "auto":
-                    await negotiate_auto(session)
-                else:
-                    await session.initialize()
-                tools = await session.list_tools()
-                for tool in args.call:
-                    calls[tool] = tool_result(await session.call_tool(tool, {}))
-                protocol_version = session.protocol_version
+    tools = None
+    protocol_version = None
+    current = None
+    try:
+        async with httpx2.AsyncClient(auth=provider, timeout=30, event_hooks=hooks) as http:
+            async with streamable_http_client(args.url, http_client=http) as streams:
+                read, write = streams[0], streams[1]
+                async with ClientSession(read, write) as session:
+                    if args.mode == "auto":
+                        await negotiate_auto(session)
+                    else:
+                        await session.initialize()
+                    protocol_version = session.protocol_version
+                    tools = await session.list_tools()
+                    for tool in args.call:
+                        current = tool
+                        calls[tool] = tool_result(await session.call_tool(tool, {}))
+                    current = None
+    except BaseException as error:  # noqa: BLE001 - a failed call is reported to the test
+        if current is None or isinstance(error, (KeyboardInterrupt, SystemExit)):
+            raise
+        while isinstance(error, BaseExceptionGroup) and len(error.exceptions) == 1:
+            error = error.exceptions[0]
+        calls[current] = {"failed": f"{type(error).__name__}: {error}"}
     print(
         json.dumps(
             {
-                "tools": sorted(tool.name for tool in tools.tools),
+                "tools": sorted(tool.name for tool in tools.tools) if tools else None,
                 "calls": calls,
                 "token_claims": claims_of(storage.tokens.access_token) if storage.tokens else None,
                 "client_id": storage.client_info.client_id if storage.client_info else None,
                 "registered_scope": storage.client_info.scope if storage.client_info else None,
                 "resource_requested": authorize_query.get("resource", [None])[0],
+                # The `scope` of each authorization request: a second one is a step-up.
+                "authorized_scopes": authorized_scopes,
                 "iss_returned": redirect.get("iss"),
                 "protocol_version": protocol_version,
                 "session_ids": sorted(session_ids),
+                "header_values": sorted(header_values),
             }
         )
     )
@@ -150,4 +176,19 @@ if __name__ == "__main__":
     parser.add_argument("--call", action="append", default=[])
     parser.add_argument("--allow-http-metadata-url", action="store_true")
     parser.add_argument("--mode", choices=["legacy", "auto"], default="legacy")
-    asyncio.run(main(parser.parse_args()))
+    # HOST=ADDRESS: reach HOST at ADDRESS, as if DNS said so (a public name in front of a balancer).
+    parser.add_argument("--resolve")
+    # A response header whose values are reported (which replica answered, say).
+    parser.add_argument("--record-header")
+    arguments = parser.parse_args()
+    if arguments.resolve:
+        name, _, address = arguments.resolve.partition("=")
+        system_getaddrinfo = socket.getaddrinfo
+
+        def getaddrinfo(host, *rest, **options):
+            # anyio passes the host IDNA-encoded, as bytes.
+            wanted = host.decode() if isinstance(host, bytes) else host
+            return system_getaddrinfo(address if wanted == name else host, *rest, **options)
+
+        socket.getaddrinfo = getaddrinfo
+    asyncio.run(main(arguments))

@@ -18,10 +18,10 @@ use crate::tools::McpServer;
 
 /// The whole application.
 pub fn router(config: &Config, auth: Arc<AuthState>, shutdown: CancellationToken) -> Router {
+    let document = Arc::new(ProtectedResourceMetadata::new(config, &auth));
     let protected = Router::new()
         .nest_service(MCP_PATH, mcp_service(config, shutdown))
         .layer(from_fn_with_state(auth, require_bearer));
-    let document = Arc::new(ProtectedResourceMetadata::new(config));
     let public = Router::new()
         .route(
             "/.well-known/oauth-protected-resource",

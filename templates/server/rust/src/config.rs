@@ -6,6 +6,8 @@ use std::time::Duration;
 
 use url::Url;
 
+use crate::auth::jwks::RefreshPolicy;
+
 /// Realm URL (the token issuer) of the kcdev realm this project was generated for.
 pub const DEFAULT_REALM_URL: &str = "__KCDEV_REALM_URL__";
 /// Public base URL of this server.
@@ -38,6 +40,9 @@ pub struct Config {
     pub leeway: Duration,
     /// Browser origins allowed by CORS (`MCP_CORS_ORIGINS`, comma-separated).
     pub cors_origins: Vec<String>,
+    /// When the realm's key set is downloaded again (`MCP_JWKS_MAX_AGE_SECONDS`,
+    /// `MCP_JWKS_MIN_REFRESH_SECONDS`).
+    pub jwks_refresh: RefreshPolicy,
 }
 
 /// A configuration value that cannot be used.
@@ -108,17 +113,22 @@ impl Config {
             .unwrap_or_else(|| vec![resource.clone()]);
         let required_scopes = list(&get("MCP_REQUIRED_SCOPES", DEFAULT_REQUIRED_SCOPES));
 
-        let leeway_text = get("MCP_TOKEN_LEEWAY_SECONDS", "30");
-        let leeway = leeway_text
-            .parse::<u64>()
-            .map(Duration::from_secs)
-            .map_err(|_| {
+        let seconds = |variable: &'static str, default: Duration| {
+            let text = get(variable, &default.as_secs().to_string());
+            text.parse::<u64>().map(Duration::from_secs).map_err(|_| {
                 invalid(
-                    "MCP_TOKEN_LEEWAY_SECONDS",
-                    &leeway_text,
+                    variable,
+                    &text,
                     "expected a whole number of seconds".to_owned(),
                 )
-            })?;
+            })
+        };
+        let leeway = seconds("MCP_TOKEN_LEEWAY_SECONDS", Duration::from_secs(30))?;
+        let defaults = RefreshPolicy::default();
+        let jwks_refresh = RefreshPolicy {
+            max_age: seconds("MCP_JWKS_MAX_AGE_SECONDS", defaults.max_age)?,
+            min_interval: seconds("MCP_JWKS_MIN_REFRESH_SECONDS", defaults.min_interval)?,
+        };
 
         Ok(Self {
             issuer,
@@ -130,6 +140,7 @@ impl Config {
             required_scopes,
             leeway,
             cors_origins: list(&get("MCP_CORS_ORIGINS", DEFAULT_CORS_ORIGINS)),
+            jwks_refresh,
         })
     }
 
@@ -199,10 +210,24 @@ mod tests {
         assert_eq!(config.audiences, ["x", "y"]);
     }
 
+    /// Behind a balancer the public name reaches the server: the DNS-rebinding protection
+    /// allows the host of `MCP_SERVER_URL` besides loopback.
+    #[test]
+    fn the_public_host_name_is_allowed() {
+        let config = config(&[("MCP_SERVER_URL", "https://mcp.example.com")]).unwrap();
+        assert!(config.allowed_hosts().contains(&"mcp.example.com".to_owned()));
+        assert_eq!(config.resource, "https://mcp.example.com/mcp");
+    }
+
     #[test]
     fn names_the_bad_variable() {
         let err = config(&[("MCP_BIND", "nowhere")]).unwrap_err();
         assert!(err.to_string().contains("MCP_BIND"), "{err}");
         assert!(config(&[("MCP_TOKEN_LEEWAY_SECONDS", "soon")]).is_err());
+        let err = config(&[("MCP_JWKS_MAX_AGE_SECONDS", "-1")]).unwrap_err();
+        assert!(
+            err.to_string().contains("MCP_JWKS_MAX_AGE_SECONDS"),
+            "{err}"
+        );
     }
 }

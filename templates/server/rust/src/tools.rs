@@ -1,5 +1,11 @@
 //! The MCP tools. Add yours here: a method with `#[tool]` in the `#[tool_router]` block. The
 //! caller's verified token claims come with every request (see `caller`).
+//!
+//! Every request needs the server's required scopes (`MCP_REQUIRED_SCOPES`, `mcp:tools`). A tool
+//! that needs more declares it on the tool, `#[tool(meta = requires(&[...]))]`: the auth layer
+//! answers a call without them with 403 `insufficient_scope`, so the client logs in again asking
+//! for them, and Protected Resource Metadata lists them. Roles are checked in the tool: a missing
+//! role is a tool error the model can read.
 
 use axum::http::request::Parts;
 use rmcp::handler::server::router::tool::ToolRouter;
@@ -10,9 +16,12 @@ use rmcp::{ErrorData, ServerHandler, schemars, tool, tool_handler, tool_router};
 use serde::Serialize;
 
 use crate::auth::Claims;
+use crate::auth::scopes::requires;
 
 /// The realm role `admin_only` requires.
 pub const ADMIN_ROLE: &str = "admin";
+/// The scope `admin_only` requires: kcdev's realm offers it as an optional scope.
+pub const ADMIN_SCOPE: &str = "mcp:admin";
 
 /// The MCP server: one instance per session.
 #[derive(Debug, Clone)]
@@ -93,6 +102,11 @@ impl McpServer {
         }
     }
 
+    /// The tools, as `tools/list` shows them.
+    pub fn tools(&self) -> Vec<rmcp::model::Tool> {
+        self.tool_router.list_all()
+    }
+
     /// Who is calling.
     #[tool(
         description = "Who is calling: user id, user name, client, scopes, realm roles, audience and expiry of the access token"
@@ -101,9 +115,12 @@ impl McpServer {
         Ok(Json(WhoAmI::from(caller(&parts)?)))
     }
 
-    /// A tool only admins may use: permission failures are tool errors the model can read, not
-    /// protocol errors.
-    #[tool(description = "An example of a tool only users with the realm role 'admin' may use")]
+    /// A tool only admins may use. Without the scope `mcp:admin` the call never gets here (403,
+    /// and the client steps up); without the role it is a tool error the model can read.
+    #[tool(
+        description = "An example of a tool only users with the realm role 'admin' may use; it needs the scope 'mcp:admin'",
+        meta = requires(&[ADMIN_SCOPE])
+    )]
     async fn admin_only(
         &self,
         Extension(parts): Extension<Parts>,

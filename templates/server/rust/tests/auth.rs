@@ -19,7 +19,7 @@ fn challenge(response: &reqwest::Response) -> String {
 
 fn expected_challenge(harness: &Harness) -> String {
     format!(
-        "resource_metadata=\"{}/.well-known/oauth-protected-resource/mcp\", scope=\"mcp:tools\"",
+        "scope=\"mcp:tools\", resource_metadata=\"{}/.well-known/oauth-protected-resource/mcp\"",
         harness.server_url
     )
 }
@@ -53,7 +53,11 @@ async fn metadata_names_the_resource_the_realm_and_the_scope() {
             .unwrap();
         assert_eq!(document["resource"], harness.resource.as_str(), "{path}");
         assert_eq!(document["authorization_servers"], json!([harness.issuer]));
-        assert_eq!(document["scopes_supported"], json!(["mcp:tools"]));
+        assert_eq!(
+            document["scopes_supported"],
+            json!(["mcp:tools", "mcp:admin"]),
+            "the required scope, then the one admin_only declares"
+        );
         assert_eq!(document["bearer_methods_supported"], json!(["header"]));
     }
 }
@@ -85,6 +89,49 @@ async fn tools_see_the_caller_and_respect_roles() {
             .contains(&json!("mcp:tools"))
     );
 
+    let admin_only = tools["result"]["tools"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["name"] == "admin_only")
+        .unwrap();
+    assert_eq!(
+        admin_only["_meta"]["kcdev/requiredScopes"],
+        json!(["mcp:admin"])
+    );
+}
+
+/// `admin_only` needs the scope `mcp:admin` (checked before the tool runs: 403 naming every
+/// scope the call needs, so the client can step up) and the role `admin` (checked by the tool).
+#[tokio::test]
+async fn admin_only_steps_up_the_scope_and_checks_the_role() {
+    let harness = start().await;
+    let with_scope = json!({"scope": "openid mcp:tools mcp:admin"});
+
+    let mut admin = harness.client(Some(harness.token("root", &["user", "admin"], json!({}))));
+    admin.initialize().await;
+    let response = admin
+        .post(&json!({"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": "admin_only", "arguments": {}}}))
+        .await;
+    assert_eq!(response.status().as_u16(), 403);
+    let header = challenge(&response);
+    assert_eq!(
+        header,
+        format!(
+            "Bearer error=\"insufficient_scope\", error_description=\"missing scope mcp:admin\", scope=\"mcp:tools mcp:admin\", resource_metadata=\"{}/.well-known/oauth-protected-resource/mcp\"",
+            harness.server_url
+        )
+    );
+    // Other tools need no more than before.
+    let whoami = admin.call_tool("whoami").await;
+    assert_eq!(whoami["result"]["structuredContent"]["username"], "root");
+
+    admin.token = Some(harness.token("root", &["user", "admin"], with_scope.clone()));
+    let allowed = admin.call_tool("admin_only").await;
+    assert_ne!(allowed["result"]["isError"], true, "{allowed}");
+
+    let mut user = harness.client(Some(harness.token("alice", &["user"], with_scope)));
+    user.initialize().await;
     let denied = user.call_tool("admin_only").await;
     assert_eq!(denied["result"]["isError"], true);
     assert!(
@@ -93,11 +140,6 @@ async fn tools_see_the_caller_and_respect_roles() {
             .unwrap()
             .contains("requires the realm role 'admin'")
     );
-
-    let mut admin = harness.client(Some(harness.token("root", &["user", "admin"], json!({}))));
-    admin.initialize().await;
-    let allowed = admin.call_tool("admin_only").await;
-    assert_ne!(allowed["result"]["isError"], true, "{allowed}");
 }
 
 #[tokio::test]

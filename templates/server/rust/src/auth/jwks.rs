@@ -1,7 +1,9 @@
 //! The realm's signing keys, cached. Verifying a token never calls Keycloak: keys are loaded at
-//! start-up and fetched again only for a key id not seen yet (key rotation) or when the cache is
-//! old, and at most once per `MIN_REFRESH_INTERVAL`, so a flood of tokens with made-up key ids
-//! cannot turn into a flood of requests to Keycloak.
+//! start-up and fetched again only for a key id not seen yet (key rotation: the new key signs
+//! before this server has seen it) or when the set is older than its maximum age (a key removed
+//! from the realm stops verifying within that time), and at most once per minimum refresh
+//! interval, so a flood of tokens with made-up key ids cannot turn into a flood of requests to
+//! Keycloak.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -11,8 +13,24 @@ use jsonwebtoken::jwk::{JwkSet, PublicKeyUse};
 use jsonwebtoken::{Algorithm, DecodingKey};
 use tokio::sync::{Mutex, RwLock};
 
-const MAX_AGE: Duration = Duration::from_secs(600);
-const MIN_REFRESH_INTERVAL: Duration = Duration::from_secs(10);
+/// When the key set is downloaded again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RefreshPolicy {
+    /// How long a downloaded set is trusted (`MCP_JWKS_MAX_AGE_SECONDS`): a key removed from the
+    /// realm is accepted at most this long after.
+    pub max_age: Duration,
+    /// The shortest time between two downloads (`MCP_JWKS_MIN_REFRESH_SECONDS`).
+    pub min_interval: Duration,
+}
+
+impl Default for RefreshPolicy {
+    fn default() -> Self {
+        Self {
+            max_age: Duration::from_secs(600),
+            min_interval: Duration::from_secs(10),
+        }
+    }
+}
 
 /// A key that may verify token signatures.
 #[derive(Clone)]
@@ -52,23 +70,39 @@ struct KeySet {
 pub struct JwksCache {
     uri: String,
     http: reqwest::Client,
+    policy: RefreshPolicy,
     keys: RwLock<KeySet>,
     last_refresh_attempt: Mutex<Instant>,
     fetches: AtomicU64,
+    /// Counts changes of the set's key ids, and is bumped when the set gets older than its
+    /// maximum age, so what was verified with an older set is verified again.
+    generation: AtomicU64,
+    created: Instant,
+    /// Milliseconds after `created` at which the set reaches its maximum age.
+    expires_at_ms: AtomicU64,
 }
 
 impl JwksCache {
     /// Loads the key set; fails when it cannot be read, so a misconfigured server stops at start.
-    pub async fn load(uri: &str, http: reqwest::Client) -> Result<Self, JwksError> {
+    pub async fn load(
+        uri: &str,
+        http: reqwest::Client,
+        policy: RefreshPolicy,
+    ) -> Result<Self, JwksError> {
+        let created = Instant::now();
         let cache = Self {
             uri: uri.to_owned(),
             http,
+            policy,
             keys: RwLock::new(KeySet {
                 keys: HashMap::new(),
-                fetched_at: Instant::now(),
+                fetched_at: created,
             }),
-            last_refresh_attempt: Mutex::new(Instant::now()),
+            last_refresh_attempt: Mutex::new(created),
             fetches: AtomicU64::new(0),
+            generation: AtomicU64::new(0),
+            created,
+            expires_at_ms: AtomicU64::new(0),
         };
         let keys = cache.download().await?;
         if keys.is_empty() {
@@ -77,7 +111,29 @@ impl JwksCache {
             });
         }
         cache.keys.write().await.keys = keys;
+        cache.mark_fetched();
         Ok(cache)
+    }
+
+    /// Identifies the key set verifications were made with: it changes when the set's key ids
+    /// change and when the set is too old to be trusted without downloading it again. One
+    /// atomic load, for the verifier's memory of tokens it already checked.
+    pub fn generation(&self) -> u64 {
+        let now_ms = u64::try_from(self.created.elapsed().as_millis()).unwrap_or(u64::MAX);
+        let generation = self.generation.load(Ordering::Acquire);
+        if now_ms < self.expires_at_ms.load(Ordering::Acquire) {
+            generation
+        } else {
+            // Stale: no value a verification was stored with matches until the next download.
+            u64::MAX
+        }
+    }
+
+    fn mark_fetched(&self) {
+        let max_age_ms = u64::try_from(self.policy.max_age.as_millis()).unwrap_or(u64::MAX);
+        let now_ms = u64::try_from(self.created.elapsed().as_millis()).unwrap_or(u64::MAX);
+        self.expires_at_ms
+            .store(now_ms.saturating_add(max_age_ms), Ordering::Release);
     }
 
     /// The key with id `kid`, refreshing the set (throttled) when the id is unknown or the set old.
@@ -85,7 +141,7 @@ impl JwksCache {
         {
             let set = self.keys.read().await;
             if let Some(key) = set.keys.get(kid)
-                && set.fetched_at.elapsed() < MAX_AGE
+                && set.fetched_at.elapsed() < self.policy.max_age
             {
                 return Some(key.clone());
             }
@@ -101,16 +157,23 @@ impl JwksCache {
 
     async fn refresh(&self) {
         let mut last_attempt = self.last_refresh_attempt.lock().await;
-        if last_attempt.elapsed() < MIN_REFRESH_INTERVAL {
+        if last_attempt.elapsed() < self.policy.min_interval {
             return;
         }
         *last_attempt = Instant::now();
         match self.download().await {
             Ok(keys) if !keys.is_empty() => {
-                *self.keys.write().await = KeySet {
+                let mut set = self.keys.write().await;
+                let same_ids = set.keys.len() == keys.len()
+                    && keys.keys().all(|kid| set.keys.contains_key(kid));
+                *set = KeySet {
                     keys,
                     fetched_at: Instant::now(),
                 };
+                if !same_ids {
+                    self.generation.fetch_add(1, Ordering::AcqRel);
+                }
+                self.mark_fetched();
             }
             // Keep serving with the keys we have: Keycloak may be restarting.
             Ok(_) => {

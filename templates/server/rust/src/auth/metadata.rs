@@ -7,6 +7,7 @@ use axum::Json;
 use axum::extract::State;
 use serde::Serialize;
 
+use super::AuthState;
 use crate::config::Config;
 
 /// The metadata document, served at `/.well-known/oauth-protected-resource/mcp` and at the root
@@ -17,7 +18,8 @@ pub struct ProtectedResourceMetadata {
     pub resource: String,
     /// The realm's issuer.
     pub authorization_servers: Vec<String>,
-    /// The scopes clients should request (and register with).
+    /// The scopes clients may request, and should register with: the required ones first,
+    /// then those tools need (step-up).
     pub scopes_supported: Vec<String>,
     /// Tokens go in the `Authorization` header only.
     pub bearer_methods_supported: Vec<String>,
@@ -26,12 +28,12 @@ pub struct ProtectedResourceMetadata {
 }
 
 impl ProtectedResourceMetadata {
-    /// The document for `config`.
-    pub fn new(config: &Config) -> Self {
+    /// The document for `config` and the scopes `auth` knows.
+    pub fn new(config: &Config, auth: &AuthState) -> Self {
         Self {
             resource: config.resource.clone(),
             authorization_servers: vec![config.issuer.clone()],
-            scopes_supported: config.required_scopes.clone(),
+            scopes_supported: auth.scopes_supported(),
             bearer_methods_supported: vec!["header".to_owned()],
             resource_name: env!("CARGO_PKG_NAME").to_owned(),
         }

@@ -5,11 +5,13 @@
 pub mod claims;
 pub mod jwks;
 pub mod metadata;
+pub mod scopes;
 pub mod session;
 pub mod verify;
 
 use std::sync::Arc;
 
+use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::http::header::{AUTHORIZATION, WWW_AUTHENTICATE};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
@@ -19,12 +21,16 @@ use serde::Deserialize;
 
 pub use claims::Claims;
 use jwks::JwksCache;
+use scopes::ToolScopes;
 use session::SessionBindings;
 use verify::TokenVerifier;
 
 use crate::config::Config;
 
 const SESSION_HEADER: &str = "mcp-session-id";
+
+/// The largest request body the auth layer reads to find the called tool.
+const MAX_BODY_BYTES: usize = 4 * 1024 * 1024;
 
 /// Why a request was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -35,9 +41,14 @@ pub enum AuthError {
     /// The token is not acceptable (expired, wrong audience, bad signature, ...).
     #[error("invalid token: {0}")]
     InvalidToken(String),
-    /// A valid token without a scope this server requires.
-    #[error("insufficient scope: {0}")]
-    InsufficientScope(String),
+    /// A valid token without a scope the request needs.
+    #[error("insufficient scope: missing {}", missing.join(" "))]
+    InsufficientScope {
+        /// The scopes the token lacks.
+        missing: Vec<String>,
+        /// Every scope the request needs: what the client should ask for.
+        needed: Vec<String>,
+    },
 }
 
 /// Why the server cannot start checking tokens.
@@ -67,11 +78,14 @@ pub enum StartupError {
     Jwks(#[from] jwks::JwksError),
 }
 
-/// What the auth layer needs: the verifier, session bindings and the challenge to send.
+/// What the auth layer needs: the verifier, the tools' scopes, session bindings and what the
+/// challenges name.
 pub struct AuthState {
     verifier: TokenVerifier,
+    tool_scopes: ToolScopes,
     sessions: SessionBindings,
-    challenge_base: String,
+    required_scopes: Vec<String>,
+    resource_metadata_url: String,
 }
 
 impl AuthState {
@@ -90,26 +104,45 @@ impl AuthState {
             Some(uri) => uri.clone(),
             None => discover_jwks_uri(&http, &config.issuer).await?,
         };
-        let jwks = JwksCache::load(&jwks_uri, http).await?;
+        let jwks = JwksCache::load(&jwks_uri, http, config.jwks_refresh).await?;
         Ok(Self::new(config, jwks))
     }
 
-    /// An auth state over an already loaded key set.
+    /// An auth state over an already loaded key set, for the tools of `McpServer`.
     pub fn new(config: &Config, jwks: JwksCache) -> Self {
         Self {
             verifier: TokenVerifier::new(config, jwks),
+            tool_scopes: ToolScopes::from_tools(&crate::tools::McpServer::new().tools()),
             sessions: SessionBindings::default(),
-            challenge_base: format!(
-                "resource_metadata=\"{}\", scope=\"{}\"",
-                config.resource_metadata_url(),
-                config.required_scopes.join(" ")
-            ),
+            required_scopes: config.required_scopes.clone(),
+            resource_metadata_url: config.resource_metadata_url(),
         }
     }
 
     /// The verifier.
     pub fn verifier(&self) -> &TokenVerifier {
         &self.verifier
+    }
+
+    /// Every scope a client may need here: the required ones, then those tools declare
+    /// (Protected Resource Metadata's `scopes_supported`).
+    pub fn scopes_supported(&self) -> Vec<String> {
+        with_required(&self.required_scopes, self.tool_scopes.all())
+    }
+
+    /// Refuses a call of `tool` by a token without a scope the tool declared.
+    fn check_tool_scopes(&self, tool: &str, claims: &Claims) -> Result<(), AuthError> {
+        let declared = self.tool_scopes.of(tool);
+        let missing: Vec<String> = declared
+            .iter()
+            .filter(|scope| !claims.scopes().any(|granted| granted == scope.as_str()))
+            .cloned()
+            .collect();
+        if missing.is_empty() {
+            return Ok(());
+        }
+        let needed = with_required(&self.required_scopes, declared.iter().map(String::as_str));
+        Err(AuthError::InsufficientScope { missing, needed })
     }
 
     /// The caller's claims, from the request's bearer token.
@@ -121,30 +154,38 @@ impl AuthState {
     /// The refusal for `error`: status, `WWW-Authenticate` challenge (RFC 6750 and RFC 9728) and
     /// a JSON body.
     pub fn refusal(&self, error: &AuthError) -> Response {
-        let (status, code, description) = match error {
-            AuthError::MissingToken => (StatusCode::UNAUTHORIZED, None, None),
+        let (status, code, description, scopes) = match error {
+            AuthError::MissingToken => {
+                (StatusCode::UNAUTHORIZED, None, None, &self.required_scopes)
+            }
             AuthError::InvalidToken(why) => (
                 StatusCode::UNAUTHORIZED,
                 Some("invalid_token"),
-                Some(why.as_str()),
+                Some(why.clone()),
+                &self.required_scopes,
             ),
-            AuthError::InsufficientScope(why) => (
+            AuthError::InsufficientScope { missing, needed } => (
                 StatusCode::FORBIDDEN,
                 Some("insufficient_scope"),
-                Some(why.as_str()),
+                Some(format!("missing scope {}", missing.join(" "))),
+                needed,
             ),
         };
-        let challenge = match (code, description) {
-            (Some(code), Some(description)) => format!(
-                "Bearer error=\"{code}\", error_description=\"{}\", {}",
-                description.replace(['"', '\\'], "'"),
-                self.challenge_base
-            ),
-            _ => format!("Bearer {}", self.challenge_base),
-        };
+        let mut challenge = String::from("Bearer ");
+        if let (Some(code), Some(description)) = (code, &description) {
+            challenge.push_str(&format!(
+                "error=\"{code}\", error_description=\"{}\", ",
+                description.replace(['"', '\\'], "'")
+            ));
+        }
+        challenge.push_str(&format!(
+            "scope=\"{}\", resource_metadata=\"{}\"",
+            scopes.join(" "),
+            self.resource_metadata_url
+        ));
         let body = axum::Json(serde_json::json!({
             "error": code.unwrap_or("unauthorized"),
-            "error_description": description.unwrap_or("this MCP server needs an OAuth access token"),
+            "error_description": description.as_deref().unwrap_or("this MCP server needs an OAuth access token"),
         }));
         let mut response = (status, body).into_response();
         if let Ok(value) = HeaderValue::from_str(&challenge) {
@@ -152,6 +193,17 @@ impl AuthState {
         }
         response
     }
+}
+
+/// The required scopes, then each of `more` not among them.
+fn with_required<'a>(required: &[String], more: impl IntoIterator<Item = &'a str>) -> Vec<String> {
+    let mut scopes = required.to_vec();
+    for scope in more {
+        if !scopes.iter().any(|known| known == scope) {
+            scopes.push(scope.to_owned());
+        }
+    }
+    scopes
 }
 
 async fn discover_jwks_uri(http: &reqwest::Client, issuer: &str) -> Result<String, StartupError> {
@@ -193,16 +245,32 @@ fn bearer_token(headers: &HeaderMap) -> Option<&str> {
 }
 
 /// The axum middleware in front of `/mcp`: authenticates every request (also within a session),
-/// keeps sessions with the user who opened them, and hands the claims to the tools.
+/// checks the scopes of the tool a request calls, keeps sessions with the user who opened them,
+/// and hands the claims to the tools.
 pub async fn require_bearer(
     State(auth): State<Arc<AuthState>>,
-    mut request: Request,
+    request: Request,
     next: Next,
 ) -> Response {
     let claims = match auth.authenticate(request.headers()).await {
         Ok(claims) => claims,
         Err(error) => return auth.refusal(&error),
     };
+    let request = if auth.tool_scopes.is_empty() || request.method() != Method::POST {
+        request
+    } else {
+        let (parts, body) = request.into_parts();
+        let Ok(bytes) = axum::body::to_bytes(body, MAX_BODY_BYTES).await else {
+            return (StatusCode::PAYLOAD_TOO_LARGE, "request body too large").into_response();
+        };
+        if let Some(tool) = scopes::called_tool(&bytes)
+            && let Err(error) = auth.check_tool_scopes(&tool, &claims)
+        {
+            return auth.refusal(&error);
+        }
+        Request::from_parts(parts, Body::from(bytes))
+    };
+    let mut request = request;
     let principal = claims.principal().to_owned();
     let session = request
         .headers()

@@ -3,7 +3,8 @@
 //!
 //! A client sends the same token with every request, so a token that passed is remembered until
 //! it expires: checking it again costs one lookup instead of a signature verification. Only
-//! tokens that passed every check are remembered, and their expiry is checked on every use.
+//! tokens that passed every check are remembered, their expiry is checked on every use, and they
+//! are checked again in full once the key set changed or got old (a removed key stops working).
 
 use std::collections::HashMap;
 use std::sync::{PoisonError, RwLock};
@@ -41,7 +42,13 @@ pub struct TokenVerifier {
     jwks: JwksCache,
     validation: Validation,
     required_scopes: Vec<String>,
-    verified: RwLock<HashMap<String, Claims>>,
+    verified: RwLock<HashMap<String, Verified>>,
+}
+
+/// A token that passed, with the key-set generation it passed with.
+struct Verified {
+    claims: Claims,
+    key_set: u64,
 }
 
 fn now() -> u64 {
@@ -86,23 +93,32 @@ impl TokenVerifier {
 
     fn remembered(&self, token: &str) -> Option<Claims> {
         let verified = self.verified.read().unwrap_or_else(PoisonError::into_inner);
-        let claims = verified.get(token)?;
-        (now() <= claims.exp.saturating_add(self.validation.leeway)).then(|| claims.clone())
+        let entry = verified.get(token)?;
+        (entry.key_set == self.jwks.generation()
+            && now() <= entry.claims.exp.saturating_add(self.validation.leeway))
+        .then(|| entry.claims.clone())
     }
 
     fn remember(&self, token: &str, claims: &Claims) {
+        let key_set = self.jwks.generation();
         let mut verified = self
             .verified
             .write()
             .unwrap_or_else(PoisonError::into_inner);
         if verified.len() >= MAX_REMEMBERED {
             let now = now();
-            verified.retain(|_, claims| now <= claims.exp);
+            verified.retain(|_, entry| now <= entry.claims.exp && entry.key_set == key_set);
             if verified.len() >= MAX_REMEMBERED {
                 verified.clear();
             }
         }
-        verified.insert(token.to_owned(), claims.clone());
+        verified.insert(
+            token.to_owned(),
+            Verified {
+                claims: claims.clone(),
+                key_set,
+            },
+        );
     }
 
     async fn verify_fully(&self, token: &str) -> Result<Claims, AuthError> {
@@ -150,10 +166,10 @@ impl TokenVerifier {
             .filter(|required| !claims.scopes().any(|granted| granted == *required))
             .collect();
         if !missing.is_empty() {
-            return Err(AuthError::InsufficientScope(format!(
-                "missing scope {}",
-                missing.join(" ")
-            )));
+            return Err(AuthError::InsufficientScope {
+                missing: missing.into_iter().map(str::to_owned).collect(),
+                needed: self.required_scopes.clone(),
+            });
         }
         Ok(claims)
     }
