@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # What the generated server's auth layer costs: provisions a realm, generates a server with
 # `kcdev new server`, and runs its `auth_overhead` benchmark (authenticated tools/call whoami
-# with and without token verification, side by side, at concurrency 1, 4 and 16) with a real
+# with and without token verification, side by side, at concurrency 1, 8 and 32) with a real
 # token of the realm. Also reports key-set downloads during the runs (must be 0: no network call
 # to Keycloak per request).
 # Usage: scripts/bench-auth.sh [SECONDS_PER_RUN]   (default 5)

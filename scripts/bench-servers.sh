@@ -3,8 +3,10 @@
 # writes, and a FastMCP server configured as FastMCP's Keycloak page shows
 # (tests/interop/fastmcp_server.py), side by side in one run against one realm. Each serves
 # authenticated `tools/call whoami` (a real token of the realm, inside an MCP session where the
-# server keeps sessions); the servers share core 0, `wrk` loads them from core 1, one after
-# another. Reports req/s, p50 and p99 at concurrency 1 and 8.
+# server keeps sessions: the common denominator); the Rust server also as self-contained
+# 2026-07-28 requests (no session, protocol version in the header and `_meta`), the row
+# `rust-2026`. The servers share core 0, `wrk` loads them from core 1, one after another.
+# Reports req/s, p50 and p99 at concurrency 1, 8 and 32, and the ratios to FastMCP.
 # Usage: scripts/bench-servers.sh [SECONDS_PER_RUN]   (default 10; needs wrk: apt-get install wrk)
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -103,13 +105,23 @@ wrk.headers["Authorization"] = "Bearer " .. os.getenv("BENCH_TOKEN")
 local session = os.getenv("BENCH_SESSION")
 if session ~= nil and session ~= "" then wrk.headers["Mcp-Session-Id"] = session end
 EOF
+cat >"$work/whoami-2026.lua" <<'EOF'
+wrk.method = "POST"
+wrk.body = '{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"whoami","arguments":{},"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{}}}}'
+wrk.headers["Content-Type"] = "application/json"
+wrk.headers["Accept"] = "application/json, text/event-stream"
+wrk.headers["MCP-Protocol-Version"] = "2026-07-28"
+wrk.headers["Mcp-Method"] = "tools/call"
+wrk.headers["Mcp-Name"] = "whoami"
+wrk.headers["Authorization"] = "Bearer " .. os.getenv("BENCH_TOKEN")
+EOF
 
 # wrk's latency in ms; "Requests/sec" as is; any non-2xx answer fails the run.
 to_ms() { awk '{v=$1; if (v ~ /us$/) {sub(/us$/,"",v); v/=1000} else if (v ~ /ms$/) {sub(/ms$/,"",v)} else if (v ~ /s$/) {sub(/s$/,"",v); v*=1000}; printf "%.3f", v}'; }
 measure() {
-  local name=$1 connections=$2 out
-  out=$(BENCH_TOKEN=$token BENCH_SESSION=$3 taskset -c 1 wrk -t1 -c"$connections" -d"${seconds}s" \
-    --latency -s "$work/whoami.lua" "${url[$name]}/mcp")
+  local name=$1 connections=$2 session=$3 script=$4 row=$5 out
+  out=$(BENCH_TOKEN=$token BENCH_SESSION=$session taskset -c 1 wrk -t1 -c"$connections" -d"${seconds}s" \
+    --latency -s "$script" "${url[$name]}/mcp")
   if grep -q "Non-2xx" <<<"$out"; then
     echo "error: $name answered non-2xx under load:" >&2
     echo "$out" >&2
@@ -120,9 +132,9 @@ measure() {
   rps=$(awk '/Requests\/sec/ {printf "%.0f", $2}' <<<"$out")
   p50=$(awk '$1 == "50%" {print $2}' <<<"$out" | to_ms)
   p99=$(awk '$1 == "99%" {print $2}' <<<"$out" | to_ms)
-  printf '| %-13s | %2s | %8s | %8s | %8s | %s\n' "$name" "$connections" "$rps" "$p50" "$p99" "${errors:-none}"
+  printf '| %-13s | %2s | %8s | %8s | %8s | %s\n' "$row" "$connections" "$rps" "$p50" "$p99" "${errors:-none}"
   printf '%s\n' "$out" >>"$raw"
-  echo "$rps" >"$work/$name-$connections.rps"
+  echo "$rps" >"$work/$row-$connections.rps"
 }
 
 echo "Authenticated tools/call whoami, ${seconds} s per run, servers on core 0, wrk on core 1"
@@ -131,18 +143,28 @@ raw=${BENCH_RAW:-$work/wrk.txt}
 : >"$raw"
 echo "| server        |  c |    req/s | p50 (ms) | p99 (ms) | socket errors"
 echo "|---------------|----|----------|----------|----------|--------------"
+warm_up() {
+  BENCH_TOKEN=$token BENCH_SESSION=$2 taskset -c 1 wrk -t1 -c8 -d2s -s "$3" "${url[$1]}/mcp" >/dev/null
+}
 for name in "${names[@]}"; do
   session=$(session_of "${url[$name]}")
   # Warm up (JIT, caches, the key set) before measuring.
-  BENCH_TOKEN=$token BENCH_SESSION=$session taskset -c 1 wrk -t1 -c8 -d2s -s "$work/whoami.lua" \
-    "${url[$name]}/mcp" >/dev/null
-  for connections in 1 8; do
-    measure "$name" "$connections" "$session"
+  warm_up "$name" "$session" "$work/whoami.lua"
+  for connections in 1 8 32; do
+    measure "$name" "$connections" "$session" "$work/whoami.lua" "$name"
   done
+  if [ "$name" = rust ]; then
+    warm_up rust "" "$work/whoami-2026.lua"
+    for connections in 1 8 32; do
+      measure rust "$connections" "" "$work/whoami-2026.lua" rust-2026
+    done
+  fi
 done
 echo
-seed8=$(cat "$work/fastmcp-seed-8.rps")
-for name in rust python typescript; do
-  awk -v n="$name" -v a="$(cat "$work/$name-8.rps")" -v b="$seed8" \
-    'BEGIN {printf "%s / fastmcp-seed at c=8: %.2f\n", n, a / b}'
+for connections in 1 8 32; do
+  seed=$(cat "$work/fastmcp-seed-$connections.rps")
+  for row in rust rust-2026 python typescript; do
+    awk -v n="$row" -v c="$connections" -v a="$(cat "$work/$row-$connections.rps")" -v b="$seed" \
+      'BEGIN {printf "%s / fastmcp-seed at c=%s: %.1f\n", n, c, a / b}'
+  done
 done

@@ -181,7 +181,8 @@ async fn each_server_accepts_only_tokens_for_its_own_resource() {
         .iter()
         .filter(|change| change["kind"] == "delete")
         .count();
-    assert_eq!(deleted, 4, "{}", single["provisioning"]);
+    // Two audience mappers on each of the three scopes that carry them.
+    assert_eq!(deleted, 6, "{}", single["provisioning"]);
     let (_, claims) = token(&kcdev, &a_resource);
     assert!(
         !claims["aud"]

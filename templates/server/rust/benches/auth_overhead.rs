@@ -21,7 +21,7 @@ use __KCDEV_IDENT__::app;
 use __KCDEV_IDENT__::auth::AuthState;
 use __KCDEV_IDENT__::config::{Config, MCP_PATH};
 
-const CONCURRENCY: [usize; 3] = [1, 4, 16];
+const CONCURRENCY: [usize; 3] = [1, 8, 32];
 const ROUNDS: usize = 5;
 
 fn main() -> anyhow::Result<()> {

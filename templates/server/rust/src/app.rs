@@ -42,7 +42,11 @@ pub fn mcp_service(
     config: &Config,
     shutdown: CancellationToken,
 ) -> StreamableHttpService<McpServer, LocalSessionManager> {
+    // A stateless (2026-07-28) request whose tool sends nothing before its result is answered
+    // with plain JSON instead of a one-event SSE stream (rmcp falls back to SSE when the tool
+    // sends notifications). Sessions of older clients keep their streams.
     let transport = StreamableHttpServerConfig::default()
+        .with_json_response(true)
         .with_allowed_hosts(config.allowed_hosts())
         .with_cancellation_token(shutdown);
     StreamableHttpService::new(

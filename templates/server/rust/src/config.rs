@@ -215,7 +215,11 @@ mod tests {
     #[test]
     fn the_public_host_name_is_allowed() {
         let config = config(&[("MCP_SERVER_URL", "https://mcp.example.com")]).unwrap();
-        assert!(config.allowed_hosts().contains(&"mcp.example.com".to_owned()));
+        assert!(
+            config
+                .allowed_hosts()
+                .contains(&"mcp.example.com".to_owned())
+        );
         assert_eq!(config.resource, "https://mcp.example.com/mcp");
     }
 

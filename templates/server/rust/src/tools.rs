@@ -7,6 +7,8 @@
 //! for them, and Protected Resource Metadata lists them. Roles are checked in the tool: a missing
 //! role is a tool error the model can read.
 
+use std::sync::Arc;
+
 use axum::http::request::Parts;
 use rmcp::handler::server::router::tool::ToolRouter;
 use rmcp::handler::server::tool::Extension;
@@ -77,14 +79,18 @@ impl From<&Claims> for WhoAmI {
 }
 
 /// The verified claims of the request's caller. rmcp hands tools the HTTP request parts, and
-/// the auth layer put the claims into their extensions.
+/// the auth layer put the claims into their extensions, shared (`Arc`): rmcp copies the parts.
 fn caller(parts: &Parts) -> Result<&Claims, ErrorData> {
-    parts.extensions.get::<Claims>().ok_or_else(|| {
-        ErrorData::internal_error(
-            "no authenticated caller on this request; is the auth layer in front of /mcp?",
-            None,
-        )
-    })
+    parts
+        .extensions
+        .get::<Arc<Claims>>()
+        .map(Arc::as_ref)
+        .ok_or_else(|| {
+            ErrorData::internal_error(
+                "no authenticated caller on this request; is the auth layer in front of /mcp?",
+                None,
+            )
+        })
 }
 
 impl Default for McpServer {

@@ -130,6 +130,29 @@ impl AuthState {
         with_required(&self.required_scopes, self.tool_scopes.all())
     }
 
+    /// A `tools/call` needs the scopes its tool declared. The body of a POST is read (and put
+    /// back for rmcp) only when some tool declares any.
+    async fn check_called_tool(
+        &self,
+        request: Request,
+        claims: &Claims,
+    ) -> Result<Request, Response> {
+        if self.tool_scopes.is_empty() || request.method() != Method::POST {
+            return Ok(request);
+        }
+        let (parts, body) = request.into_parts();
+        let bytes = axum::body::to_bytes(body, MAX_BODY_BYTES)
+            .await
+            .map_err(|_| {
+                (StatusCode::PAYLOAD_TOO_LARGE, "request body too large").into_response()
+            })?;
+        if let Some(tool) = scopes::called_tool(&bytes) {
+            self.check_tool_scopes(&tool, claims)
+                .map_err(|error| self.refusal(&error))?;
+        }
+        Ok(Request::from_parts(parts, Body::from(bytes)))
+    }
+
     /// Refuses a call of `tool` by a token without a scope the tool declared.
     fn check_tool_scopes(&self, tool: &str, claims: &Claims) -> Result<(), AuthError> {
         let declared = self.tool_scopes.of(tool);
@@ -146,7 +169,7 @@ impl AuthState {
     }
 
     /// The caller's claims, from the request's bearer token.
-    pub async fn authenticate(&self, headers: &HeaderMap) -> Result<Claims, AuthError> {
+    pub async fn authenticate(&self, headers: &HeaderMap) -> Result<Arc<Claims>, AuthError> {
         let token = bearer_token(headers).ok_or(AuthError::MissingToken)?;
         self.verifier.verify(token).await
     }
@@ -256,21 +279,10 @@ pub async fn require_bearer(
         Ok(claims) => claims,
         Err(error) => return auth.refusal(&error),
     };
-    let request = if auth.tool_scopes.is_empty() || request.method() != Method::POST {
-        request
-    } else {
-        let (parts, body) = request.into_parts();
-        let Ok(bytes) = axum::body::to_bytes(body, MAX_BODY_BYTES).await else {
-            return (StatusCode::PAYLOAD_TOO_LARGE, "request body too large").into_response();
-        };
-        if let Some(tool) = scopes::called_tool(&bytes)
-            && let Err(error) = auth.check_tool_scopes(&tool, &claims)
-        {
-            return auth.refusal(&error);
-        }
-        Request::from_parts(parts, Body::from(bytes))
+    let mut request = match auth.check_called_tool(request, &claims).await {
+        Ok(request) => request,
+        Err(refusal) => return refusal,
     };
-    let mut request = request;
     let principal = claims.principal().to_owned();
     let session = request
         .headers()

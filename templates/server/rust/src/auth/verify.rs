@@ -7,7 +7,7 @@
 //! are checked again in full once the key set changed or got old (a removed key stops working).
 
 use std::collections::HashMap;
-use std::sync::{PoisonError, RwLock};
+use std::sync::{Arc, PoisonError, RwLock};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use jsonwebtoken::errors::ErrorKind;
@@ -47,7 +47,7 @@ pub struct TokenVerifier {
 
 /// A token that passed, with the key-set generation it passed with.
 struct Verified {
-    claims: Claims,
+    claims: Arc<Claims>,
     key_set: u64,
 }
 
@@ -82,16 +82,17 @@ impl TokenVerifier {
 
     /// The claims of `token` if it is a valid access token for this resource with every required
     /// scope; otherwise why not.
-    pub async fn verify(&self, token: &str) -> Result<Claims, AuthError> {
+    /// Shared, not copied: the claims travel with the request to the tool.
+    pub async fn verify(&self, token: &str) -> Result<Arc<Claims>, AuthError> {
         if let Some(claims) = self.remembered(token) {
             return Ok(claims);
         }
-        let claims = self.verify_fully(token).await?;
+        let claims = Arc::new(self.verify_fully(token).await?);
         self.remember(token, &claims);
         Ok(claims)
     }
 
-    fn remembered(&self, token: &str) -> Option<Claims> {
+    fn remembered(&self, token: &str) -> Option<Arc<Claims>> {
         let verified = self.verified.read().unwrap_or_else(PoisonError::into_inner);
         let entry = verified.get(token)?;
         (entry.key_set == self.jwks.generation()
@@ -99,7 +100,7 @@ impl TokenVerifier {
         .then(|| entry.claims.clone())
     }
 
-    fn remember(&self, token: &str, claims: &Claims) {
+    fn remember(&self, token: &str, claims: &Arc<Claims>) {
         let key_set = self.jwks.generation();
         let mut verified = self
             .verified
