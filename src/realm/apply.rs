@@ -31,7 +31,8 @@ const CONCURRENCY: usize = 6;
 
 /// Which changes may run together. A change depends only on changes of earlier stages: a
 /// mapper, a default-scope entry or a registration policy on the client scopes it names (Keycloak
-/// refuses a policy allowing a scope that does not exist yet), a client on its scopes, a user on
+/// refuses a policy allowing a scope that does not exist yet), a new client on the realm's
+/// default and optional scopes (Keycloak attaches them when it creates the client), a user on
 /// its roles, the client policies on their profile, everything on the realm.
 fn stage(action: &Action) -> u8 {
     match action {
@@ -49,14 +50,13 @@ fn stage(action: &Action) -> u8 {
         | Action::CreatePolicy(_)
         | Action::UpdatePolicy { .. }
         | Action::DeletePolicy { .. }
-        | Action::CreateClient(_)
         | Action::UpdateClient { .. }
         | Action::CreateUser { .. }
         | Action::UpdateUser { .. }
         | Action::AddUserRoles { .. }
         | Action::ResetPassword { .. }
         | Action::PutClientProfiles(_) => 2,
-        Action::PutClientPolicies(_) => 3,
+        Action::CreateClient(_) | Action::PutClientPolicies(_) => 3,
     }
 }
 

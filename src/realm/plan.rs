@@ -178,6 +178,15 @@ impl Plan {
         });
     }
 
+    /// Adds `action`, which creates `object`, unless the object is `present`.
+    fn create_unless(&mut self, present: bool, object: String, action: Action) {
+        if present {
+            self.unchanged.push(object);
+        } else {
+            self.record(object, ChangeKind::Create, vec![], action);
+        }
+    }
+
     /// Adds a create, an update (when fields differ) or nothing.
     fn converge(
         &mut self,
@@ -408,19 +417,14 @@ fn plan_client_scopes(
                 Assigned::Optional => ("realm optional scope", &observed.optional_scopes),
             };
             let object = format!("{object} {name}");
-            if present.contains(&name) {
-                plan.unchanged.push(object);
-            } else {
-                plan.record(
-                    object,
-                    ChangeKind::Create,
-                    vec![],
-                    Action::AssignRealmScope {
-                        scope: name,
-                        assigned,
-                    },
-                );
-            }
+            plan.create_unless(
+                present.contains(&name),
+                object,
+                Action::AssignRealmScope {
+                    scope: name,
+                    assigned,
+                },
+            );
         }
     }
     created
@@ -589,20 +593,14 @@ fn plan_client_optional_scopes(spec: &RealmSpec, client_id: &str, actual: &Value
             continue;
         }
         let name = scope.name();
-        let object = format!("optional scope {name} of client {client_id}");
-        if attached("optionalClientScopes", name) || attached("defaultClientScopes", name) {
-            plan.unchanged.push(object);
-        } else {
-            plan.record(
-                object,
-                ChangeKind::Create,
-                vec![],
-                Action::AddClientOptionalScope {
-                    client: id_of(actual),
-                    scope: name.to_owned(),
-                },
-            );
-        }
+        plan.create_unless(
+            attached("optionalClientScopes", name) || attached("defaultClientScopes", name),
+            format!("optional scope {name} of client {client_id}"),
+            Action::AddClientOptionalScope {
+                client: id_of(actual),
+                scope: name.to_owned(),
+            },
+        );
     }
 }
 

@@ -419,26 +419,12 @@ pub async fn wait_until_answers(
     }
 }
 
-/// Runs one of the Python interop scripts (tests/interop) with `args` and returns the JSON
-/// object it prints last; panics with its stderr if it fails.
+/// Runs a Python script of `tests/interop` (the SDK clients, FastMCP) with the test
+/// environment's Python and returns the JSON it prints last.
 pub fn run_interop_script(script: &str, args: &[&str]) -> Value {
     let python = std::env::var("KCDEV_TEST_PYTHON")
         .expect("KCDEV_TEST_PYTHON is set by scripts/prepare-test-env.sh");
-    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/interop");
-    let output = Command::new(python)
-        .arg(script)
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("run python");
-    assert!(
-        output.status.success(),
-        "{script} failed:\n{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    serde_json::from_str(stdout.lines().last().unwrap_or_default())
-        .expect("the script prints JSON last")
+    run_script(Command::new(python), script, args)
 }
 
 /// Runs a Node script of `tests/interop` (the TypeScript SDK client) and returns the JSON it
@@ -446,14 +432,18 @@ pub fn run_interop_script(script: &str, args: &[&str]) -> Value {
 pub fn run_node_script(script: &str, args: &[&str]) -> Value {
     let modules = std::env::var("KCDEV_TEST_NODE_MODULES")
         .expect("KCDEV_TEST_NODE_MODULES is set by scripts/prepare-test-env.sh");
-    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/interop");
-    let output = Command::new("node")
+    let mut node = Command::new("node");
+    node.env("KCDEV_TEST_NODE_MODULES", modules);
+    run_script(node, script, args)
+}
+
+fn run_script(mut interpreter: Command, script: &str, args: &[&str]) -> Value {
+    let output = interpreter
         .arg(script)
         .args(args)
-        .env("KCDEV_TEST_NODE_MODULES", modules)
-        .current_dir(dir)
+        .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/interop"))
         .output()
-        .expect("run node");
+        .unwrap_or_else(|err| panic!("cannot run {script}: {err}"));
     assert!(
         output.status.success(),
         "{script} failed:\n{}",
