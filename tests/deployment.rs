@@ -217,7 +217,8 @@ async fn the_server_follows_a_key_rotation() {
     assert_eq!(whoami_status(&url, &new_token).await, 200);
 }
 
-/// nginx from Debian in front of replicas, round-robin, as the test's child process.
+/// nginx from Debian in front of replicas, round-robin, as the test's child process: one
+/// process (`master_process off`), so killing it leaves no worker behind.
 struct Balancer(Option<Child>, PathBuf);
 
 impl Balancer {
@@ -232,7 +233,7 @@ impl Balancer {
             .collect();
         let temp = dir.display();
         let config = format!(
-            "daemon off;\nworker_processes 1;\npid {temp}/nginx.pid;\nerror_log {temp}/logs/error.log;\n\
+            "daemon off;\nmaster_process off;\npid {temp}/nginx.pid;\nerror_log {temp}/logs/error.log;\n\
              events {{}}\nhttp {{\n  access_log off;\n  client_body_temp_path {temp}/body;\n  \
              proxy_temp_path {temp}/proxy;\n  fastcgi_temp_path {temp}/fastcgi;\n  \
              uwsgi_temp_path {temp}/uwsgi;\n  scgi_temp_path {temp}/scgi;\n  \
