@@ -609,10 +609,9 @@ async fn real_clients_step_up_to_mcp_admin() {
     let asked_both = |result: &Value| {
         let asked: Vec<&str> = result["authorized_scopes"]
             .as_array()
-            .or_else(|| result["authorizations"].as_array())
             .unwrap()
             .iter()
-            .map(|a| a.as_str().or_else(|| a["scope"].as_str()).unwrap())
+            .map(|scope| scope.as_str().unwrap())
             .collect();
         assert_eq!(asked.len(), 2, "{result}");
         assert!(!asked[0].contains("mcp:admin"), "{result}");

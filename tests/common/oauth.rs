@@ -158,15 +158,8 @@ pub async fn login_at(
     scope: Option<&str>,
 ) -> TokenResponse {
     let http = oauth::http_client(&Trust::system()).unwrap();
-    let redirect_uri = client.redirect_uris[0].clone();
-    let request = AuthorizationRequest {
-        authorization_endpoint: urls.authorization.clone(),
-        client_id: client.client_id.clone(),
-        redirect_uri: redirect_uri.clone(),
-        scope: scope.map(str::to_owned),
-        resource: None,
-        expected_issuer: Some(urls.issuer.clone()),
-    };
+    let request = authorization_request(urls, client, scope);
+    let redirect_uri = request.redirect_uri.clone();
     let authorization = oauth::authorize(&http, &request, username, password)
         .await
         .unwrap_or_else(|err| panic!("login of {username} failed: {err}"));
@@ -180,6 +173,22 @@ pub async fn login_at(
     )
     .await
     .unwrap_or_else(|err| panic!("code exchange failed: {err}"))
+}
+
+/// The authorization request `client` makes at its first redirect URI.
+fn authorization_request(
+    urls: &RealmUrls,
+    client: &RegisteredClient,
+    scope: Option<&str>,
+) -> AuthorizationRequest {
+    AuthorizationRequest {
+        authorization_endpoint: urls.authorization.clone(),
+        client_id: client.client_id.clone(),
+        redirect_uri: client.redirect_uris[0].clone(),
+        scope: scope.map(str::to_owned),
+        resource: None,
+        expected_issuer: Some(urls.issuer.clone()),
+    }
 }
 
 /// What an MCP client that found `mcp:tools` in the server's metadata does: registers with that
@@ -273,16 +282,8 @@ pub async fn refused_login(
     username: &str,
     scope: &str,
 ) -> String {
-    let urls = urls(kcdev, realm);
     let http = oauth::http_client(&Trust::system()).unwrap();
-    let request = AuthorizationRequest {
-        authorization_endpoint: urls.authorization.clone(),
-        client_id: client.client_id.clone(),
-        redirect_uri: client.redirect_uris[0].clone(),
-        scope: Some(scope.to_owned()),
-        resource: None,
-        expected_issuer: Some(urls.issuer.clone()),
-    };
+    let request = authorization_request(&urls(kcdev, realm), client, Some(scope));
     match oauth::authorize(&http, &request, username, "password123").await {
         Ok(_) => panic!("Keycloak let {username} log in with {scope:?}"),
         Err(oauth::OAuthError::Authorization { error, .. }) => error,

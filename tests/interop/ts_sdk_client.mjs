@@ -10,7 +10,8 @@
 // widen a token's scope, and then gives up ("Server returned 403 after trying upscoping");
 // --forget-refresh-tokens makes the provider keep none, as an app that wants step-up must (SDK
 // 1.32.2). Prints one JSON line: the protocol version, the session, each call's result or error,
-// and every authorization request's `scope` (so a test sees the step-up).
+// and every authorization request's `scope` (so a test sees the step-up), in the shape
+// mcp_sdk_client.py uses.
 //
 // The SDK is imported from KCDEV_TEST_NODE_MODULES (scripts/prepare-test-env.sh installs it).
 
@@ -102,7 +103,7 @@ async function headlessLogin(authorizationUrl) {
   throw new Error("too many redirects");
 }
 
-const authorizations = [];
+const authorizedScopes = [];
 let pendingCode = null;
 let registered = clientId ? { client_id: clientId } : undefined;
 let savedTokens;
@@ -133,7 +134,7 @@ const provider = {
   },
   codeVerifier: () => verifier,
   redirectToAuthorization: async (authorizationUrl) => {
-    authorizations.push({ scope: authorizationUrl.searchParams.get("scope") });
+    authorizedScopes.push(authorizationUrl.searchParams.get("scope"));
     pendingCode = await headlessLogin(authorizationUrl.href);
   },
 };
@@ -180,7 +181,8 @@ const report = {
   protocol_version: transport.protocolVersion ?? null,
   session_id: transport.sessionId ?? null,
   client_id: registered?.client_id ?? null,
-  authorizations,
+  // The `scope` of each authorization request, as mcp_sdk_client.py reports it.
+  authorized_scopes: authorizedScopes,
   granted_scope: savedTokens?.scope ?? null,
   calls: results,
 };

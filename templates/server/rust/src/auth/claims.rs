@@ -59,6 +59,15 @@ impl Claims {
         self.scope.split_whitespace()
     }
 
+    /// Those of `wanted` the token was not granted.
+    pub fn missing_scopes(&self, wanted: &[String]) -> Vec<String> {
+        wanted
+            .iter()
+            .filter(|scope| !self.scopes().any(|granted| granted == scope.as_str()))
+            .cloned()
+            .collect()
+    }
+
     /// Whether the user has a realm role.
     pub fn has_role(&self, role: &str) -> bool {
         self.realm_access.roles.iter().any(|r| r == role)

@@ -61,24 +61,20 @@ pub enum JwksError {
     },
 }
 
-struct KeySet {
-    keys: HashMap<String, SigningKey>,
-    fetched_at: Instant,
-}
-
 /// The cached key set of one issuer.
 pub struct JwksCache {
     uri: String,
     http: reqwest::Client,
     policy: RefreshPolicy,
-    keys: RwLock<KeySet>,
+    keys: RwLock<HashMap<String, SigningKey>>,
     last_refresh_attempt: Mutex<Instant>,
     fetches: AtomicU64,
-    /// Counts changes of the set's key ids, and is bumped when the set gets older than its
-    /// maximum age, so what was verified with an older set is verified again.
+    /// Counts changes of the set's key ids, so what was verified with an older set is verified
+    /// again.
     generation: AtomicU64,
     created: Instant,
-    /// Milliseconds after `created` at which the set reaches its maximum age.
+    /// Milliseconds after `created` at which the set reaches its maximum age: the one record of
+    /// when it was downloaded.
     expires_at_ms: AtomicU64,
 }
 
@@ -94,10 +90,7 @@ impl JwksCache {
             uri: uri.to_owned(),
             http,
             policy,
-            keys: RwLock::new(KeySet {
-                keys: HashMap::new(),
-                fetched_at: created,
-            }),
+            keys: RwLock::new(HashMap::new()),
             last_refresh_attempt: Mutex::new(created),
             fetches: AtomicU64::new(0),
             generation: AtomicU64::new(0),
@@ -110,44 +103,49 @@ impl JwksCache {
                 uri: uri.to_owned(),
             });
         }
-        cache.keys.write().await.keys = keys;
+        *cache.keys.write().await = keys;
         cache.mark_fetched();
         Ok(cache)
     }
 
     /// Identifies the key set verifications were made with: it changes when the set's key ids
-    /// change and when the set is too old to be trusted without downloading it again. One
-    /// atomic load, for the verifier's memory of tokens it already checked.
+    /// change, and reads as no generation at all while the set is too old to be trusted without
+    /// downloading it again. Two atomic loads and a clock read, for the verifier's memory of
+    /// tokens it already checked.
     pub fn generation(&self) -> u64 {
-        let now_ms = u64::try_from(self.created.elapsed().as_millis()).unwrap_or(u64::MAX);
-        let generation = self.generation.load(Ordering::Acquire);
-        if now_ms < self.expires_at_ms.load(Ordering::Acquire) {
-            generation
+        if self.is_fresh() {
+            self.generation.load(Ordering::Acquire)
         } else {
-            // Stale: no value a verification was stored with matches until the next download.
+            // No value a verification was stored with matches until the next download.
             u64::MAX
         }
     }
 
+    fn elapsed_ms(&self) -> u64 {
+        u64::try_from(self.created.elapsed().as_millis()).unwrap_or(u64::MAX)
+    }
+
+    fn is_fresh(&self) -> bool {
+        self.elapsed_ms() < self.expires_at_ms.load(Ordering::Acquire)
+    }
+
     fn mark_fetched(&self) {
         let max_age_ms = u64::try_from(self.policy.max_age.as_millis()).unwrap_or(u64::MAX);
-        let now_ms = u64::try_from(self.created.elapsed().as_millis()).unwrap_or(u64::MAX);
-        self.expires_at_ms
-            .store(now_ms.saturating_add(max_age_ms), Ordering::Release);
+        self.expires_at_ms.store(
+            self.elapsed_ms().saturating_add(max_age_ms),
+            Ordering::Release,
+        );
     }
 
     /// The key with id `kid`, refreshing the set (throttled) when the id is unknown or the set old.
     pub async fn key(&self, kid: &str) -> Option<SigningKey> {
+        if self.is_fresh()
+            && let Some(key) = self.keys.read().await.get(kid)
         {
-            let set = self.keys.read().await;
-            if let Some(key) = set.keys.get(kid)
-                && set.fetched_at.elapsed() < self.policy.max_age
-            {
-                return Some(key.clone());
-            }
+            return Some(key.clone());
         }
         self.refresh().await;
-        self.keys.read().await.keys.get(kid).cloned()
+        self.keys.read().await.get(kid).cloned()
     }
 
     /// How many times the key set was downloaded (start-up included).
@@ -164,12 +162,9 @@ impl JwksCache {
         match self.download().await {
             Ok(keys) if !keys.is_empty() => {
                 let mut set = self.keys.write().await;
-                let same_ids = set.keys.len() == keys.len()
-                    && keys.keys().all(|kid| set.keys.contains_key(kid));
-                *set = KeySet {
-                    keys,
-                    fetched_at: Instant::now(),
-                };
+                let same_ids =
+                    set.len() == keys.len() && keys.keys().all(|kid| set.contains_key(kid));
+                *set = keys;
                 if !same_ids {
                     self.generation.fetch_add(1, Ordering::AcqRel);
                 }

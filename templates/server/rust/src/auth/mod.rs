@@ -156,11 +156,7 @@ impl AuthState {
     /// Refuses a call of `tool` by a token without a scope the tool declared.
     fn check_tool_scopes(&self, tool: &str, claims: &Claims) -> Result<(), AuthError> {
         let declared = self.tool_scopes.of(tool);
-        let missing: Vec<String> = declared
-            .iter()
-            .filter(|scope| !claims.scopes().any(|granted| granted == scope.as_str()))
-            .cloned()
-            .collect();
+        let missing = claims.missing_scopes(declared);
         if missing.is_empty() {
             return Ok(());
         }

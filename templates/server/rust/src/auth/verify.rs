@@ -160,15 +160,10 @@ impl TokenVerifier {
         {
             return Err(AuthError::InvalidToken("not an access token".into()));
         }
-        let missing: Vec<&str> = self
-            .required_scopes
-            .iter()
-            .map(String::as_str)
-            .filter(|required| !claims.scopes().any(|granted| granted == *required))
-            .collect();
+        let missing = claims.missing_scopes(&self.required_scopes);
         if !missing.is_empty() {
             return Err(AuthError::InsufficientScope {
-                missing: missing.into_iter().map(str::to_owned).collect(),
+                missing,
                 needed: self.required_scopes.clone(),
             });
         }
