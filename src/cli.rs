@@ -34,6 +34,11 @@ pub struct Cli {
     )]
     pub instance: Instance,
 
+    /// The project file (kcdev.toml) to use [default: kcdev.toml in this directory or the nearest
+    /// parent].
+    #[arg(long, global = true, env = "KCDEV_CONFIG", value_name = "PATH")]
+    pub config: Option<PathBuf>,
+
     /// Print one JSON object on stdout instead of text.
     #[arg(long, global = true)]
     pub json: bool,
@@ -56,6 +61,11 @@ pub struct Cli {
 pub enum Command {
     /// Start Keycloak and provision the MCP realm (idempotent: repairs drift, changes nothing else).
     Up(UpArgs),
+    /// Write a commented kcdev.toml into this directory: your server's realm as code.
+    ///
+    /// As written, it declares kcdev's defaults, so adopting it changes nothing in the realm;
+    /// declare your scopes, roles, groups, users and claims in it, and `kcdev up` reconciles them.
+    Init,
     /// Show the container, its health and the realm's state. Exits 0 when up, 3 when not.
     Status,
     /// Show what `up` would change in the realm, field by field, changing nothing.
@@ -106,6 +116,7 @@ impl Command {
         match self {
             Self::Run(_) => Some("run"),
             Self::Completions(_) => Some("completions"),
+            Self::Init => Some("init"),
             Self::Logs(LogsArgs { follow: true, .. }) => Some("logs --follow"),
             _ => None,
         }

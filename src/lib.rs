@@ -13,6 +13,7 @@ pub mod lock;
 pub mod oauth;
 pub mod ops;
 pub mod progress;
+pub mod project;
 pub mod realm;
 pub mod scaffold;
 pub mod state;

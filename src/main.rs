@@ -10,7 +10,7 @@ use std::process::ExitCode;
 use clap::{CommandFactory as _, Parser};
 
 use crate::cli::Cli;
-use crate::commands::{Ctx, dispatch, instance_flag};
+use crate::commands::{Ctx, dispatch, instance_flag, project_file};
 use crate::output::{Printer, report_error};
 
 /// The only environment variable kcdev reads itself (clap reads `KCDEV_INSTANCE`).
@@ -31,10 +31,12 @@ fn main() -> ExitCode {
     let result = tokio::runtime::Runtime::new()
         .map_err(anyhow::Error::from)
         .and_then(|runtime| {
+            let project = project_file(&cli.command, cli.config.as_deref())?;
             let ctx = Ctx::new(
                 printer,
                 cli.instance.clone(),
                 std::env::var(DOCKER_HOST).ok(),
+                project,
             )?;
             runtime.block_on(dispatch(&ctx, cli))
         });

@@ -10,7 +10,8 @@ use std::path::{Path, PathBuf};
 use etcetera::BaseStrategy;
 use serde::{Deserialize, Serialize};
 
-use crate::realm::CimdOptions;
+use crate::ops::SettingOrigins;
+use crate::realm::{CimdOptions, Declared, RegisteredClientScopes};
 
 use crate::docker::BootMode;
 use crate::instance::Instance;
@@ -31,6 +32,9 @@ pub struct InstanceState {
     /// What `up` last knew of the test users' passwords (see `realm::PasswordMarks`).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub password_marks: BTreeMap<String, String>,
+    /// Where each setting of the last `up` came from (flag, kcdev.toml, ...), for `status`.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub origins: SettingOrigins,
 }
 
 /// Where the instance's Keycloak lives. Written flat into the file (`admin` and `container`, or
@@ -111,6 +115,12 @@ pub struct RealmSettings {
     /// feature, which narrows a token's `aud` to the resource a client asked for.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub resource_indicators: bool,
+    /// What the project file declared (scopes, roles, groups, users, claims), as `up` applied it.
+    #[serde(default, skip_serializing_if = "Declared::is_empty")]
+    pub declared: Declared,
+    /// Whether the server has kcdev's registration provider (a container kcdev runs always does).
+    #[serde(default)]
+    pub registered_client_scopes: RegisteredClientScopes,
 }
 
 fn yes() -> bool {
@@ -126,6 +136,7 @@ impl InstanceState {
             keycloak,
             realm,
             password_marks: BTreeMap::new(),
+            origins: SettingOrigins::new(),
         }
     }
 }
@@ -287,6 +298,8 @@ mod tests {
                 cimd: None,
                 additional_server_urls: vec![],
                 resource_indicators: false,
+                declared: Default::default(),
+                registered_client_scopes: Default::default(),
             },
         )
     }

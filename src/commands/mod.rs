@@ -7,6 +7,7 @@ mod doctor;
 mod down;
 mod env;
 mod export;
+mod init;
 mod logs;
 mod new_server;
 mod plan;
@@ -18,7 +19,8 @@ mod up;
 
 use kcdev::instance::Instance;
 use kcdev::keycloak::AdminLogin;
-use kcdev::ops::InstanceContext;
+use kcdev::ops::{EnvironmentSettings, InstanceContext};
+use kcdev::project::{self, ProjectFile};
 use kcdev::state::StateStore;
 
 use crate::cli::{Cli, Command, NewCommand};
@@ -66,14 +68,18 @@ impl Ctx {
         printer: Printer,
         instance: Instance,
         docker_host: Option<String>,
+        project: Option<ProjectFile>,
     ) -> anyhow::Result<Self> {
+        let env = |name: &str| std::env::var(name).ok();
         Ok(Self {
             printer,
             instance: InstanceContext {
                 instance,
                 docker_host,
                 state: StateStore::from_environment()?,
-                server_admin: AdminLogin::from_environment(|name| std::env::var(name).ok()),
+                server_admin: AdminLogin::from_environment(env),
+                project,
+                environment: EnvironmentSettings::from_environment(env),
             },
         })
     }
@@ -82,6 +88,31 @@ impl Ctx {
     pub fn instance_flag(&self) -> String {
         instance_flag(&self.instance.instance)
     }
+}
+
+/// The project file `command` reads: the one `--config` names, else the nearest `kcdev.toml`;
+/// none for the commands that only look at the container or write files of their own.
+pub fn project_file(
+    command: &Command,
+    named: Option<&std::path::Path>,
+) -> anyhow::Result<Option<ProjectFile>> {
+    if matches!(
+        command,
+        Command::Init
+            | Command::Completions(_)
+            | Command::Logs(_)
+            | Command::Down(_)
+            | Command::Prune(_)
+    ) {
+        return Ok(None);
+    }
+    let start = std::env::current_dir()?;
+    let Some(path) = project::locate(named, &start) else {
+        return Ok(None);
+    };
+    Ok(Some(project::load(&path, &|name| {
+        std::env::var(name).ok()
+    })?))
 }
 
 /// `--instance NAME`, or nothing for the default instance.
@@ -97,6 +128,7 @@ pub fn instance_flag(instance: &Instance) -> String {
 pub async fn dispatch(ctx: &Ctx, cli: Cli) -> anyhow::Result<ExitStatus> {
     match cli.command {
         Command::Up(args) => up::run(ctx, args).await,
+        Command::Init => init::run(ctx),
         Command::Status => status::run(ctx).await,
         Command::Plan => plan::run(ctx).await,
         Command::Export(args) => export::run(ctx, args),

@@ -3,6 +3,7 @@ use std::path::PathBuf;
 use serde::Serialize;
 
 use super::OpsError;
+use super::env::ServerScopes;
 use super::settings::InstanceContext;
 use crate::clients::{
     Client, ClientConfig, ConnectionValues, MergeOutcome, Registration, merge_entry,
@@ -68,19 +69,32 @@ pub fn client_config(options: ClientConfigOptions) -> Result<ClientConfigReport,
     if let Some(flag) = options.server_url {
         server_url = flag;
     }
+    let state = options.context.load_state()?;
+    let declared = options
+        .context
+        .settings_without_flags(state.as_ref())?
+        .realm
+        .declared;
     let variables = RealmVariables {
         server_url: server_url.trim_end_matches('/').to_owned(),
         user_password: user_password.clone(),
+        declared,
         ..RealmVariables::default()
     };
-    // Validates the URL, and names the scope from the one place that defines it.
+    // Validates the URL, and names the scopes from the one place that defines them.
     let spec = RealmSpec::render(&variables)?;
+    let scopes = ServerScopes::of(&spec, variables.declared.server(&variables.server_url));
+    // A user of the project's own when it declares some, else kcdev's test user.
+    let user = match variables.declared.users.first() {
+        Some(user) => (user.username.clone(), user.password.clone()),
+        None => ("testuser".to_owned(), user_password),
+    };
     let values = ConnectionValues {
         name: options.name,
         server_url: variables.resource_url(),
         issuer,
-        scope: spec.mcp_scope,
-        user: ("testuser".to_owned(), user_password),
+        scope: scopes.required.join(" "),
+        user,
         home: etcetera::home_dir().map_err(crate::state::StateError::from)?,
     };
     let config = match options.registration {

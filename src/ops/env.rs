@@ -3,7 +3,7 @@ use serde::Serialize;
 use super::OpsError;
 use super::new_server::ValuesSource;
 use super::settings::InstanceContext;
-use crate::realm::{RealmSpec, RealmVariables};
+use crate::realm::{Assigned, DeclaredServer, RealmSpec, RealmVariables};
 
 /// The values a protected MCP server needs, under the names the generated server reads (and
 /// `kcdev run` sets): what `kcdev env` prints.
@@ -19,20 +19,34 @@ impl ServerEnv {
     /// its servers (the primary one when `server` is `None`).
     pub fn of(context: &InstanceContext, server: Option<&str>) -> Result<Self, OpsError> {
         let endpoints = context.endpoints()?;
+        let state = context.load_state()?;
+        let declared = context
+            .settings_without_flags(state.as_ref())?
+            .realm
+            .declared;
         let variables = RealmVariables {
             server_url: endpoints.server(server)?,
+            declared: declared.clone(),
             ..RealmVariables::default()
         };
-        // The scope comes from the realm spec, the one place that names it.
+        // The scopes come from the realm spec, the one place that names them.
         let spec = RealmSpec::render(&variables)?;
+        let scopes = ServerScopes::of(&spec, declared.server(&variables.server_url));
+        let mut audiences = vec![variables.resource_url()];
+        if let Some(server) = declared.server(&variables.server_url) {
+            audiences.extend(server.audiences.iter().cloned());
+        }
         let jwks = format!("{}/protocol/openid-connect/certs", endpoints.issuer);
         let mut variables = vec![
             ("KEYCLOAK_REALM_URL", endpoints.issuer),
             ("KEYCLOAK_JWKS_URI", jwks),
             ("MCP_SERVER_URL", variables.server_url.clone()),
-            ("MCP_AUDIENCE", variables.resource_url()),
-            ("MCP_REQUIRED_SCOPES", spec.mcp_scope),
+            ("MCP_AUDIENCE", audiences.join(",")),
+            ("MCP_REQUIRED_SCOPES", scopes.required.join(" ")),
         ];
+        if !scopes.optional.is_empty() {
+            variables.push(("MCP_OPTIONAL_SCOPES", scopes.optional.join(" ")));
+        }
         // A Keycloak behind a private CA: the generated servers fetch its keys over HTTPS.
         // SSL_CERT_FILE is read by Python's httpx and by rustls' native roots (it replaces the
         // system store there); Node adds NODE_EXTRA_CA_CERTS to its own.
@@ -62,6 +76,33 @@ impl ServerEnv {
             .iter()
             .map(|(name, value)| format!("{prefix}{name}={}\n", quote(value)))
             .collect()
+    }
+}
+
+/// A server's scopes: the realm default ones it lists are required on every request; the
+/// optional ones are there for tools to ask for (step-up). Without a declaration, the MCP scope.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServerScopes {
+    pub required: Vec<String>,
+    pub optional: Vec<String>,
+}
+
+impl ServerScopes {
+    pub fn of(spec: &RealmSpec, server: Option<&DeclaredServer>) -> Self {
+        let Some(server) = server.filter(|server| !server.scopes.is_empty()) else {
+            return Self {
+                required: vec![spec.mcp_scope.clone()],
+                optional: vec![],
+            };
+        };
+        let (required, optional) = server.scopes.iter().cloned().partition(|name| {
+            spec.client_scopes
+                .iter()
+                .find(|scope| scope.name() == name)
+                .and_then(|scope| scope.assigned)
+                != Some(Assigned::Optional)
+        });
+        Self { required, optional }
     }
 }
 

@@ -1,8 +1,8 @@
 use serde::Serialize;
 
 use super::OpsError;
-use super::settings::{InstanceContext, ResolvedSettings};
-use crate::realm::{self, Placeholder, RealmVariables};
+use super::settings::InstanceContext;
+use crate::realm::{self, Placeholder};
 
 /// Which file `kcdev export` writes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -38,10 +38,11 @@ pub struct ExportReport {
 /// The instance's realm (or kcdev's default one, before any `up`) as an import file, from the
 /// spec and the settings `up` last applied; nothing is read from Keycloak.
 pub fn export(options: &ExportOptions) -> Result<ExportReport, OpsError> {
-    let variables = match options.context.load_state()? {
-        Some(state) => ResolvedSettings::from_state(&state).realm_variables(),
-        None => RealmVariables::default(),
-    };
+    let state = options.context.load_state()?;
+    let variables = options
+        .context
+        .settings_without_flags(state.as_ref())?
+        .realm_variables();
     let export = realm::export(&variables, options.include_test_users)?;
     let (document, secret) = match options.format {
         ExportFormat::Keycloak => (

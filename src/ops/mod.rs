@@ -28,7 +28,10 @@ pub use new_server::{NewServerOptions, NewServerReport, ValuesSource, new_server
 pub use plan::{PlanReport, plan};
 pub use prune::{PruneReport, prune};
 pub use run::{ServerLaunch, prepare_run};
-pub use settings::{InstanceContext, PortRequest, RegistrationPaths, ResolvedSettings, TestUser};
+pub use settings::{
+    EnvironmentSettings, InstanceContext, PortRequest, RegistrationPaths, ResolvedSettings,
+    SettingOrigins, SettingSource, TestUser,
+};
 pub use status::{ContainerReport, RealmStatus, StatusReport, status};
 pub use token::{KCDEV_CLIENT_ID, TokenOptions, TokenReport, token};
 pub use up::{ContainerAction, McpSettings, UpKeycloak, UpOptions, UpReport, up};

@@ -1,10 +1,11 @@
 use serde::Serialize;
 
 use super::OpsError;
-use super::settings::{InstanceContext, ResolvedSettings};
+use super::settings::InstanceContext;
 use crate::realm::{self, Change, RealmSpec};
 
-/// What `kcdev up` would change in the realm, with the settings it last applied.
+/// What `kcdev up` would change in the realm: the settings it last applied, with the project
+/// file's and the environment's over them.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct PlanReport {
     pub instance: String,
@@ -26,7 +27,7 @@ impl PlanReport {
 /// Observes the realm and plans, writing nothing.
 pub async fn plan(context: &InstanceContext) -> Result<PlanReport, OpsError> {
     let state = context.require_up().await?;
-    let settings = ResolvedSettings::from_state(&state);
+    let settings = context.settings_without_flags(Some(&state))?;
     let spec = RealmSpec::render(&settings.realm_variables())?;
     let session = context.admin_session(&settings).await?;
     let drift = realm::drift(&session, &spec, &state.password_marks).await?;

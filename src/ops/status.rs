@@ -89,6 +89,10 @@ pub struct StatusReport {
     pub registration: Option<RegistrationPaths>,
     /// The state file, if it exists.
     pub state_file: Option<PathBuf>,
+    /// The project file this directory uses, if any.
+    pub project_file: Option<PathBuf>,
+    /// Where each setting of the last `up` came from.
+    pub settings: super::SettingOrigins,
 }
 
 impl StatusReport {
@@ -166,6 +170,11 @@ pub async fn status(context: &InstanceContext) -> Result<StatusReport, OpsError>
         keycloak_url: settings.map(|s| s.keycloak_url()),
         realm,
         registration: spec.as_ref().map(RegistrationPaths::of),
+        settings: state
+            .as_ref()
+            .map(|state| state.origins.clone())
+            .unwrap_or_default(),
         state_file: state.map(|_| context.state.path(&context.instance)),
+        project_file: context.project.as_ref().map(|project| project.path.clone()),
     })
 }

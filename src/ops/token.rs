@@ -44,7 +44,17 @@ pub async fn token(options: TokenOptions) -> Result<TokenReport, OpsError> {
     let state = options.context.require_up().await?;
     let settings = ResolvedSettings::from_state(&state);
     let spec = RealmSpec::render(&settings.realm_variables())?;
-    let password = options.password.unwrap_or(state.realm.user_password);
+    // A user the realm spec has (a test user, or one kcdev.toml declares) logs in with its own
+    // password; another with the test users' one, unless given.
+    let password = options
+        .password
+        .or_else(|| {
+            spec.users
+                .iter()
+                .find(|user| user.username() == options.user)
+                .map(|user| user.password.clone())
+        })
+        .unwrap_or(state.realm.user_password);
     let variables = settings.realm_variables();
     let resources: Vec<String> = variables.server_urls().map(resource_url_of).collect();
     if let Some(resource) = &options.resource

@@ -18,12 +18,9 @@ use crate::docker::{
 use crate::keycloak::{AdminLogin, AdminSession, KeycloakApiError, PreparedKeys, RealmUrls};
 use crate::lock::InstanceLock;
 use crate::progress::Reporter;
-use crate::realm::{
-    self, CimdOptions, RealmSpec, ReconcileReport, check_http_url, resource_url_of,
-};
+use crate::realm::{self, RealmSpec, ReconcileReport, RegisteredClientScopes, resource_url_of};
 use crate::state::{
-    AdminCredentials, ContainerSettings, InstanceState, KeycloakSettings, RealmSettings,
-    ServerSettings,
+    AdminCredentials, ContainerSettings, InstanceState, KeycloakSettings, ServerSettings,
 };
 
 /// Seconds Keycloak gets to stop cleanly when a container is replaced.
@@ -78,6 +75,36 @@ pub struct UpOptions {
     /// kcdev's anonymous registration policies on a server kcdev does not run (always on in a
     /// container).
     pub anonymous_registration: Option<bool>,
+}
+
+impl UpOptions {
+    /// An `up` given no flags: every setting from the layers below them.
+    pub fn without_flags(context: InstanceContext) -> Self {
+        Self {
+            context,
+            image: None,
+            pull: PullPolicy::Missing,
+            http_port: None,
+            management_port: None,
+            memory_bytes: None,
+            boot: None,
+            timeout: Duration::from_secs(120),
+            recreate: false,
+            realm: None,
+            server_urls: None,
+            resource_indicators: None,
+            trusted_hosts: None,
+            user_password: None,
+            cimd: None,
+            cimd_domains: None,
+            reset_realm: false,
+            reset_confirmation: None,
+            keycloak_url: None,
+            ca_cert: None,
+            test_users: None,
+            anonymous_registration: None,
+        }
+    }
 }
 
 /// What happened to the container.
@@ -188,252 +215,10 @@ pub struct UpReport {
     pub timings: UpTimings,
     /// The state file.
     pub state_file: PathBuf,
-}
-
-impl UpOptions {
-    /// The settings this `up` will apply, the realm spec they render and the image: everything
-    /// checked, nothing changed.
-    fn validate(
-        &self,
-        previous: Option<&InstanceState>,
-    ) -> Result<(ResolvedSettings, RealmSpec), OpsError> {
-        let settings = self.resolve(previous)?;
-        let spec = RealmSpec::render(&settings.realm_variables())?;
-        match &settings.keycloak {
-            KeycloakSettings::Container { container, .. } => {
-                container.image.parse::<ImageRef>()?;
-            }
-            KeycloakSettings::Server { server } => {
-                crate::trust::Trust::from_option(server.ca_cert.as_deref())?;
-            }
-        }
-        // A realm on a shared server goes only with its name spelled out; a name given must be
-        // the realm's, wherever it lives.
-        let confirmed = match &self.reset_confirmation {
-            Some(name) => name == spec.realm_name(),
-            None => settings.container().is_some(),
-        };
-        if self.reset_realm && !confirmed {
-            return Err(OpsError::ResetNeedsRealmName {
-                realm: spec.realm_name().to_owned(),
-                url: settings.keycloak_url(),
-            });
-        }
-        Ok((settings, spec))
-    }
-
-    /// Where Keycloak lives: the server `--keycloak-url` names, else the one the last `up`
-    /// used, else a container. An instance never moves between the two.
-    fn resolve_keycloak(
-        &self,
-        previous: Option<&InstanceState>,
-    ) -> Result<KeycloakSettings, OpsError> {
-        let previous_server = previous.and_then(|state| match &state.keycloak {
-            KeycloakSettings::Server { server } => Some(server),
-            KeycloakSettings::Container { .. } => None,
-        });
-        if let Some(state) = previous
-            && previous_server.is_none()
-            && self.keycloak_url.is_some()
-        {
-            return Err(OpsError::InstanceRunsContainer {
-                instance: state.instance.to_string(),
-            });
-        }
-        let url = match (&self.keycloak_url, previous_server) {
-            (Some(url), _) => normalize_keycloak_url(url)?,
-            (None, Some(server)) => server.url.clone(),
-            (None, None) => {
-                if let Some(path) = &self.ca_cert {
-                    return Err(OpsError::InvalidOption {
-                        flag: "--ca-cert",
-                        value: path.display().to_string(),
-                        expected: "it together with --keycloak-url (a container kcdev runs speaks plain HTTP on loopback)",
-                    });
-                }
-                let admin = previous.and_then(|state| match &state.keycloak {
-                    KeycloakSettings::Container { admin, .. } => Some(admin.clone()),
-                    KeycloakSettings::Server { .. } => None,
-                });
-                return Ok(KeycloakSettings::Container {
-                    // Decided under the lock, from the state or the container (see
-                    // `admin_credentials`); a placeholder until then.
-                    admin: admin.unwrap_or(AdminCredentials {
-                        username: defaults::ADMIN_USERNAME.to_owned(),
-                        password: String::new(),
-                    }),
-                    container: self.resolve_container(previous)?,
-                });
-            }
-        };
-        let ca_cert = match &self.ca_cert {
-            Some(path) => Some(
-                std::path::absolute(path).map_err(|_| OpsError::InvalidOption {
-                    flag: "--ca-cert",
-                    value: path.display().to_string(),
-                    expected: "a path to a PEM file",
-                })?,
-            ),
-            None => previous_server.and_then(|server| server.ca_cert.clone()),
-        };
-        Ok(KeycloakSettings::Server {
-            server: ServerSettings { url, ca_cert },
-        })
-    }
-
-    fn resolve_container(
-        &self,
-        previous: Option<&InstanceState>,
-    ) -> Result<ContainerSettings, OpsError> {
-        let container = previous.and_then(|state| state.keycloak.container());
-        let (http_port, management_port) = resolve_ports(
-            self.http_port,
-            self.management_port,
-            container.map(|c| (c.http_port, c.management_port)),
-        )?;
-        Ok(ContainerSettings {
-            image: self
-                .image
-                .clone()
-                .or_else(|| container.map(|c| c.image.clone()))
-                .unwrap_or_else(defaults::image),
-            http_port,
-            management_port,
-            memory_bytes: self
-                .memory_bytes
-                .or(container.map(|c| c.memory_bytes))
-                .unwrap_or(defaults::MEMORY_BYTES),
-            boot: self
-                .boot
-                .or(container.map(|c| c.boot))
-                .unwrap_or(BootMode::Optimized),
-        })
-    }
-
-    fn resolve(&self, previous: Option<&InstanceState>) -> Result<ResolvedSettings, OpsError> {
-        let keycloak = self.resolve_keycloak(previous)?;
-        // Test users and laptop-only registration are a container's always; a shared server's
-        // only when asked for, once.
-        let managed = keycloak.container().is_some();
-        let realm = previous.map(|state| &state.realm);
-        let server_urls: Vec<String> = match &self.server_urls {
-            Some(urls) if !urls.is_empty() => urls.clone(),
-            _ => match realm {
-                Some(realm) => std::iter::once(realm.server_url.clone())
-                    .chain(realm.additional_server_urls.iter().cloned())
-                    .collect(),
-                None => vec![defaults::SERVER_URL.to_owned()],
-            },
-        }
-        .iter()
-        .map(|url| normalize_server_url(url))
-        .collect();
-        let opted_in = |flag: Option<bool>, previous: Option<bool>| {
-            managed || flag.or(previous).unwrap_or(false)
-        };
-        Ok(ResolvedSettings {
-            keycloak,
-            realm: RealmSettings {
-                test_users: opted_in(self.test_users, realm.map(|r| r.test_users)),
-                anonymous_registration: opted_in(
-                    self.anonymous_registration,
-                    realm.map(|r| r.anonymous_registration),
-                ),
-                name: self
-                    .realm
-                    .clone()
-                    .or_else(|| realm.map(|r| r.name.clone()))
-                    .unwrap_or_else(|| defaults::REALM.to_owned()),
-                server_url: server_urls[0].clone(),
-                additional_server_urls: server_urls[1..].to_vec(),
-                resource_indicators: self
-                    .resource_indicators
-                    .or(realm.map(|r| r.resource_indicators))
-                    .unwrap_or(false),
-                extra_trusted_hosts: self
-                    .trusted_hosts
-                    .clone()
-                    .or_else(|| realm.map(|r| r.extra_trusted_hosts.clone()))
-                    .unwrap_or_default(),
-                user_password: self
-                    .user_password
-                    .clone()
-                    .or_else(|| realm.map(|r| r.user_password.clone()))
-                    .unwrap_or_else(|| defaults::USER_PASSWORD.to_owned()),
-                cimd: match self.cimd {
-                    Some(false) => None,
-                    Some(true) => Some(CimdOptions {
-                        extra_domains: self
-                            .cimd_domains
-                            .clone()
-                            .or_else(|| {
-                                realm
-                                    .and_then(|r| r.cimd.as_ref())
-                                    .map(|c| c.extra_domains.clone())
-                            })
-                            .unwrap_or_default(),
-                    }),
-                    None => realm.and_then(|r| r.cimd.clone()),
-                },
-            },
-        })
-    }
-}
-
-/// The two host ports: each as asked, else as the last `up` chose (so `auto` sticks), else the
-/// default. `auto` keeps the port the instance already has and picks a free one only for a new
-/// instance, never one the other port uses.
-fn resolve_ports(
-    http: Option<PortRequest>,
-    management: Option<PortRequest>,
-    previous: Option<(u16, u16)>,
-) -> Result<(u16, u16), OpsError> {
-    let fixed = |request: Option<PortRequest>, previous: Option<u16>, default: u16| match request {
-        Some(PortRequest::Fixed(port)) => Some(port),
-        Some(PortRequest::Auto) => previous,
-        None => previous.or(Some(default)),
-    };
-    let mut http_port = fixed(http, previous.map(|p| p.0), defaults::HTTP_PORT);
-    let mut management_port = fixed(management, previous.map(|p| p.1), defaults::MANAGEMENT_PORT);
-    let pick = |taken: Option<u16>| {
-        (0..20)
-            .filter_map(|_| port_check::free_local_port())
-            .find(|port| Some(*port) != taken)
-            .ok_or(OpsError::NoFreePort)
-    };
-    if http_port.is_none() {
-        http_port = Some(pick(management_port)?);
-    }
-    if management_port.is_none() {
-        management_port = Some(pick(http_port)?);
-    }
-    match (http_port, management_port) {
-        (Some(http), Some(management)) if http != management => Ok((http, management)),
-        (Some(port), Some(_)) => Err(OpsError::SamePorts { port }),
-        _ => Err(OpsError::NoFreePort),
-    }
-}
-
-/// The server URL as clients will write it (scheme and host lower-cased, no trailing slash), so
-/// the audience in tokens is exactly the URL they connect to. Text that is not a valid URL is kept
-/// as given, for validation to name.
-fn normalize_server_url(text: &str) -> String {
-    let text = text.trim_end_matches('/');
-    if check_http_url("server URL", text).is_err() {
-        return text.to_owned();
-    }
-    match url::Url::parse(text) {
-        Ok(url) if url.path() == "/" => url.as_str().trim_end_matches('/').to_owned(),
-        Ok(url) => url.as_str().to_owned(),
-        Err(_) => text.to_owned(),
-    }
-}
-
-/// A Keycloak base URL as kcdev stores it: http(s), no trailing slash, nothing after the path.
-fn normalize_keycloak_url(text: &str) -> Result<String, OpsError> {
-    let text = text.trim_end_matches('/');
-    check_http_url("Keycloak URL", text)?;
-    Ok(normalize_server_url(text))
+    /// The project file `up` read, if any.
+    pub project_file: Option<PathBuf>,
+    /// Where each setting came from: flag, environment, kcdev.toml, the last `up`, default.
+    pub settings: super::SettingOrigins,
 }
 
 fn generate_password() -> String {
@@ -466,7 +251,7 @@ pub async fn up(options: UpOptions, reporter: &dyn Reporter) -> Result<UpReport,
             up_container(&options, settings, container, &spec, previous, reporter).await?
         }
         KeycloakSettings::Server { server } => {
-            up_server(&options, settings, server, &spec, previous, reporter).await?
+            up_server(&options, settings, server, previous, reporter).await?
         }
     };
     let Provisioned {
@@ -510,6 +295,8 @@ pub async fn up(options: UpOptions, reporter: &dyn Reporter) -> Result<UpReport,
             provisioning_seconds: provisioning_time.as_secs_f64(),
         },
         state_file,
+        project_file: context.project.as_ref().map(|project| project.path.clone()),
+        settings: settings.origins.clone(),
     })
 }
 
@@ -737,7 +524,6 @@ async fn up_server(
     options: &UpOptions,
     settings: ResolvedSettings,
     server: ServerSettings,
-    spec: &RealmSpec,
     previous: Option<InstanceState>,
     reporter: &dyn Reporter,
 ) -> Result<Provisioned, OpsError> {
@@ -755,6 +541,10 @@ async fn up_server(
         });
     }
     let admin_time = admin_started.elapsed();
+    let mut settings = settings;
+    settings.realm.registered_client_scopes =
+        registered_client_scopes(&session, &settings.realm.name).await?;
+    let spec = &RealmSpec::render(&settings.realm_variables())?;
     let mut state = next_state(context, &settings, previous.as_ref());
     if previous.as_ref() != Some(&state) {
         context.state.save(&state)?;
@@ -796,6 +586,37 @@ async fn up_server(
     })
 }
 
+/// Whether a server kcdev does not run has kcdev's registration provider (its admins install the
+/// jar `kcdev export --provider-jar` writes): only then can registered clients step up. The
+/// provider list is the same in every realm; the master realm answers before the realm exists.
+async fn registered_client_scopes(
+    session: &AdminSession,
+    realm: &str,
+) -> Result<RegisteredClientScopes, OpsError> {
+    let api = session.api();
+    let providers = match api
+        .realm_client_registration_policy_providers_get(realm)
+        .await
+    {
+        Err(keycloak::KeycloakError::HttpFailure { status: 404, .. }) => {
+            api.realm_client_registration_policy_providers_get("master")
+                .await
+        }
+        other => other,
+    }
+    .map_err(|err| {
+        KeycloakApiError::from_crate("list the client-registration policy providers", err)
+    })?;
+    let installed = providers
+        .iter()
+        .any(|provider| provider.id.as_deref() == Some(RegisteredClientScopes::PROVIDER_ID));
+    Ok(if installed {
+        RegisteredClientScopes::RealmOptional
+    } else {
+        RegisteredClientScopes::AsRegistered
+    })
+}
+
 /// The state this `up` writes: its settings, and the password marks the last one left (marks
 /// name credentials: on a new database they match nothing, and logins decide).
 fn next_state(
@@ -811,6 +632,7 @@ fn next_state(
     state.password_marks = previous
         .map(|previous| previous.password_marks.clone())
         .unwrap_or_default();
+    state.origins = settings.origins.clone();
     state
 }
 
@@ -1025,56 +847,4 @@ async fn verify_running_version(
         });
     }
     Ok(reported)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn server_urls_are_written_as_clients_write_them() {
-        assert_eq!(
-            normalize_server_url("HTTP://LocalHost:8000/"),
-            "http://localhost:8000"
-        );
-        assert_eq!(
-            normalize_server_url("http://localhost:80/api/"),
-            "http://localhost/api"
-        );
-        assert_eq!(
-            normalize_server_url("http://[::1]:8000"),
-            "http://[::1]:8000"
-        );
-        // Not valid: kept for validation to refuse.
-        assert_eq!(
-            normalize_server_url("http://bücher.example"),
-            "http://bücher.example"
-        );
-    }
-
-    #[test]
-    fn auto_ports_stick_and_never_collide() {
-        let auto = Some(PortRequest::Auto);
-        let (http, management) = resolve_ports(auto, auto, None).unwrap();
-        assert!(http > 0 && management > 0 && http != management);
-        assert_eq!(
-            resolve_ports(auto, auto, Some((8081, 9001))).unwrap(),
-            (8081, 9001)
-        );
-        assert_eq!(resolve_ports(None, None, None).unwrap(), (8080, 9000));
-        assert_eq!(
-            resolve_ports(Some(PortRequest::Fixed(7000)), None, Some((8081, 9001))).unwrap(),
-            (7000, 9001)
-        );
-        let (_, management) = resolve_ports(Some(PortRequest::Fixed(7001)), auto, None).unwrap();
-        assert_ne!(management, 7001);
-        assert!(matches!(
-            resolve_ports(
-                Some(PortRequest::Fixed(7002)),
-                Some(PortRequest::Fixed(7002)),
-                None
-            ),
-            Err(OpsError::SamePorts { port: 7002 })
-        ));
-    }
 }

@@ -8,6 +8,7 @@ use kcdev::docker::{DockerError, PortPurpose};
 use kcdev::keycloak::KeycloakApiError;
 use kcdev::oauth::OAuthError;
 use kcdev::ops::OpsError;
+use kcdev::project::ProjectError;
 use kcdev::realm::RealmError;
 use kcdev::scaffold::ScaffoldError;
 use kcdev::state::StateError;
@@ -74,6 +75,8 @@ fn hints(error: &anyhow::Error, instance: &str) -> Vec<String> {
                 realm_hints(err, instance)
             } else if let Some(err) = cause.downcast_ref::<StateError>() {
                 state_hints(err, instance)
+            } else if let Some(err) = cause.downcast_ref::<ProjectError>() {
+                err.fix().into_iter().collect()
             } else {
                 vec![]
             }

@@ -143,6 +143,13 @@ pub fn render_up(report: &UpReport, verbose: bool, instance: &str) -> String {
             }
         }
     }
+    if verbose {
+        out.push('\n');
+        if let Some(path) = &report.project_file {
+            let _ = writeln!(out, "  {:<14} {}", "Project file", path.display());
+        }
+        out.push_str(&settings_origins(&report.settings));
+    }
     let _ = writeln!(
         out,
         "  {:<14} {}",
@@ -203,8 +210,13 @@ fn registration_line(paths: &RegistrationPaths) -> String {
         "pre-registered clients {}",
         paths.pre_registered.join(", ")
     )];
-    if paths.dynamic {
-        offered.push("dynamic client registration".to_owned());
+    if paths.dynamic && paths.registered_clients_step_up {
+        offered.push("dynamic client registration (with step-up to optional scopes)".to_owned());
+    } else if paths.dynamic {
+        offered.push(
+            "dynamic client registration (no step-up: the server lacks kcdev's registration provider, see `kcdev export --provider-jar`)"
+                .to_owned(),
+        );
     }
     match &paths.cimd_domains {
         Some(domains) => offered.push(format!(
@@ -331,6 +343,20 @@ pub fn render_status(report: &StatusReport) -> String {
         };
         let _ = writeln!(out, "  {:<14} {} ({})", "Realm", realm.name, realm.issuer);
         let _ = writeln!(out, "  {:<14} {state}", "");
+    }
+    if let Some(path) = &report.project_file {
+        let _ = writeln!(out, "  {:<14} {}", "Project file", path.display());
+    }
+    out.push_str(&settings_origins(&report.settings));
+    out
+}
+
+/// Where each setting of the last `up` came from, one line each.
+fn settings_origins(origins: &kcdev::ops::SettingOrigins) -> String {
+    let mut out = String::new();
+    for (i, (setting, source)) in origins.iter().enumerate() {
+        let label = if i == 0 { "Settings from" } else { "" };
+        let _ = writeln!(out, "  {label:<14} {setting}: {source}");
     }
     out
 }

@@ -9,8 +9,8 @@ use futures_util::{StreamExt, stream};
 
 use keycloak::types::{
     ClientRepresentation, ClientScopeRepresentation, ComponentRepresentation,
-    CredentialRepresentation, ProtocolMapperRepresentation, RealmRepresentation,
-    RoleRepresentation, UserRepresentation,
+    CredentialRepresentation, GroupRepresentation, ProtocolMapperRepresentation,
+    RealmRepresentation, RoleRepresentation, UserRepresentation,
 };
 use serde::de::DeserializeOwned;
 use serde_json::Value;
@@ -32,17 +32,19 @@ const CONCURRENCY: usize = 6;
 /// Which changes may run together. A change depends only on changes of earlier stages: a
 /// mapper, a default-scope entry or a registration policy on the client scopes it names (Keycloak
 /// refuses a policy allowing a scope that does not exist yet), a new client on the realm's
-/// default and optional scopes (Keycloak attaches them when it creates the client), a user on
-/// its roles, the client policies on their profile, everything on the realm.
+/// default and optional scopes (Keycloak attaches them when it creates the client), a group on
+/// its roles, a user on its roles and groups, the client policies on their profile, everything
+/// on the realm. Removals come last, once no policy or user refers to what they remove.
 fn stage(action: &Action) -> u8 {
     match action {
         Action::CreateRealm(_) | Action::UpdateRealm(_) => 0,
         Action::CreateRole(_)
         | Action::UpdateRole { .. }
         | Action::CreateClientScope(_)
-        | Action::UpdateClientScope { .. } => 1,
+        | Action::UpdateClientScope { .. }
+        | Action::UpdateUserProfile(_) => 1,
         Action::AssignRealmScope { .. }
-        | Action::AddClientOptionalScope { .. }
+        | Action::AddClientScope { .. }
         | Action::AddScopeRealmRoles { .. }
         | Action::CreateMapper { .. }
         | Action::UpdateMapper { .. }
@@ -51,12 +53,23 @@ fn stage(action: &Action) -> u8 {
         | Action::UpdatePolicy { .. }
         | Action::DeletePolicy { .. }
         | Action::UpdateClient { .. }
-        | Action::CreateUser { .. }
+        | Action::CreateGroup { .. }
+        | Action::UpdateGroup { .. }
+        | Action::AddGroupRoles { .. }
         | Action::UpdateUser { .. }
         | Action::AddUserRoles { .. }
+        | Action::RemoveUserRoles { .. }
+        | Action::LeaveGroup { .. }
         | Action::ResetPassword { .. }
         | Action::PutClientProfiles(_) => 2,
-        Action::CreateClient(_) | Action::PutClientPolicies(_) => 3,
+        Action::CreateClient(_)
+        | Action::CreateUser { .. }
+        | Action::JoinGroup { .. }
+        | Action::PutClientPolicies(_) => 3,
+        Action::DeleteRole { .. }
+        | Action::DeleteClientScope { .. }
+        | Action::DeleteGroup { .. }
+        | Action::DeleteUser { .. } => 4,
     }
 }
 
@@ -131,6 +144,25 @@ async fn role_representations(
     .await?)
 }
 
+/// A removal's result: what is already gone is removed.
+fn gone<T>(result: Result<T, keycloak::KeycloakError>) -> Result<(), RealmError> {
+    match result {
+        Ok(_) | Err(keycloak::KeycloakError::HttpFailure { status: 404, .. }) => Ok(()),
+        Err(err) => Err(err.into()),
+    }
+}
+
+/// The id of a top-level group, which an earlier stage may have just created.
+async fn group_id(session: &AdminSession, realm: &str, name: &str) -> Result<String, RealmError> {
+    let group = session
+        .api()
+        .realm_group_by_path_with_path_get(realm, name)
+        .await?;
+    group
+        .id
+        .ok_or_else(|| RealmError::Spec(format!("group {name} does not exist in the realm")))
+}
+
 /// One change; returns the name and id of a client scope it created.
 async fn run(
     session: &AdminSession,
@@ -181,12 +213,85 @@ async fn run(
                 }
             }
         }
-        Action::AddClientOptionalScope { client, scope } => {
+        Action::AddClientScope {
+            client,
+            scope,
+            assigned,
+        } => {
             let id = scope_id(scope_ids, scope)?;
-            api.realm_clients_with_client_uuid_optional_client_scopes_with_client_scope_id_put(
-                realm, client, id,
-            )
-            .await?;
+            match assigned {
+                Assigned::Default => {
+                    api.realm_clients_with_client_uuid_default_client_scopes_with_client_scope_id_put(
+                        realm, client, id,
+                    )
+                    .await?;
+                }
+                Assigned::Optional => {
+                    api.realm_clients_with_client_uuid_optional_client_scopes_with_client_scope_id_put(
+                        realm, client, id,
+                    )
+                    .await?;
+                }
+            }
+        }
+        Action::DeleteRole { name } => {
+            gone(api.realm_roles_with_role_name_delete(realm, name).await)?;
+        }
+        Action::DeleteClientScope { id } => {
+            gone(
+                api.realm_client_scopes_with_client_scope_id_delete(realm, id)
+                    .await,
+            )?;
+        }
+        Action::UpdateUserProfile(body) => {
+            api.realm_users_profile_put(realm, typed(body)?).await?;
+        }
+        Action::CreateGroup { body, roles } => {
+            let group: GroupRepresentation = typed(body)?;
+            let response = api.realm_groups_post(realm, group).await?;
+            let id = response
+                .to_id()
+                .ok_or_else(|| {
+                    RealmError::Spec("Keycloak did not say where it created the group".to_owned())
+                })?
+                .to_owned();
+            if !roles.is_empty() {
+                let roles = role_representations(session, realm, roles).await?;
+                api.realm_groups_with_group_id_role_mappings_realm_post(realm, &id, roles)
+                    .await?;
+            }
+        }
+        Action::UpdateGroup { id, body } => {
+            api.realm_groups_with_group_id_put(realm, id, typed(body)?)
+                .await?;
+        }
+        Action::AddGroupRoles { group, roles } => {
+            let id = group_id(session, realm, group).await?;
+            let roles = role_representations(session, realm, roles).await?;
+            api.realm_groups_with_group_id_role_mappings_realm_post(realm, &id, roles)
+                .await?;
+        }
+        Action::DeleteGroup { id } => {
+            gone(api.realm_groups_with_group_id_delete(realm, id).await)?;
+        }
+        Action::JoinGroup { user, group } => {
+            let group = group_id(session, realm, group).await?;
+            api.realm_users_with_user_id_groups_with_group_id_put(realm, user, &group)
+                .await?;
+        }
+        Action::LeaveGroup { user, group } => {
+            gone(
+                api.realm_users_with_user_id_groups_with_group_id_delete(realm, user, group)
+                    .await,
+            )?;
+        }
+        Action::RemoveUserRoles { id, roles } => {
+            let roles = role_representations(session, realm, roles).await?;
+            api.realm_users_with_user_id_role_mappings_realm_delete(realm, id, roles)
+                .await?;
+        }
+        Action::DeleteUser { id } => {
+            gone(api.realm_users_with_user_id_delete(realm, id).await)?;
         }
         Action::CreateMapper { scope, body } => {
             let id = scope_id(scope_ids, scope)?;
@@ -219,10 +324,9 @@ async fn run(
             api.realm_components_with_id_put(realm, id, typed(body)?)
                 .await?;
         }
-        Action::DeletePolicy { id } => match api.realm_components_with_id_delete(realm, id).await {
-            Ok(_) | Err(keycloak::KeycloakError::HttpFailure { status: 404, .. }) => {}
-            Err(err) => return Err(err.into()),
-        },
+        Action::DeletePolicy { id } => {
+            gone(api.realm_components_with_id_delete(realm, id).await)?;
+        }
         Action::CreateClient(body) => {
             let client: ClientRepresentation = typed(body)?;
             api.realm_clients_post(realm, client).await?;

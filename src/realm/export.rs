@@ -43,10 +43,27 @@ pub struct Placeholder {
 }
 
 impl Placeholder {
-    /// How the file writes it: `${NAME:default}`.
+    /// How the file writes it: `${NAME:default}`, or `${NAME}` without a default.
     pub fn reference(&self) -> String {
-        format!("${{{}:{}}}", self.name, self.default)
+        if self.default.is_empty() {
+            format!("${{{}}}", self.name)
+        } else {
+            format!("${{{}:{}}}", self.name, self.default)
+        }
     }
+}
+
+/// `alice.smith` -> `ALICE_SMITH`: a user name as part of an environment variable's name.
+fn env_name(text: &str) -> String {
+    text.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_uppercase()
+            } else {
+                '_'
+            }
+        })
+        .collect()
 }
 
 /// A `RealmRepresentation` ready for import, and the placeholders in it.
@@ -154,21 +171,48 @@ pub fn export(
         }
         placeholders.push(host);
     }
-    if let Some(user) = spec.users.first() {
-        let password = Placeholder {
-            name: "KCDEV_TEST_USER_PASSWORD".to_owned(),
-            default: user.password.clone(),
-            description: "the test users' password".to_owned(),
+    let mut test_password = None;
+    let users = realm.get_mut("users").and_then(Value::as_array_mut);
+    for user in users.into_iter().flatten() {
+        let username = user["username"].as_str().unwrap_or_default().to_owned();
+        let Some(value) = user.pointer_mut("/credentials/0/value") else {
+            continue;
         };
-        for value in realm["users"]
-            .as_array_mut()
-            .into_iter()
-            .flatten()
-            .filter_map(|user| user.pointer_mut("/credentials/0/value"))
+        let password = value.as_str().unwrap_or_default().to_owned();
+        let placeholder = match variables
+            .declared
+            .users
+            .iter()
+            .find(|u| u.username == username)
         {
-            *value = json!(password.reference());
+            // A password the file takes from the environment is a secret: no default.
+            Some(declared) => match &declared.password_env {
+                Some(name) => Placeholder {
+                    name: name.clone(),
+                    default: String::new(),
+                    description: format!("the password of user {username} (kcdev.toml)"),
+                },
+                None => Placeholder {
+                    name: format!("KCDEV_PASSWORD_{}", env_name(&username)),
+                    default: password,
+                    description: format!("the password of user {username} (kcdev.toml)"),
+                },
+            },
+            None => test_password
+                .get_or_insert_with(|| Placeholder {
+                    name: "KCDEV_TEST_USER_PASSWORD".to_owned(),
+                    default: password,
+                    description: "the test users' password".to_owned(),
+                })
+                .clone(),
+        };
+        *value = json!(placeholder.reference());
+        if !placeholders
+            .iter()
+            .any(|known| known.name == placeholder.name)
+        {
+            placeholders.push(placeholder);
         }
-        placeholders.push(password);
     }
     Ok(RealmExport {
         realm,
@@ -231,6 +275,18 @@ pub fn representation(spec: &RealmSpec) -> Result<Map<String, Value>, RealmError
             json!({"policies": [cimd.policy]}),
         );
     }
+    if !spec.groups.is_empty() {
+        let groups: Vec<Value> = spec
+            .groups
+            .iter()
+            .map(|group| {
+                let mut body = group.representation.clone();
+                body.insert("realmRoles".to_owned(), json!(group.realm_roles));
+                Value::Object(body)
+            })
+            .collect();
+        realm.insert("groups".to_owned(), json!(groups));
+    }
     if !spec.users.is_empty() {
         let users: Vec<Value> = spec
             .users
@@ -247,6 +303,14 @@ pub fn representation(spec: &RealmSpec) -> Result<Map<String, Value>, RealmError
                 let mut roles = vec![format!("default-roles-{}", spec.realm_name())];
                 roles.extend(user.realm_roles.iter().cloned());
                 body.insert("realmRoles".to_owned(), json!(roles));
+                if !user.groups.is_empty() {
+                    let paths: Vec<String> = user
+                        .groups
+                        .iter()
+                        .map(|group| format!("/{group}"))
+                        .collect();
+                    body.insert("groups".to_owned(), json!(paths));
+                }
                 Value::Object(body)
             })
             .collect();

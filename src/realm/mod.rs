@@ -3,6 +3,7 @@
 //! nothing the spec does not name.
 
 mod apply;
+mod declared;
 mod diff;
 mod export;
 mod observe;
@@ -11,14 +12,19 @@ mod plan;
 mod render;
 mod spec;
 
+pub use declared::{
+    CLAIM_MAPPER_PREFIX, ClaimSource, Declared, DeclaredClaim, DeclaredGroup, DeclaredRole,
+    DeclaredScope, DeclaredServer, DeclaredUser, OWNER_ATTRIBUTE, OWNER_VALUE,
+};
 pub use export::{Placeholder, RealmExport, export, kubernetes_name, operator_resource};
 pub use observe::{ObservedRealm, ObservedUser, observe};
 pub use password::PasswordMarks;
 pub use plan::{Change, ChangeKind, Plan, plan};
 use serde::Serialize;
 pub use spec::{
-    CimdOptions, CimdSpec, ClientScopeSpec, PolicySpec, RealmSpec, RealmVariables, Representation,
-    TokenClaimsSpec, UserSpec, check_http_url, field, resource_url_of,
+    Assigned, CimdOptions, CimdSpec, ClientScopeSpec, GroupSpec, PolicySpec, RealmSpec,
+    RealmVariables, RegisteredClientScopes, Representation, TokenClaimsSpec, UserSpec,
+    check_http_url, field, resource_url_of,
 };
 
 #[cfg(test)]

@@ -4,6 +4,7 @@
 use serde::Serialize;
 use serde_json::Value;
 
+use super::declared::{OWNER_ATTRIBUTE, OWNER_VALUE};
 use super::password::{self, PasswordMarks};
 use super::spec::{RealmSpec, field};
 use super::{RealmError, api_error};
@@ -38,6 +39,14 @@ pub struct ObservedRealm {
     pub client_profiles: Vec<Value>,
     /// The realm's client policies (its own, not Keycloak's global ones).
     pub client_policies: Vec<Value>,
+    /// The realm's top-level groups, with their attributes.
+    pub groups: Vec<Value>,
+    /// The realm roles mapped to each of the spec's groups that exists, by group name.
+    pub group_realm_roles: std::collections::BTreeMap<String, Vec<String>>,
+    /// Users kcdev made from a project file (the owner attribute), declared still or not.
+    pub owned_users: Vec<Value>,
+    /// The realm's user profile configuration (`UPConfig`).
+    pub user_profile: Option<Value>,
 }
 
 /// A test user as the server has it.
@@ -47,6 +56,8 @@ pub struct ObservedUser {
     pub representation: Value,
     /// Names of the realm roles mapped directly to the user.
     pub realm_roles: Vec<String>,
+    /// Names of the groups the user is in.
+    pub groups: Vec<String>,
     /// Whether the spec's password logs the user in.
     pub password_accepted: bool,
     /// The user's password credential as set at one moment (its id and creation time).
@@ -151,6 +162,52 @@ pub(crate) async fn observe_with(
             .iter()
             .map(|user| observe_user(session, realm, user.username(), &user.password, passwords)),
     );
+    let groups = async {
+        let groups = api
+            .realm_groups_get(
+                realm,
+                Some(false),
+                None,
+                None,
+                Some(10_000),
+                None,
+                None,
+                None,
+                None,
+            )
+            .await
+            .map_err(|err| api_error("list groups", err))?;
+        let roles = group_realm_roles(session, realm, spec, &groups).await?;
+        Ok::<_, RealmError>((groups, roles))
+    };
+    let owned_users = async {
+        api.realm_users_get(
+            realm,
+            Some(false),
+            None,
+            None,
+            None,
+            None,
+            None,
+            Some(true),
+            None,
+            None,
+            None,
+            None,
+            None,
+            Some(10_000),
+            Some(format!("{OWNER_ATTRIBUTE}:{OWNER_VALUE}")),
+            None,
+            None,
+        )
+        .await
+        .map_err(|err| api_error("list the users kcdev.toml made", err))
+    };
+    let user_profile = async {
+        api.realm_users_profile_get(realm)
+            .await
+            .map_err(|err| api_error("read the user profile", err))
+    };
     let (
         roles,
         (client_scopes, scope_realm_roles),
@@ -161,6 +218,9 @@ pub(crate) async fn observe_with(
         client_profiles,
         client_policies,
         users,
+        (groups, group_realm_roles),
+        owned_users,
+        user_profile,
     ) = tokio::try_join!(
         roles,
         client_scopes,
@@ -171,6 +231,9 @@ pub(crate) async fn observe_with(
         client_profiles,
         client_policies,
         users,
+        groups,
+        owned_users,
+        user_profile,
     )?;
     let names = |scopes: Vec<keycloak::types::ClientScopeRepresentation>| {
         scopes.into_iter().filter_map(|scope| scope.name).collect()
@@ -194,6 +257,10 @@ pub(crate) async fn observe_with(
         users,
         client_profiles: to_values(client_profiles.profiles.unwrap_or_default()),
         client_policies: to_values(client_policies.policies.unwrap_or_default()),
+        groups: to_values(groups),
+        group_realm_roles,
+        owned_users: to_values(owned_users),
+        user_profile: serde_json::to_value(user_profile).ok(),
     })
 }
 
@@ -237,6 +304,39 @@ async fn scope_realm_roles(
         .collect())
 }
 
+/// The realm roles mapped to each of the spec's groups that exists.
+async fn group_realm_roles(
+    session: &AdminSession,
+    realm: &str,
+    spec: &RealmSpec,
+    observed: &[keycloak::types::GroupRepresentation],
+) -> Result<std::collections::BTreeMap<String, Vec<String>>, RealmError> {
+    let api = session.api();
+    let reads = spec.groups.iter().filter_map(|group| {
+        let id = observed
+            .iter()
+            .find(|observed| observed.name.as_deref() == Some(group.name()))?
+            .id
+            .clone()?;
+        Some(async move {
+            let roles = api
+                .realm_groups_with_group_id_role_mappings_realm_get(realm, &id)
+                .await
+                .map_err(|err| {
+                    api_error(format!("read the roles of group {}", group.name()), err)
+                })?;
+            Ok::<_, RealmError>((
+                group.name().to_owned(),
+                roles.into_iter().filter_map(|role| role.name).collect(),
+            ))
+        })
+    });
+    Ok(futures_util::future::try_join_all(reads)
+        .await?
+        .into_iter()
+        .collect())
+}
+
 async fn observe_user(
     session: &AdminSession,
     realm: &str,
@@ -254,8 +354,14 @@ async fn observe_user(
             .await
             .map_err(|err| api_error(format!("read the roles of user {username}"), err))
     };
-    let (roles, password_credential) = tokio::try_join!(
+    let groups = async {
+        api.realm_users_with_user_id_groups_get(realm, &id, Some(true), None, None, None)
+            .await
+            .map_err(|err| api_error(format!("read the groups of user {username}"), err))
+    };
+    let (roles, groups, password_credential) = tokio::try_join!(
         roles,
+        groups,
         password::password_credential(session, realm, username, &id)
     )?;
     let marked = match passwords {
@@ -270,6 +376,7 @@ async fn observe_user(
     Ok(Some(ObservedUser {
         representation: serde_json::to_value(user).unwrap_or_default(),
         realm_roles: roles.into_iter().filter_map(|role| role.name).collect(),
+        groups: groups.into_iter().filter_map(|group| group.name).collect(),
         password_accepted,
         password_credential,
     }))

@@ -7,9 +7,10 @@ use serde::Serialize;
 use serde_json::{Map, Value, json};
 
 use super::RealmError;
+use super::declared::CLAIM_MAPPER_PREFIX;
 use super::diff::field_differences;
 use super::observe::{ObservedRealm, POLICY_TYPE};
-use super::spec::{Assigned, PolicySpec, RealmSpec, Representation, field};
+use super::spec::{Assigned, PolicySpec, RealmSpec, Representation, field, owned};
 use crate::keycloak::PreparedKeys;
 
 /// The name of kcdev's CIMD client profile and policy (`realm.toml`'s `[cimd]`), which kcdev
@@ -77,9 +78,10 @@ pub(crate) enum Action {
         scope: String,
         assigned: Assigned,
     },
-    AddClientOptionalScope {
+    AddClientScope {
         client: String,
         scope: String,
+        assigned: Assigned,
     },
     AddScopeRealmRoles {
         scope: String,
@@ -126,6 +128,45 @@ pub(crate) enum Action {
     ResetPassword {
         id: String,
         password: String,
+    },
+    DeleteRole {
+        name: String,
+    },
+    DeleteClientScope {
+        id: String,
+    },
+    /// Lets admins (kcdev) keep attributes the user profile does not declare: the owner mark
+    /// and the attributes a project gives its users.
+    UpdateUserProfile(Value),
+    CreateGroup {
+        body: Value,
+        roles: Vec<String>,
+    },
+    UpdateGroup {
+        id: String,
+        body: Value,
+    },
+    AddGroupRoles {
+        group: String,
+        roles: Vec<String>,
+    },
+    DeleteGroup {
+        id: String,
+    },
+    JoinGroup {
+        user: String,
+        group: String,
+    },
+    LeaveGroup {
+        user: String,
+        group: String,
+    },
+    RemoveUserRoles {
+        id: String,
+        roles: Vec<String>,
+    },
+    DeleteUser {
+        id: String,
     },
     /// Replaces the realm's client profiles (Keycloak takes them as one document).
     PutClientProfiles(Value),
@@ -250,9 +291,142 @@ pub fn plan(spec: &RealmSpec, observed: &ObservedRealm) -> Plan {
     plan_token_claims(spec, observed, &created_scopes, &mut plan);
     plan_policies(spec, observed, &mut plan);
     plan_clients(spec, observed, &mut plan);
+    plan_user_profile(spec, observed, &mut plan);
+    plan_groups(spec, observed, &mut plan);
     plan_users(spec, observed, &mut plan);
     plan_cimd(spec, observed, &mut plan);
+    plan_removals(spec, observed, &mut plan);
     plan
+}
+
+/// The unmanaged-attribute policies under which Keycloak keeps the attributes kcdev sets.
+const KEEPS_ATTRIBUTES: [&str; 2] = ["ENABLED", "ADMIN_EDIT"];
+
+fn plan_user_profile(spec: &RealmSpec, observed: &ObservedRealm, plan: &mut Plan) {
+    let needs_attributes = spec.users.iter().any(|user| {
+        user.representation
+            .get("attributes")
+            .is_some_and(|attributes| attributes.as_object().is_some_and(|map| !map.is_empty()))
+    });
+    let Some(profile) = &observed.user_profile else {
+        return;
+    };
+    if !needs_attributes {
+        return;
+    }
+    let policy = field_of(profile, "unmanagedAttributePolicy");
+    let object = "user profile: unmanaged attributes".to_owned();
+    if KEEPS_ATTRIBUTES.contains(&policy) {
+        plan.unchanged.push(object);
+    } else {
+        let mut body = profile.clone();
+        body["unmanagedAttributePolicy"] = json!("ADMIN_EDIT");
+        let current = if policy.is_empty() { "off" } else { policy };
+        plan.record(
+            object,
+            ChangeKind::Update,
+            vec![format!("unmanagedAttributePolicy: {current} -> ADMIN_EDIT")],
+            Action::UpdateUserProfile(body),
+        );
+    }
+}
+
+fn plan_groups(spec: &RealmSpec, observed: &ObservedRealm, plan: &mut Plan) {
+    for group in &spec.groups {
+        let name = group.name();
+        let actual = find_by(&observed.groups, "name", name);
+        plan.converge(
+            format!("group {name}"),
+            &group.representation,
+            actual,
+            || Action::CreateGroup {
+                body: Value::Object(group.representation.clone()),
+                roles: group.realm_roles.clone(),
+            },
+            |actual| Action::UpdateGroup {
+                id: id_of(actual),
+                body: merged(actual, &group.representation),
+            },
+        );
+        if actual.is_none() {
+            continue;
+        }
+        let mapped = observed.group_realm_roles.get(name);
+        let missing: Vec<String> = group
+            .realm_roles
+            .iter()
+            .filter(|role| !mapped.is_some_and(|mapped| mapped.contains(role)))
+            .cloned()
+            .collect();
+        let object = format!("roles of group {name}");
+        if missing.is_empty() {
+            plan.unchanged.push(object);
+        } else {
+            plan.record(
+                object,
+                ChangeKind::Update,
+                vec![format!("add {}", missing.join(", "))],
+                Action::AddGroupRoles {
+                    group: name.to_owned(),
+                    roles: missing,
+                },
+            );
+        }
+    }
+}
+
+/// What kcdev made from a project file that the file no longer declares: roles, client scopes,
+/// groups and users carrying the owner mark. Objects without it (kcdev's own, or made by hand)
+/// are never removed. They go last, once nothing planned refers to them any more.
+fn plan_removals(spec: &RealmSpec, observed: &ObservedRealm, plan: &mut Plan) {
+    let undeclared = |items: &[Value], key: &str, declared: &dyn Fn(&str) -> bool| {
+        items
+            .iter()
+            .filter(|item| owned(item) && !declared(field_of(item, key)))
+            .cloned()
+            .collect::<Vec<_>>()
+    };
+    for role in undeclared(&observed.roles, "name", &|name| {
+        spec.roles.iter().any(|role| field(role, "name") == name)
+    }) {
+        let name = field_of(&role, "name").to_owned();
+        plan.record(
+            format!("realm role {name}"),
+            ChangeKind::Delete,
+            vec![],
+            Action::DeleteRole { name },
+        );
+    }
+    for scope in undeclared(&observed.client_scopes, "name", &|name| {
+        spec.client_scopes.iter().any(|scope| scope.name() == name)
+    }) {
+        plan.record(
+            format!("client scope {}", field_of(&scope, "name")),
+            ChangeKind::Delete,
+            vec![],
+            Action::DeleteClientScope { id: id_of(&scope) },
+        );
+    }
+    for group in undeclared(&observed.groups, "name", &|name| {
+        spec.groups.iter().any(|group| group.name() == name)
+    }) {
+        plan.record(
+            format!("group {}", field_of(&group, "name")),
+            ChangeKind::Delete,
+            vec![],
+            Action::DeleteGroup { id: id_of(&group) },
+        );
+    }
+    for user in undeclared(&observed.owned_users, "username", &|name| {
+        spec.users.iter().any(|user| user.username() == name)
+    }) {
+        plan.record(
+            format!("user {}", field_of(&user, "username")),
+            ChangeKind::Delete,
+            vec![],
+            Action::DeleteUser { id: id_of(&user) },
+        );
+    }
 }
 
 /// The changes that take kcdev's CIMD policy and profile away when the realm no longer offers
@@ -464,8 +638,9 @@ fn plan_token_claims(
                 },
             );
         }
-        // A server that left the instance (`up` with fewer --server-url) leaves its audience
-        // mappers behind: kcdev named them, so it takes them away.
+        // A server that left the instance (`up` with fewer --server-url), or an audience or a
+        // claim that left the project file, leaves its mappers behind: kcdev named them, so it
+        // takes them away.
         let wanted: HashSet<&str> = spec
             .token_claims
             .protocol_mappers
@@ -474,7 +649,8 @@ fn plan_token_claims(
             .collect();
         for stale in existing_mappers.iter().filter(|mapper| {
             let name = field_of(mapper, "name");
-            name.starts_with(AUDIENCE_MAPPER_PREFIX) && !wanted.contains(name)
+            (name.starts_with(AUDIENCE_MAPPER_PREFIX) || name.starts_with(CLAIM_MAPPER_PREFIX))
+                && !wanted.contains(name)
         }) {
             plan.record(
                 format!("mapper '{}' on scope {scope_name}", field_of(stale, "name")),
@@ -573,15 +749,16 @@ fn plan_clients(spec: &RealmSpec, observed: &ObservedRealm, plan: &mut Plan) {
         if let Some(actual) = find_by(&observed.clients, "clientId", client_id)
             && logs_in
         {
-            plan_client_optional_scopes(spec, client_id, actual, plan);
+            plan_client_realm_scopes(spec, client_id, actual, plan);
         }
     }
 }
 
-/// kcdev's clients get the realm's optional scopes kcdev owns. Keycloak attaches a realm's
-/// optional scopes to a client when it is created; a client created before a scope was added
-/// (a realm from an older kcdev) gets it here.
-fn plan_client_optional_scopes(spec: &RealmSpec, client_id: &str, actual: &Value, plan: &mut Plan) {
+/// kcdev's clients get the realm scopes of the spec, as the realm assigns them. Keycloak
+/// attaches a realm's default and optional scopes to a client when it is created; a client
+/// created before a scope was added (a realm from an older kcdev, a scope new in kcdev.toml)
+/// gets it here.
+fn plan_client_realm_scopes(spec: &RealmSpec, client_id: &str, actual: &Value, plan: &mut Plan) {
     let attached = |key: &str, scope: &str| {
         actual
             .get(key)
@@ -589,16 +766,21 @@ fn plan_client_optional_scopes(spec: &RealmSpec, client_id: &str, actual: &Value
             .is_some_and(|names| names.iter().any(|name| name.as_str() == Some(scope)))
     };
     for scope in &spec.client_scopes {
-        if scope.assigned != Some(Assigned::Optional) {
+        let Some(assigned) = scope.assigned else {
             continue;
-        }
+        };
         let name = scope.name();
+        let kind = match assigned {
+            Assigned::Default => "default",
+            Assigned::Optional => "optional",
+        };
         plan.create_unless(
             attached("optionalClientScopes", name) || attached("defaultClientScopes", name),
-            format!("optional scope {name} of client {client_id}"),
-            Action::AddClientOptionalScope {
+            format!("{kind} scope {name} of client {client_id}"),
+            Action::AddClientScope {
                 client: id_of(actual),
                 scope: name.to_owned(),
+                assigned,
             },
         );
     }
@@ -624,6 +806,14 @@ fn plan_users(spec: &RealmSpec, observed: &ObservedRealm, plan: &mut Plan) {
                     "credentials".to_owned(),
                     json!([{"type": "password", "value": user.password, "temporary": false}]),
                 );
+                if !user.groups.is_empty() {
+                    let paths: Vec<String> = user
+                        .groups
+                        .iter()
+                        .map(|group| format!("/{group}"))
+                        .collect();
+                    body.insert("groups".to_owned(), json!(paths));
+                }
                 Action::CreateUser {
                     body: Value::Object(body),
                     roles: user.realm_roles.clone(),
@@ -643,12 +833,27 @@ fn plan_users(spec: &RealmSpec, observed: &ObservedRealm, plan: &mut Plan) {
             .cloned()
             .collect();
         let roles_object = format!("roles of user {username}");
-        if missing.is_empty() {
-            plan.unchanged.push(roles_object);
+        // A user kcdev made from the project file has exactly the declared roles (beside the
+        // realm's default ones); any other user keeps roles it was given by hand.
+        let extra: Vec<String> = if owned(&actual.representation) {
+            actual
+                .realm_roles
+                .iter()
+                .filter(|role| {
+                    !user.realm_roles.contains(role) && !role.starts_with("default-roles-")
+                })
+                .cloned()
+                .collect()
         } else {
+            vec![]
+        };
+        if missing.is_empty() && extra.is_empty() {
+            plan.unchanged.push(roles_object.clone());
+        }
+        if !missing.is_empty() {
             let details = vec![format!("add {}", missing.join(", "))];
             plan.record(
-                roles_object,
+                roles_object.clone(),
                 ChangeKind::Update,
                 details,
                 Action::AddUserRoles {
@@ -657,6 +862,18 @@ fn plan_users(spec: &RealmSpec, observed: &ObservedRealm, plan: &mut Plan) {
                 },
             );
         }
+        if !extra.is_empty() {
+            plan.record(
+                roles_object,
+                ChangeKind::Update,
+                vec![format!("remove {}", extra.join(", "))],
+                Action::RemoveUserRoles {
+                    id: id.clone(),
+                    roles: extra,
+                },
+            );
+        }
+        plan_user_groups(user, actual, &id, observed, plan);
         let password_object = format!("password of user {username}");
         if actual.password_accepted {
             plan.unchanged.push(password_object);
@@ -671,6 +888,54 @@ fn plan_users(spec: &RealmSpec, observed: &ObservedRealm, plan: &mut Plan) {
                 },
             );
         }
+    }
+}
+
+/// A declared user joins its declared groups; one kcdev made leaves the groups the file no
+/// longer lists.
+fn plan_user_groups(
+    user: &super::spec::UserSpec,
+    actual: &super::observe::ObservedUser,
+    id: &str,
+    observed: &ObservedRealm,
+    plan: &mut Plan,
+) {
+    let username = user.username();
+    for group in user
+        .groups
+        .iter()
+        .filter(|group| !actual.groups.contains(group))
+    {
+        plan.record(
+            format!("group {group} of user {username}"),
+            ChangeKind::Create,
+            vec![],
+            Action::JoinGroup {
+                user: id.to_owned(),
+                group: group.clone(),
+            },
+        );
+    }
+    if !owned(&actual.representation) {
+        return;
+    }
+    for group in actual
+        .groups
+        .iter()
+        .filter(|group| !user.groups.contains(group))
+    {
+        let Some(found) = find_by(&observed.groups, "name", group) else {
+            continue;
+        };
+        plan.record(
+            format!("group {group} of user {username}"),
+            ChangeKind::Delete,
+            vec![],
+            Action::LeaveGroup {
+                user: id.to_owned(),
+                group: id_of(found),
+            },
+        );
     }
 }
 
@@ -710,8 +975,11 @@ mod tests {
             realm: Some(realm),
             roles: spec.roles.iter().cloned().map(Value::Object).collect(),
             client_scopes,
-            default_scopes: vec!["mcp:tools".into(), "basic".into()],
-            optional_scopes: vec!["mcp:admin".into()],
+            default_scopes: assigned(spec, Assigned::Default)
+                .into_iter()
+                .chain(["basic".to_owned()])
+                .collect(),
+            optional_scopes: assigned(spec, Assigned::Optional),
             scope_realm_roles: spec
                 .client_scopes
                 .iter()
@@ -733,7 +1001,10 @@ mod tests {
                 .iter()
                 .map(|client| {
                     let mut value = Value::Object(client.clone());
-                    value["optionalClientScopes"] = json!(["offline_access", "mcp:admin"]);
+                    let mut optional = assigned(spec, Assigned::Optional);
+                    optional.push("offline_access".to_owned());
+                    value["optionalClientScopes"] = json!(optional);
+                    value["defaultClientScopes"] = json!(assigned(spec, Assigned::Default));
                     value
                 })
                 .collect(),
@@ -743,6 +1014,7 @@ mod tests {
                 .map(|user| ObservedUser {
                     representation: Value::Object(user.representation.clone()),
                     realm_roles: user.realm_roles.clone(),
+                    groups: user.groups.clone(),
                     password_accepted: true,
                     password_credential: Some(format!("credential of {}", user.username())),
                 })
@@ -757,7 +1029,169 @@ mod tests {
                 .iter()
                 .map(|cimd| Value::Object(cimd.policy.clone()))
                 .collect(),
+            groups: spec
+                .groups
+                .iter()
+                .map(|group| {
+                    let mut value = Value::Object(group.representation.clone());
+                    value["id"] = json!(format!("id-{}", group.name()));
+                    value
+                })
+                .collect(),
+            group_realm_roles: spec
+                .groups
+                .iter()
+                .map(|group| (group.name().to_owned(), group.realm_roles.clone()))
+                .collect(),
+            owned_users: spec
+                .users
+                .iter()
+                .map(|user| Value::Object(user.representation.clone()))
+                .filter(owned)
+                .collect(),
+            user_profile: Some(json!({"unmanagedAttributePolicy": "ADMIN_EDIT"})),
         }
+    }
+
+    fn assigned(spec: &RealmSpec, assigned: Assigned) -> Vec<String> {
+        spec.client_scopes
+            .iter()
+            .filter(|scope| scope.assigned == Some(assigned))
+            .map(|scope| scope.name().to_owned())
+            .collect()
+    }
+
+    fn with_project() -> RealmSpec {
+        let file = crate::project::parse(
+            std::path::Path::new("kcdev.toml"),
+            r#"
+[[servers]]
+url = "http://localhost:8000"
+audiences = ["notes-api"]
+scopes = ["notes:read", "notes:write"]
+[scopes."notes:read"]
+[scopes."notes:write"]
+assigned = "optional"
+roles = ["editor"]
+[roles.editor]
+[groups.acme]
+roles = ["editor"]
+attributes = { tenant = "acme" }
+[[users]]
+username = "alice"
+password = "alice-pass"
+roles = ["editor"]
+groups = ["acme"]
+[claims.tenant]
+user_attribute = "tenant"
+"#,
+            &|_| None,
+        )
+        .unwrap();
+        RealmSpec::render(&RealmVariables {
+            declared: file.declared,
+            ..variables()
+        })
+        .unwrap()
+    }
+
+    #[test]
+    fn a_converged_project_realm_plans_nothing() {
+        let spec = with_project();
+        let plan = plan(&spec, &converged(&spec));
+        assert!(plan.changes.is_empty(), "{:#?}", plan.changes);
+    }
+
+    #[test]
+    fn declared_objects_are_created_with_the_owner_mark() {
+        let spec = with_project();
+        let plan = plan(&spec, &converged(&super::tests::spec()));
+        let objects: Vec<&str> = plan.changes.iter().map(|c| c.object.as_str()).collect();
+        for expected in [
+            "realm role editor",
+            "client scope notes:read",
+            "realm optional scope notes:write",
+            "group acme",
+            "user alice",
+            "mapper 'kcdev claim: tenant' on scope basic",
+            "mapper 'kcdev audience: notes-api' on scope mcp:tools",
+            "registration policy Allowed Client Scopes",
+        ] {
+            assert!(
+                objects.contains(&expected),
+                "{expected} not in {objects:#?}"
+            );
+        }
+        let user = plan
+            .changes
+            .iter()
+            .find(|c| c.object == "user alice")
+            .unwrap();
+        let Action::CreateUser { body, .. } = &user.action else {
+            panic!("{user:?}")
+        };
+        assert_eq!(
+            body["attributes"]["kcdev.managed-by"],
+            json!(["kcdev.toml"])
+        );
+        assert_eq!(body["groups"], json!(["/acme"]));
+    }
+
+    /// Taking objects out of the file removes what kcdev made from them, and nothing made by
+    /// hand.
+    #[test]
+    fn removal_from_the_file_removes_only_what_kcdev_made() {
+        let mut observed = converged(&with_project());
+        observed
+            .roles
+            .push(json!({"name": "by-hand", "attributes": {}}));
+        observed
+            .groups
+            .push(json!({"id": "id-hand", "name": "hand-group"}));
+        let plan = plan(&super::tests::spec(), &observed);
+        let deleted: Vec<&str> = plan
+            .changes
+            .iter()
+            .filter(|c| c.kind == ChangeKind::Delete)
+            .map(|c| c.object.as_str())
+            .collect();
+        assert_eq!(
+            deleted,
+            [
+                "mapper 'kcdev audience: notes-api' on scope mcp:tools",
+                "mapper 'kcdev claim: tenant' on scope mcp:tools",
+                "mapper 'kcdev audience: notes-api' on scope mcp:admin",
+                "mapper 'kcdev claim: tenant' on scope mcp:admin",
+                "mapper 'kcdev audience: notes-api' on scope basic",
+                "mapper 'kcdev claim: tenant' on scope basic",
+                "realm role editor",
+                "client scope notes:read",
+                "client scope notes:write",
+                "group acme",
+                "user alice",
+            ]
+        );
+    }
+
+    #[test]
+    fn the_owner_mark_in_the_shapes_is_the_one_kcdev_looks_for() {
+        let spec = with_project();
+        let scope = spec
+            .client_scopes
+            .iter()
+            .find(|scope| scope.name() == "notes:read")
+            .unwrap();
+        assert!(owned(&Value::Object(scope.representation.clone())));
+        assert!(
+            spec.token_claims
+                .protocol_mappers
+                .iter()
+                .any(|mapper| field(mapper, "name").starts_with(CLAIM_MAPPER_PREFIX))
+        );
+        assert!(spec.token_claims.protocol_mappers.iter().any(|mapper| {
+            field(mapper, "name").starts_with(AUDIENCE_MAPPER_PREFIX)
+                && mapper["config"]["included.custom.audience"] == "notes-api"
+        }));
     }
 
     fn with_cimd() -> RealmSpec {

@@ -5,6 +5,9 @@ use serde_json::{Map, Value};
 use url::Url;
 
 use super::RealmError;
+use super::declared::{
+    ClaimSource, Declared, DeclaredGroup, DeclaredUser, OWNER_ATTRIBUTE, OWNER_VALUE,
+};
 
 /// The realm spec as shipped, with its placeholders.
 const SPEC_SOURCE: &str = include_str!("../../realm/realm.toml");
@@ -33,6 +36,27 @@ pub struct RealmVariables {
     pub extra_trusted_hosts: Vec<String>,
     /// Client ID Metadata Documents, when the realm offers them.
     pub cimd: Option<CimdOptions>,
+    /// What the project file declares for the project's own server.
+    pub declared: Declared,
+    pub registered_client_scopes: RegisteredClientScopes,
+}
+
+/// Which scopes a client that registers dynamically may ask for later.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RegisteredClientScopes {
+    /// The realm's optional scopes too, through kcdev's client-registration policy (its Keycloak
+    /// provider): a registered client can step up.
+    #[default]
+    RealmOptional,
+    /// Keycloak's own rule: only the scopes named at registration (the server lacks kcdev's
+    /// provider).
+    AsRegistered,
+}
+
+impl RegisteredClientScopes {
+    /// The provider id of kcdev's policy.
+    pub const PROVIDER_ID: &'static str = "kcdev-optional-scopes";
 }
 
 impl Default for RealmVariables {
@@ -47,6 +71,8 @@ impl Default for RealmVariables {
             anonymous_registration: true,
             extra_trusted_hosts: vec![],
             cimd: None,
+            declared: Declared::default(),
+            registered_client_scopes: RegisteredClientScopes::default(),
         }
     }
 }
@@ -84,8 +110,11 @@ pub struct RealmSpec {
     pub anonymous_registration_policies: Option<Vec<PolicySpec>>,
     /// Clients kcdev owns (key: `clientId`).
     pub clients: Vec<Representation>,
-    /// Test users.
+    /// Test users, and the users the project declares.
     pub users: Vec<UserSpec>,
+    /// Groups the project declares (key: `name`).
+    #[serde(default)]
+    pub groups: Vec<GroupSpec>,
     /// The client profile and policy for Client ID Metadata Documents; `None` when the realm does
     /// not offer them (and then kcdev removes its profile and policy if they are there).
     pub cimd: Option<CimdSpec>,
@@ -130,7 +159,7 @@ impl CimdSpec {
 }
 
 /// How the realm hands a scope to clients: Keycloak's "assigned type" of a realm client scope.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Assigned {
     /// New clients get it as a default scope: in every token, asked for or not.
@@ -187,9 +216,36 @@ pub struct UserSpec {
     /// Realm roles mapped to the user.
     #[serde(default)]
     pub realm_roles: Vec<String>,
+    /// Names of the groups the user is in.
+    #[serde(default)]
+    pub groups: Vec<String>,
     /// The `UserRepresentation` fields kcdev sets (key: `username`).
     #[serde(flatten)]
     pub representation: Representation,
+}
+
+/// A group the project declares.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct GroupSpec {
+    pub realm_roles: Vec<String>,
+    /// The `GroupRepresentation` fields kcdev sets (key: `name`).
+    pub representation: Representation,
+}
+
+impl GroupSpec {
+    pub fn name(&self) -> &str {
+        field(&self.representation, "name")
+    }
+}
+
+/// Whether an object's attributes (Keycloak's `{"key": ["value"]}` or, on client scopes,
+/// `{"key": "value"}`) say kcdev made it from a project file.
+pub fn owned(representation: &Value) -> bool {
+    match representation.pointer(&format!("/attributes/{OWNER_ATTRIBUTE}")) {
+        Some(Value::String(value)) => value == OWNER_VALUE,
+        Some(Value::Array(values)) => values.iter().any(|value| value == OWNER_VALUE),
+        _ => false,
+    }
 }
 
 /// The value of a representation's string field.
@@ -348,10 +404,14 @@ impl RealmSpec {
         variables.validate()?;
         let mut source: Value =
             toml::from_str(SPEC_SOURCE).map_err(|err| RealmError::Spec(err.to_string()))?;
-        let per_server = source
-            .as_object_mut()
-            .and_then(|spec| spec.remove("perServer"))
-            .ok_or_else(|| RealmError::Spec("no [perServer] section".to_owned()))?;
+        let mut section = |name: &str| {
+            source
+                .as_object_mut()
+                .and_then(|spec| spec.remove(name))
+                .ok_or_else(|| RealmError::Spec(format!("no [{name}] section")))
+        };
+        let per_server = section("perServer")?;
+        let declared_shapes = section("declared")?;
         let mut hosts = variables.server_hosts();
         hosts.extend(variables.extra_trusted_hosts.iter().cloned());
         let scalars = [
@@ -407,6 +467,12 @@ impl RealmSpec {
         if !variables.anonymous_registration {
             spec.anonymous_registration_policies = None;
         }
+        if variables.registered_client_scopes == RegisteredClientScopes::AsRegistered {
+            for policies in spec.anonymous_registration_policies.iter_mut() {
+                policies.retain(|policy| policy.provider_id != RegisteredClientScopes::PROVIDER_ID);
+            }
+        }
+        spec.add_declared(&variables.declared, &declared_shapes)?;
         for policy in spec.anonymous_registration_policies.iter_mut().flatten() {
             for values in policy.config.values_mut() {
                 dedup_keep_order(values);
@@ -428,6 +494,172 @@ impl RealmSpec {
     /// The realm name.
     pub fn realm_name(&self) -> &str {
         field(&self.realm, "realm")
+    }
+}
+
+/// The owner attribute as Keycloak keeps it on roles, groups and users.
+fn owner_attributes(attributes: &BTreeMap<String, Vec<String>>) -> Value {
+    let mut all = attributes.clone();
+    all.insert(OWNER_ATTRIBUTE.to_owned(), vec![OWNER_VALUE.to_owned()]);
+    serde_json::json!(all)
+}
+
+fn shape(
+    shapes: &Value,
+    path: &str,
+    scalars: &[(&str, String)],
+) -> Result<Representation, RealmError> {
+    let template = shapes.pointer(path).cloned().ok_or_else(|| {
+        RealmError::Spec(format!("no [declared{}] shape", path.replace('/', ".")))
+    })?;
+    match super::render::substitute(template, scalars, &[])? {
+        Value::Object(map) => Ok(map),
+        _ => Err(RealmError::Spec(format!("[declared{path}] is not a table"))),
+    }
+}
+
+impl RealmSpec {
+    /// Adds what a project declares, in the shapes `realm.toml`'s `[declared]` gives. A declared
+    /// role, scope or user with the name of one of kcdev's own takes its place (the file says
+    /// otherwise), without the owner mark: kcdev's own objects are never removed.
+    fn add_declared(&mut self, declared: &Declared, shapes: &Value) -> Result<(), RealmError> {
+        if let Some(seconds) = declared.access_token_lifespan {
+            self.realm
+                .insert("accessTokenLifespan".to_owned(), serde_json::json!(seconds));
+        }
+        for role in &declared.roles {
+            let description = role.description.clone().unwrap_or_default();
+            match self
+                .roles
+                .iter_mut()
+                .find(|known| field(known, "name") == role.name)
+            {
+                Some(known) => {
+                    known.insert("description".to_owned(), Value::String(description));
+                }
+                None => {
+                    let mut body = Representation::new();
+                    body.insert("name".to_owned(), Value::String(role.name.clone()));
+                    body.insert("description".to_owned(), Value::String(description));
+                    body.insert("attributes".to_owned(), owner_attributes(&BTreeMap::new()));
+                    self.roles.push(body);
+                }
+            }
+        }
+        for scope in &declared.scopes {
+            let description = scope
+                .description
+                .clone()
+                .unwrap_or_else(|| scope.name.clone());
+            match self
+                .client_scopes
+                .iter_mut()
+                .find(|known| known.name() == scope.name)
+            {
+                Some(known) => {
+                    known.assigned = Some(scope.assigned);
+                    known.realm_roles = scope.roles.clone();
+                    if scope.description.is_some() {
+                        known
+                            .representation
+                            .insert("description".to_owned(), Value::String(description));
+                    }
+                }
+                None => {
+                    let representation = shape(
+                        shapes,
+                        "/scope",
+                        &[("name", scope.name.clone()), ("description", description)],
+                    )?;
+                    self.client_scopes.push(ClientScopeSpec {
+                        assigned: Some(scope.assigned),
+                        realm_roles: scope.roles.clone(),
+                        representation,
+                    });
+                }
+            }
+            if !self.token_claims.scopes.contains(&scope.name) {
+                self.token_claims.scopes.push(scope.name.clone());
+            }
+            for policy in self.anonymous_registration_policies.iter_mut().flatten() {
+                if let Some(allowed) = policy.config.get_mut("allowed-client-scopes")
+                    && !allowed.contains(&scope.name)
+                {
+                    allowed.push(scope.name.clone());
+                }
+            }
+        }
+        for audience in declared.extra_audiences() {
+            let mapper = shape(shapes, "/audienceMapper", &[("audience", audience)])?;
+            self.token_claims.protocol_mappers.push(mapper);
+        }
+        for claim in &declared.claims {
+            let (kind, value) = match &claim.source {
+                ClaimSource::UserAttribute(attribute) => ("user_attribute", attribute.clone()),
+                ClaimSource::Groups => ("groups", String::new()),
+                ClaimSource::Constant(value) => ("constant", value.clone()),
+            };
+            let mut scalars = vec![("claim", claim.name.clone()), ("value", value)];
+            scalars.push(("multivalued", claim.multivalued.to_string()));
+            let mapper = shape(shapes, &format!("/claimMappers/{kind}"), &scalars)?;
+            self.token_claims.protocol_mappers.push(mapper);
+        }
+        self.groups = declared.groups.iter().map(group_spec).collect();
+        for user in &declared.users {
+            let spec = user_spec(user);
+            match self
+                .users
+                .iter_mut()
+                .find(|known| known.username() == user.username)
+            {
+                Some(known) => *known = spec,
+                None => self.users.push(spec),
+            }
+        }
+        Ok(())
+    }
+}
+
+fn group_spec(group: &DeclaredGroup) -> GroupSpec {
+    let mut representation = Representation::new();
+    representation.insert("name".to_owned(), Value::String(group.name.clone()));
+    representation.insert("attributes".to_owned(), owner_attributes(&group.attributes));
+    GroupSpec {
+        realm_roles: group.roles.clone(),
+        representation,
+    }
+}
+
+fn user_spec(user: &DeclaredUser) -> UserSpec {
+    let mut representation = Representation::new();
+    let mut set = |key: &str, value: Value| {
+        representation.insert(key.to_owned(), value);
+    };
+    set("username", Value::String(user.username.clone()));
+    // A login never stops at a form: Keycloak's user profile asks a user without an email or a
+    // name for them, so these get defaults; the profile is verified, no action is required.
+    let or = |value: &Option<String>, default: String| value.clone().unwrap_or(default);
+    set(
+        "email",
+        Value::String(or(&user.email, format!("{}@example.com", user.username))),
+    );
+    set(
+        "firstName",
+        Value::String(or(&user.first_name, user.username.clone())),
+    );
+    set(
+        "lastName",
+        Value::String(or(&user.last_name, "Kcdev".to_owned())),
+    );
+    set("enabled", Value::Bool(true));
+    set("emailVerified", Value::Bool(true));
+    set("requiredActions", serde_json::json!([]));
+    set("attributes", owner_attributes(&user.attributes));
+    UserSpec {
+        password: user.password.clone(),
+        realm_roles: user.roles.clone(),
+        groups: user.groups.clone(),
+        representation,
     }
 }
 

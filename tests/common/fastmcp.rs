@@ -20,6 +20,27 @@ pub struct FastMcpServer(Child);
 impl FastMcpServer {
     /// Starts it on `port` (the port of `base`) and waits until its metadata answers.
     pub async fn start(issuer: &str, base: &str, port: u16) -> Self {
+        Self::start_with(issuer, base, port, &[]).await
+    }
+
+    /// The page's "Advanced Configuration": a `JWTVerifier` of its own with this audience and
+    /// these required scopes, inside `KeycloakAuthProvider`.
+    pub async fn start_advanced(
+        issuer: &str,
+        base: &str,
+        port: u16,
+        audience: &str,
+        required_scopes: &[&str],
+    ) -> Self {
+        let scopes = required_scopes.join(",");
+        let env = [
+            ("FASTMCP_ADVANCED_AUDIENCE", audience),
+            ("FASTMCP_ADVANCED_REQUIRED_SCOPES", scopes.as_str()),
+        ];
+        Self::start_with(issuer, base, port, &env).await
+    }
+
+    async fn start_with(issuer: &str, base: &str, port: u16, env: &[(&str, &str)]) -> Self {
         let child = Command::new(python().with_file_name("fastmcp"))
             .args([
                 "run",
@@ -32,6 +53,7 @@ impl FastMcpServer {
             .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/interop"))
             .env("KEYCLOAK_REALM_URL", issuer)
             .env("FASTMCP_BASE_URL", base)
+            .envs(env.iter().copied())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()

@@ -152,6 +152,7 @@ impl Kcdev {
         command
             .args(args)
             .env_remove("KCDEV_INSTANCE")
+            .env_remove("KCDEV_CONFIG")
             .env("KCDEV_INSTANCE", &self.instance)
             .env("XDG_STATE_HOME", self.state_home())
             .env("XDG_CONFIG_HOME", self.home.join("config"))

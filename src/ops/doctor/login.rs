@@ -7,7 +7,7 @@ use super::Checks;
 use crate::oauth::{self, AuthorizationRequest, RegisteredClient};
 use crate::ops::settings::ResolvedSettings;
 use crate::ops::token::KCDEV_CLIENT_ID;
-use crate::realm::{RealmSpec, resource_url_of};
+use crate::realm::{ClaimSource, Declared, DeclaredUser, RealmSpec, resource_url_of};
 
 /// The registration MCP Inspector sends (with the scope the server advertises).
 fn probe_registration(scope: &str) -> Value {
@@ -153,6 +153,121 @@ pub(super) async fn check_login(
         );
         None
     }
+}
+
+/// Each user kcdev.toml declares logs in (through kcdev's own client, with every scope the file
+/// declares) and gets the declared roles, audiences and claims.
+pub(super) async fn check_declared_users(
+    checks: &mut Checks,
+    http: &reqwest::Client,
+    settings: &ResolvedSettings,
+    spec: &RealmSpec,
+) {
+    let declared = &settings.realm.declared;
+    if declared.users.is_empty() {
+        return;
+    }
+    let token_endpoint = format!(
+        "{}/realms/{}/protocol/openid-connect/token",
+        settings.admin_url(),
+        settings.realm.name
+    );
+    let mut scope = format!("openid {}", spec.mcp_scope);
+    for declared_scope in &declared.scopes {
+        scope.push(' ');
+        scope.push_str(&declared_scope.name);
+    }
+    let mut failures = Vec::new();
+    for user in &declared.users {
+        let token = oauth::password_grant(
+            http,
+            &token_endpoint,
+            KCDEV_CLIENT_ID,
+            &user.username,
+            &user.password,
+            &scope,
+            None,
+        )
+        .await;
+        let claims = match token.and_then(|token| oauth::decode_claims(&token.access_token)) {
+            Ok(claims) => claims,
+            Err(err) => {
+                failures.push(format!("{} cannot log in: {err}", user.username));
+                continue;
+            }
+        };
+        let missing = missing_declared_claims(&claims, declared, user);
+        if !missing.is_empty() {
+            failures.push(format!(
+                "{}'s token lacks {}",
+                user.username,
+                missing.join(", ")
+            ));
+        }
+    }
+    let names: Vec<&str> = declared.users.iter().map(|u| u.username.as_str()).collect();
+    if failures.is_empty() {
+        checks.pass(
+            "declared users",
+            format!(
+                "{} log in; their tokens carry the declared roles, audiences and claims",
+                names.join(", ")
+            ),
+        );
+    } else {
+        checks.fail(
+            "declared users",
+            failures.join("; "),
+            format!(
+                "`{}` repairs what kcdev.toml declares (`{}` shows what differs)",
+                checks.command("up"),
+                checks.command("plan")
+            ),
+        );
+    }
+}
+
+/// What a declared user's token should carry and does not: its roles, the servers' extra
+/// audiences, and each declared claim the user has a value for.
+fn missing_declared_claims(
+    claims: &Value,
+    declared: &Declared,
+    user: &DeclaredUser,
+) -> Vec<String> {
+    let mut missing = Vec::new();
+    let roles = claims
+        .pointer("/realm_access/roles")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    for role in &user.roles {
+        if !roles.iter().any(|r| r == role) {
+            missing.push(format!("role {role}"));
+        }
+    }
+    let audiences = audience_of(claims);
+    for audience in declared.extra_audiences() {
+        if !audiences.contains(&audience.as_str()) {
+            missing.push(format!("aud {audience}"));
+        }
+    }
+    for claim in &declared.claims {
+        let expected = match &claim.source {
+            ClaimSource::UserAttribute(attribute) => {
+                user.attributes.contains_key(attribute)
+                    || declared.groups.iter().any(|group| {
+                        user.groups.contains(&group.name)
+                            && group.attributes.contains_key(attribute)
+                    })
+            }
+            ClaimSource::Groups => !user.groups.is_empty(),
+            ClaimSource::Constant(_) => true,
+        };
+        if expected && claims.get(&claim.name).is_none() {
+            missing.push(format!("claim {}", claim.name));
+        }
+    }
+    missing
 }
 
 /// With CIMD on: the realm's metadata advertises Client ID Metadata Documents and public

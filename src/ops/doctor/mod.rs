@@ -210,6 +210,7 @@ async fn run(checks: &mut Checks, server_url: Option<String>) -> Result<(), OpsE
     if settings.realm.resource_indicators {
         login::check_resources(checks, &http, &settings, &spec).await;
     }
+    login::check_declared_users(checks, &http, &settings, &spec).await;
     match token {
         Some(token) => {
             server::check_server(

@@ -1,3 +1,6 @@
+mod resolve;
+
+pub use resolve::{EnvironmentSettings, SettingOrigins, SettingSource};
 use serde::Serialize;
 
 use super::OpsError;
@@ -6,7 +9,10 @@ use crate::defaults;
 use crate::docker::{ContainerStatus, DockerError, Engine, probe_ready};
 use crate::instance::Instance;
 use crate::keycloak::{AdminLogin, AdminSession, RealmUrls};
-use crate::realm::{CimdOptions, CimdSpec, RealmSpec, RealmVariables, field};
+use crate::project::ProjectFile;
+use crate::realm::{
+    CimdOptions, CimdSpec, RealmSpec, RealmVariables, RegisteredClientScopes, field,
+};
 use crate::state::{
     ContainerSettings, InstanceState, KeycloakSettings, RealmSettings, StateError, StateStore,
 };
@@ -34,6 +40,9 @@ pub struct InstanceContext {
     /// The admin login for a Keycloak kcdev does not run, from the environment
     /// (`KCDEV_ADMIN_USERNAME`/`_PASSWORD` or `KCDEV_ADMIN_CLIENT_ID`/`_SECRET`).
     pub server_admin: Option<AdminLogin>,
+    /// The project file (`kcdev.toml`) found or named, read and checked.
+    pub project: Option<ProjectFile>,
+    pub environment: EnvironmentSettings,
 }
 
 impl InstanceContext {
@@ -166,11 +175,13 @@ impl InstanceContext {
     }
 }
 
-/// Keycloak and realm settings after flags, state and defaults have been weighed.
+/// Keycloak and realm settings after flags, environment, project file, state and defaults have
+/// been weighed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ResolvedSettings {
     pub keycloak: KeycloakSettings,
     pub realm: RealmSettings,
+    pub origins: SettingOrigins,
 }
 
 impl KeycloakSettings {
@@ -189,6 +200,7 @@ impl ResolvedSettings {
         Self {
             keycloak: state.keycloak.clone(),
             realm: state.realm.clone(),
+            origins: state.origins.clone(),
         }
     }
 
@@ -256,6 +268,8 @@ impl ResolvedSettings {
             extra_trusted_hosts: self.realm.extra_trusted_hosts.clone(),
             cimd: self.realm.cimd.clone(),
             additional_server_urls: self.realm.additional_server_urls.clone(),
+            declared: self.realm.declared.clone(),
+            registered_client_scopes: self.realm.registered_client_scopes,
         }
     }
 }
@@ -270,6 +284,9 @@ pub struct RegistrationPaths {
     pub dynamic: bool,
     /// The domains Client ID Metadata Documents are accepted from; `None` when CIMD is off.
     pub cimd_domains: Option<Vec<String>>,
+    /// Whether a dynamically registered client can later ask for the realm's optional scopes
+    /// (step-up): kcdev's registration provider gives them.
+    pub registered_clients_step_up: bool,
 }
 
 impl RegistrationPaths {
@@ -289,6 +306,11 @@ impl RegistrationPaths {
                 .collect(),
             dynamic: spec.anonymous_registration_policies.is_some(),
             cimd_domains: spec.cimd.as_ref().map(CimdSpec::client_id_domains),
+            registered_clients_step_up: spec
+                .anonymous_registration_policies
+                .iter()
+                .flatten()
+                .any(|policy| policy.provider_id == RegisteredClientScopes::PROVIDER_ID),
         }
     }
 }
