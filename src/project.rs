@@ -803,6 +803,11 @@ user_attribute = "tenant"
         assert_eq!(locate(Some(&named), &nested), Some(named));
     }
 
+    #[test]
+    fn the_readme_shows_the_starter_as_init_writes_it() {
+        assert!(include_str!("../README.md").contains(STARTER));
+    }
+
     /// `kcdev init`'s starter declares today's defaults: adopting it renders the same realm.
     #[test]
     fn the_starter_changes_nothing() {

@@ -114,12 +114,15 @@ pub fn render_up(report: &UpReport, verbose: bool, instance: &str) -> String {
     }
     for (i, user) in report.users.iter().enumerate() {
         let label = if i == 0 { "Test users" } else { "" };
+        let roles = if user.roles.is_empty() {
+            "no roles of its own".to_owned()
+        } else {
+            format!("roles: {}", user.roles.join(", "))
+        };
         let _ = writeln!(
             out,
-            "  {label:<14} {} / {} (roles: {})",
-            user.username,
-            user.password,
-            user.roles.join(", ")
+            "  {label:<14} {} / {} ({roles})",
+            user.username, user.password
         );
     }
     if verbose || !p.up_to_date() {
