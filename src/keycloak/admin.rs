@@ -144,7 +144,36 @@ impl AdminSession {
         username: &str,
     ) -> Result<Option<UserRepresentation>, KeycloakApiError> {
         let found = self
-            .api
+            .users(realm, Some(username.to_owned()), None)
+            .await
+            .map_err(|err| KeycloakApiError::from_crate(format!("look up user {username}"), err))?;
+        Ok(found
+            .into_iter()
+            .find(|user| user.username.as_deref() == Some(username)))
+    }
+
+    /// The users of `realm` whose attribute `key` is `value`.
+    pub async fn users_with_attribute(
+        &self,
+        realm: &str,
+        key: &str,
+        value: &str,
+    ) -> Result<Vec<UserRepresentation>, KeycloakApiError> {
+        self.users(realm, None, Some(format!("{key}:{value}")))
+            .await
+            .map_err(|err| {
+                KeycloakApiError::from_crate(format!("list the users whose {key} is {value}"), err)
+            })
+    }
+
+    /// Full user representations, by exact user name or by attribute query (`q`).
+    async fn users(
+        &self,
+        realm: &str,
+        username: Option<String>,
+        query: Option<String>,
+    ) -> Result<Vec<UserRepresentation>, keycloak::KeycloakError> {
+        self.api
             .realm_users_get(
                 realm,
                 Some(false),
@@ -159,16 +188,13 @@ impl AdminSession {
                 None,
                 None,
                 None,
+                Some(10_000),
+                query,
                 None,
-                None,
-                None,
-                Some(username.to_owned()),
+                username,
             )
             .await
-            .map_err(|err| KeycloakApiError::from_crate(format!("look up user {username}"), err))?;
-        Ok(found
-            .into_iter()
-            .find(|user| user.username.as_deref() == Some(username)))
+            .map(|users| users.into_iter().collect())
     }
 
     /// The client whose client id is exactly `client_id` in `realm`, if there is one (Keycloak's

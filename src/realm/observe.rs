@@ -181,27 +181,11 @@ pub(crate) async fn observe_with(
         Ok::<_, RealmError>((groups, roles))
     };
     let owned_users = async {
-        api.realm_users_get(
-            realm,
-            Some(false),
-            None,
-            None,
-            None,
-            None,
-            None,
-            Some(true),
-            None,
-            None,
-            None,
-            None,
-            None,
-            Some(10_000),
-            Some(format!("{OWNER_ATTRIBUTE}:{OWNER_VALUE}")),
-            None,
-            None,
+        Ok::<_, RealmError>(
+            session
+                .users_with_attribute(realm, OWNER_ATTRIBUTE, OWNER_VALUE)
+                .await?,
         )
-        .await
-        .map_err(|err| api_error("list the users kcdev.toml made", err))
     };
     let user_profile = async {
         api.realm_users_profile_get(realm)

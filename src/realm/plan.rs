@@ -351,13 +351,7 @@ fn plan_groups(spec: &RealmSpec, observed: &ObservedRealm, plan: &mut Plan) {
         if actual.is_none() {
             continue;
         }
-        let mapped = observed.group_realm_roles.get(name);
-        let missing: Vec<String> = group
-            .realm_roles
-            .iter()
-            .filter(|role| !mapped.is_some_and(|mapped| mapped.contains(role)))
-            .cloned()
-            .collect();
+        let missing = missing_roles(&group.realm_roles, observed.group_realm_roles.get(name));
         let object = format!("roles of group {name}");
         if missing.is_empty() {
             plan.unchanged.push(object);
@@ -379,54 +373,67 @@ fn plan_groups(spec: &RealmSpec, observed: &ObservedRealm, plan: &mut Plan) {
 /// groups and users carrying the owner mark. Objects without it (kcdev's own, or made by hand)
 /// are never removed. They go last, once nothing planned refers to them any more.
 fn plan_removals(spec: &RealmSpec, observed: &ObservedRealm, plan: &mut Plan) {
-    let undeclared = |items: &[Value], key: &str, declared: &dyn Fn(&str) -> bool| {
-        items
+    type Delete = fn(&Value) -> Action;
+    let names = |names: Vec<&str>| names.into_iter().map(str::to_owned).collect::<HashSet<_>>();
+    let kinds: [(&[Value], &str, HashSet<String>, &str, Delete); 4] = [
+        (
+            &observed.roles,
+            "name",
+            names(spec.roles.iter().map(|role| field(role, "name")).collect()),
+            "realm role",
+            |role| Action::DeleteRole {
+                name: field_of(role, "name").to_owned(),
+            },
+        ),
+        (
+            &observed.client_scopes,
+            "name",
+            names(
+                spec.client_scopes
+                    .iter()
+                    .map(|scope| scope.name())
+                    .collect(),
+            ),
+            "client scope",
+            |scope| Action::DeleteClientScope { id: id_of(scope) },
+        ),
+        (
+            &observed.groups,
+            "name",
+            names(spec.groups.iter().map(|group| group.name()).collect()),
+            "group",
+            |group| Action::DeleteGroup { id: id_of(group) },
+        ),
+        (
+            &observed.owned_users,
+            "username",
+            names(spec.users.iter().map(|user| user.username()).collect()),
+            "user",
+            |user| Action::DeleteUser { id: id_of(user) },
+        ),
+    ];
+    for (items, key, declared, kind, delete) in kinds {
+        for item in items
             .iter()
-            .filter(|item| owned(item) && !declared(field_of(item, key)))
-            .cloned()
-            .collect::<Vec<_>>()
-    };
-    for role in undeclared(&observed.roles, "name", &|name| {
-        spec.roles.iter().any(|role| field(role, "name") == name)
-    }) {
-        let name = field_of(&role, "name").to_owned();
-        plan.record(
-            format!("realm role {name}"),
-            ChangeKind::Delete,
-            vec![],
-            Action::DeleteRole { name },
-        );
+            .filter(|item| owned(item) && !declared.contains(field_of(item, key)))
+        {
+            plan.record(
+                format!("{kind} {}", field_of(item, key)),
+                ChangeKind::Delete,
+                vec![],
+                delete(item),
+            );
+        }
     }
-    for scope in undeclared(&observed.client_scopes, "name", &|name| {
-        spec.client_scopes.iter().any(|scope| scope.name() == name)
-    }) {
-        plan.record(
-            format!("client scope {}", field_of(&scope, "name")),
-            ChangeKind::Delete,
-            vec![],
-            Action::DeleteClientScope { id: id_of(&scope) },
-        );
-    }
-    for group in undeclared(&observed.groups, "name", &|name| {
-        spec.groups.iter().any(|group| group.name() == name)
-    }) {
-        plan.record(
-            format!("group {}", field_of(&group, "name")),
-            ChangeKind::Delete,
-            vec![],
-            Action::DeleteGroup { id: id_of(&group) },
-        );
-    }
-    for user in undeclared(&observed.owned_users, "username", &|name| {
-        spec.users.iter().any(|user| user.username() == name)
-    }) {
-        plan.record(
-            format!("user {}", field_of(&user, "username")),
-            ChangeKind::Delete,
-            vec![],
-            Action::DeleteUser { id: id_of(&user) },
-        );
-    }
+}
+
+/// The roles of `wanted` not among `mapped`.
+fn missing_roles(wanted: &[String], mapped: Option<&Vec<String>>) -> Vec<String> {
+    wanted
+        .iter()
+        .filter(|role| !mapped.is_some_and(|mapped| mapped.contains(role)))
+        .cloned()
+        .collect()
 }
 
 /// The changes that take kcdev's CIMD policy and profile away when the realm no longer offers
@@ -562,13 +569,7 @@ fn plan_client_scopes(
                 body: merged(actual, &scope.representation),
             },
         );
-        let mapped = observed.scope_realm_roles.get(&name);
-        let missing: Vec<String> = scope
-            .realm_roles
-            .iter()
-            .filter(|role| !mapped.is_some_and(|mapped| mapped.contains(role)))
-            .cloned()
-            .collect();
+        let missing = missing_roles(&scope.realm_roles, observed.scope_realm_roles.get(&name));
         let object = format!("realm roles of client scope {name}");
         if missing.is_empty() {
             if !scope.realm_roles.is_empty() {

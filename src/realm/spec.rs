@@ -268,6 +268,14 @@ impl UserSpec {
     pub fn username(&self) -> &str {
         field(&self.representation, "username")
     }
+
+    /// The user's groups as Keycloak names them in a user representation: `/acme`.
+    pub fn group_paths(&self) -> Vec<String> {
+        self.groups
+            .iter()
+            .map(|group| format!("/{group}"))
+            .collect()
+    }
 }
 
 /// The MCP resource URL of a server: its base URL plus `/mcp`.
