@@ -372,56 +372,61 @@ fn plan_groups(spec: &RealmSpec, observed: &ObservedRealm, plan: &mut Plan) {
 /// What kcdev made from a project file that the file no longer declares: roles, client scopes,
 /// groups and users carrying the owner mark. Objects without it (kcdev's own, or made by hand)
 /// are never removed. They go last, once nothing planned refers to them any more.
+/// One kind of object a project file declares, as removal looks at it.
+struct Removable<'a> {
+    observed: &'a [Value],
+    key: &'static str,
+    declared: HashSet<&'a str>,
+    kind: &'static str,
+    delete: fn(&Value) -> Action,
+}
+
 fn plan_removals(spec: &RealmSpec, observed: &ObservedRealm, plan: &mut Plan) {
-    type Delete = fn(&Value) -> Action;
-    let names = |names: Vec<&str>| names.into_iter().map(str::to_owned).collect::<HashSet<_>>();
-    let kinds: [(&[Value], &str, HashSet<String>, &str, Delete); 4] = [
-        (
-            &observed.roles,
-            "name",
-            names(spec.roles.iter().map(|role| field(role, "name")).collect()),
-            "realm role",
-            |role| Action::DeleteRole {
+    let kinds = [
+        Removable {
+            observed: &observed.roles,
+            key: "name",
+            declared: spec.roles.iter().map(|role| field(role, "name")).collect(),
+            kind: "realm role",
+            delete: |role| Action::DeleteRole {
                 name: field_of(role, "name").to_owned(),
             },
-        ),
-        (
-            &observed.client_scopes,
-            "name",
-            names(
-                spec.client_scopes
-                    .iter()
-                    .map(|scope| scope.name())
-                    .collect(),
-            ),
-            "client scope",
-            |scope| Action::DeleteClientScope { id: id_of(scope) },
-        ),
-        (
-            &observed.groups,
-            "name",
-            names(spec.groups.iter().map(|group| group.name()).collect()),
-            "group",
-            |group| Action::DeleteGroup { id: id_of(group) },
-        ),
-        (
-            &observed.owned_users,
-            "username",
-            names(spec.users.iter().map(|user| user.username()).collect()),
-            "user",
-            |user| Action::DeleteUser { id: id_of(user) },
-        ),
+        },
+        Removable {
+            observed: &observed.client_scopes,
+            key: "name",
+            declared: spec
+                .client_scopes
+                .iter()
+                .map(|scope| scope.name())
+                .collect(),
+            kind: "client scope",
+            delete: |scope| Action::DeleteClientScope { id: id_of(scope) },
+        },
+        Removable {
+            observed: &observed.groups,
+            key: "name",
+            declared: spec.groups.iter().map(|group| group.name()).collect(),
+            kind: "group",
+            delete: |group| Action::DeleteGroup { id: id_of(group) },
+        },
+        Removable {
+            observed: &observed.owned_users,
+            key: "username",
+            declared: spec.users.iter().map(|user| user.username()).collect(),
+            kind: "user",
+            delete: |user| Action::DeleteUser { id: id_of(user) },
+        },
     ];
-    for (items, key, declared, kind, delete) in kinds {
-        for item in items
-            .iter()
-            .filter(|item| owned(item) && !declared.contains(field_of(item, key)))
-        {
+    for removable in kinds {
+        for item in removable.observed.iter().filter(|item| {
+            owned(item) && !removable.declared.contains(field_of(item, removable.key))
+        }) {
             plan.record(
-                format!("{kind} {}", field_of(item, key)),
+                format!("{} {}", removable.kind, field_of(item, removable.key)),
                 ChangeKind::Delete,
                 vec![],
-                delete(item),
+                (removable.delete)(item),
             );
         }
     }
