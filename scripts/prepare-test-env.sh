@@ -7,7 +7,8 @@
 #      (/opt/keycloak, entrypoint kc.sh, uid 1000), unless that tag already exists;
 #   4. installs Debian's podman and copies the test image into its store, for the Podman test;
 #   5. creates a Python virtual environment with the MCP SDK and FastMCP, and installs mcp-remote
-#      (Claude Desktop's bridge) with npm, for the interop tests.
+#      (Claude Desktop's bridge) and the TypeScript MCP SDK (1.x and 2.x's client) with npm, for
+#      the interop tests.
 #
 # Everything it downloads is kept in KCDEV_TEST_CACHE (default ~/.cache/kcdev-test), Maven's
 # repository included, so an empty KCDEV_TEST_CACHE is a cold start. With --distribution-only it
@@ -29,8 +30,10 @@ cache_dir=${KCDEV_TEST_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/kcdev-test}
 python_env="$cache_dir/python"
 node_dir="$cache_dir/node"
 mcp_remote_version=0.15.1
-# The TypeScript MCP SDK, for the step-up test's client.
+# The TypeScript MCP SDK, for the step-up test's client: the 1.x package and the 2.x line's client
+# package (Node 20 or later).
 ts_sdk_version=1.32.2
+ts_sdk2_version=2.4.0
 
 log() { printf '==> %s\n' "$*" >&2; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
@@ -145,17 +148,20 @@ prepare_python() {
 }
 
 prepare_node() {
-  local remote="$node_dir/node_modules/mcp-remote/package.json"
-  local sdk="$node_dir/node_modules/@modelcontextprotocol/sdk/package.json"
-  if [ -f "$remote" ] && grep -q "\"version\": \"$mcp_remote_version\"" "$remote" \
-    && [ -f "$sdk" ] && grep -q "\"version\": \"$ts_sdk_version\"" "$sdk"; then
-    return
-  fi
-  command -v npm >/dev/null || die "npm is needed for the Node interop tests (install Node.js 18 or later)"
-  log "installing mcp-remote@$mcp_remote_version and @modelcontextprotocol/sdk@$ts_sdk_version in $node_dir"
+  local installed=1 package version
+  for package in "mcp-remote@$mcp_remote_version" "@modelcontextprotocol/sdk@$ts_sdk_version" \
+    "@modelcontextprotocol/client@$ts_sdk2_version"; do
+    version=${package##*@}
+    local manifest="$node_dir/node_modules/${package%@*}/package.json"
+    [ -f "$manifest" ] && grep -q "\"version\": \"$version\"" "$manifest" || installed=
+  done
+  [ -n "$installed" ] && return
+  command -v npm >/dev/null || die "npm is needed for the Node interop tests (install Node.js 20 or later)"
+  log "installing mcp-remote@$mcp_remote_version, @modelcontextprotocol/sdk@$ts_sdk_version and @modelcontextprotocol/client@$ts_sdk2_version in $node_dir"
   mkdir -p "$node_dir"
   npm install --silent --no-audit --no-fund --prefix "$node_dir" \
-    "mcp-remote@$mcp_remote_version" "@modelcontextprotocol/sdk@$ts_sdk_version" >/dev/null
+    "mcp-remote@$mcp_remote_version" "@modelcontextprotocol/sdk@$ts_sdk_version" \
+    "@modelcontextprotocol/client@$ts_sdk2_version" >/dev/null
 }
 
 prepare() {
