@@ -444,24 +444,21 @@ fn assert_full_identity(identity: &Value, server: &Server) {
 
 /// The Python MCP SDK (`tests/interop/mcp_sdk_client.py`) logs `testuser` in and calls both
 /// tools, with `extra` options; what it reports.
-/// The SDKs register with the scope the 401 challenge names, `mcp:tools`; Keycloak 26.7 gives a
-/// client that names scopes exactly those, so its step-up to `mcp:admin` is refused at the
-/// authorization endpoint. The server did its part: the 403 named both scopes, and the SDK asked.
-fn assert_dynamic_client_cannot_step_up(result: &Value) {
-    let failed = result["calls"]["admin_only"]["failed"]
-        .as_str()
-        .unwrap_or_default();
-    assert!(failed.contains("invalid_scope"), "{result}");
-    let asked = result["authorized_scopes"].as_array().unwrap();
-    assert!(
-        asked
-            .last()
-            .unwrap()
-            .as_str()
-            .unwrap()
-            .contains("mcp:admin"),
-        "{result}"
-    );
+/// The SDKs register with the scope the 401 challenge names, `mcp:tools`; kcdev's registration
+/// policy gives the client the realm's optional scopes too, so after the 403 the SDK logs in again
+/// asking for `mcp:admin` and gets it (Keycloak 26.7 alone refuses that with `invalid_scope`).
+/// `testuser` lacks the `admin` role, so the call then reaches the tool, which says so.
+fn assert_dynamic_client_steps_up(result: &Value) {
+    let call = &result["calls"]["admin_only"];
+    assert!(call.get("failed").is_none(), "{result}");
+    assert_eq!(call["is_error"], true, "{result}");
+    let asked: Vec<&str> = result["authorized_scopes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    assert!(asked.last().unwrap().contains("mcp:admin"), "{result}");
 }
 
 fn python_sdk_calls_both_tools(server: &Server, extra: &[&str]) -> Value {
@@ -480,7 +477,7 @@ async fn the_python_mcp_sdk_connects_through_the_whole_chain() {
     // token still carries both audiences.
     assert_eq!(result["resource_requested"], server.resource.as_str());
     assert_full_identity(&result["calls"]["whoami"]["structured"], server);
-    assert_dynamic_client_cannot_step_up(&result);
+    assert_dynamic_client_steps_up(&result);
     assert!(
         result["registered_scope"]
             .as_str()
@@ -503,7 +500,7 @@ async fn the_python_mcp_sdk_connects_through_the_whole_chain() {
 
 /// What the Python SDK's `Client` does by default (mcp 2.3.0): a `server/discover` probe at
 /// 2026-07-28, then self-contained requests with no `initialize` and no session. The same
-/// login, the same tools, the same refusal of `admin_only`.
+/// login, the same tools, the same step-up for `admin_only`.
 #[tokio::test(flavor = "multi_thread")]
 async fn the_python_mcp_sdk_speaks_2026_07_28_without_a_session() {
     let server = server().await;
@@ -511,7 +508,7 @@ async fn the_python_mcp_sdk_speaks_2026_07_28_without_a_session() {
     assert_eq!(result["protocol_version"], "2026-07-28", "{result}");
     assert_eq!(result["session_ids"], json!([]), "no session: {result}");
     assert_full_identity(&result["calls"]["whoami"]["structured"], server);
-    assert_dynamic_client_cannot_step_up(&result);
+    assert_dynamic_client_steps_up(&result);
 }
 
 /// A 2026-07-28 request on its own: the protocol version in the header and in `_meta`, the
@@ -596,7 +593,9 @@ async fn the_python_mcp_sdk_with_a_pre_registered_client_does_not_register() {
 /// `mcp:tools mcp:admin`, the client logs in again asking for both and the call succeeds. The
 /// Python SDK (mcp 2.3.0) does it at 2026-07-28 without a session; the TypeScript SDK (1.32.2,
 /// whose newest protocol is 2025-11-25) inside its session, but only when it holds no refresh
-/// token: with one it refreshes, which cannot widen a token's scope, and gives up.
+/// token: with one it refreshes, which cannot widen a token's scope, and gives up. Its 2.x client
+/// (`@modelcontextprotocol/client` 2.4.0) authorizes again either way. Both SDKs step up after
+/// dynamic registration too, through kcdev's registration policy.
 #[tokio::test(flavor = "multi_thread")]
 async fn real_clients_step_up_to_mcp_admin() {
     let server = server().await;
@@ -635,6 +634,25 @@ async fn real_clients_step_up_to_mcp_admin() {
     assert_eq!(python["session_ids"], json!([]), "{python}");
     assert_eq!(python["calls"]["admin_only"]["is_error"], false, "{python}");
     asked_both(&python);
+    // After dynamic registration with the first challenge's scope, kcdev's registration policy
+    // lets the same step-up through.
+    let registered = run_interop_script(
+        "mcp_sdk_client.py",
+        &[
+            server.resource.as_str(),
+            "testadmin",
+            PASSWORD,
+            "--mode",
+            "auto",
+            "--call",
+            "admin_only",
+        ],
+    );
+    assert_eq!(
+        registered["calls"]["admin_only"]["is_error"], false,
+        "{registered}"
+    );
+    asked_both(&registered);
 
     let typescript = |extra: &[&str]| {
         let mut args = vec![server.resource.as_str(), "testadmin", PASSWORD];
@@ -666,6 +684,17 @@ async fn real_clients_step_up_to_mcp_admin() {
             .contains("after trying upscoping"),
         "{refreshed}"
     );
+
+    // The TypeScript SDK's 2.x client authorizes again while it holds a refresh token, with the
+    // pre-registered client and after dynamic registration alike.
+    for client in [&pre_registered[..], &[]] {
+        let mut args = vec![server.resource.as_str(), "testadmin", PASSWORD];
+        args.extend(client);
+        args.extend(["--call", "admin_only"]);
+        let two = run_node_script("ts_sdk2_client.mjs", &args);
+        assert_eq!(two["calls"]["admin_only"]["is_error"], false, "{two}");
+        asked_both(&two);
+    }
 }
 
 #[tokio::test(flavor = "multi_thread")]
