@@ -14,6 +14,7 @@ pub mod oauth;
 pub mod ops;
 pub mod progress;
 pub mod project;
+pub mod provider;
 pub mod realm;
 pub mod scaffold;
 pub mod state;

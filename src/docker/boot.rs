@@ -11,6 +11,8 @@
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use crate::provider::PROVIDER_JAR_SHA256;
+
 /// Where an instance boots from, as asked for (`up --boot`) and kept in the state.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -124,15 +126,27 @@ pub struct DerivedNames {
 pub const DERIVED_REPOSITORY: &str = "kcdev/keycloak-optimized";
 
 impl DerivedNames {
-    /// Names from the base image's id (a changed base, even under the same tag, derives anew)
-    /// and the build options.
+    /// Names from the base image's id (a changed base, even under the same tag, derives anew),
+    /// the build options and kcdev's Keycloak provider, which `kc.sh build` builds in (a kcdev
+    /// with another provider jar derives anew).
     pub fn new(base_id: &str, version: Option<&str>, options: &BuildOptions) -> Self {
+        Self::with_provider(base_id, version, options, PROVIDER_JAR_SHA256)
+    }
+
+    fn with_provider(
+        base_id: &str,
+        version: Option<&str>,
+        options: &BuildOptions,
+        provider_sha256: &str,
+    ) -> Self {
         let mut hasher = Sha256::new();
         hasher.update(base_id.as_bytes());
         for arg in options.build_args() {
             hasher.update([0]);
             hasher.update(arg.as_bytes());
         }
+        hasher.update([0]);
+        hasher.update(provider_sha256.as_bytes());
         let key: String = hasher
             .finalize()
             .iter()
@@ -169,8 +183,18 @@ mod tests {
             features: vec!["cimd".into()],
         };
         let other_options = DerivedNames::new("sha256:aaa", Some("26.7.5"), &features);
+        let other_provider = DerivedNames::with_provider(
+            "sha256:aaa",
+            Some("26.7.5"),
+            &BuildOptions::default(),
+            "000000000000",
+        );
         assert_ne!(plain.key, other_base.key);
         assert_ne!(plain.key, other_options.key);
+        assert_ne!(
+            plain.key, other_provider.key,
+            "a new provider jar derives anew"
+        );
         assert!(
             features
                 .build_args()

@@ -1,5 +1,6 @@
 //! Deriving the optimized images (see [`super::boot`]) through the engine API: a container runs
-//! `kc.sh build` and is committed as the built image; later a container started from that one
+//! `kc.sh build` (with kcdev's Keycloak provider copied in first) and is committed as the built
+//! image; later a container started from that one
 //! initializes the database in the background, and the next `up` that finds it finished commits
 //! it as the seeded image. The container names are fixed per base image and options, so two
 //! kcdev processes never derive the same image twice: the second waits for the first.
@@ -195,6 +196,11 @@ impl Engine {
             Err(err) => return Err(DockerError::operation("create container", container)(err)),
         };
         if ours {
+            // `kc.sh build` registers the providers it finds; the built image then has it.
+            if let Err(err) = self.install_provider(container).await {
+                self.remove_container(container).await?;
+                return Err(err);
+            }
             self.start(container).await?;
         }
         let started = Instant::now();

@@ -66,6 +66,14 @@ pub enum DockerError {
         /// The last lines it logged.
         log_tail: Vec<String>,
     },
+    /// The tar archive that carries kcdev's Keycloak provider into a container could not be
+    /// written (in memory: a bug, not the machine).
+    #[error("cannot pack kcdev's Keycloak provider for the container")]
+    ProviderArchive {
+        /// What the archive writer reported.
+        #[source]
+        source: std::io::Error,
+    },
     /// `kc.sh build` failed while kcdev derived its optimized image.
     #[error(
         "cannot derive the optimized image {image}: `kc.sh build` exited with code {exit_code}"

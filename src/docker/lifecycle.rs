@@ -86,7 +86,8 @@ impl Engine {
         }
     }
 
-    /// Creates the data volume (kept if it exists) and the container; returns the container id.
+    /// Creates the data volume (kept if it exists) and the container, with kcdev's Keycloak
+    /// provider in it; returns the container id.
     pub async fn create_keycloak(
         &self,
         wanted: &KeycloakContainer,
@@ -108,6 +109,14 @@ impl Engine {
             .create_container(Some(options), wanted.create_body(boot))
             .await
             .map_err(DockerError::operation("create container", &name))?;
+        // A derived image has the provider built in; `start-dev` on the base image builds at
+        // start, from what is in the providers directory then.
+        if *boot == Boot::Dev
+            && let Err(err) = self.install_provider(&created.id).await
+        {
+            let _ = self.remove_container(&created.id).await;
+            return Err(err);
+        }
         Ok(created.id)
     }
 

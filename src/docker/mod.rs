@@ -9,6 +9,7 @@ mod engine;
 mod error;
 mod image;
 mod lifecycle;
+mod provider;
 mod wait;
 
 pub use boot::{

@@ -212,6 +212,9 @@ fn docker_hints(error: &DockerError, instance: &str) -> Vec<String> {
             format!("`kcdev logs{instance} -f` shows what Keycloak is doing"),
         ],
         DockerError::Operation { .. } => vec!["`docker info` shows whether the engine is healthy".to_owned()],
+        DockerError::ProviderArchive { .. } => {
+            vec!["the archive is written in memory, so this is a bug in kcdev: please report it with the error above".to_owned()]
+        }
     }
 }
 
