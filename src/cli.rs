@@ -140,6 +140,11 @@ pub struct ExportArgs {
     /// The Keycloak custom resource the import is for (`--format operator`).
     #[arg(long, value_name = "NAME", default_value = "keycloak")]
     pub keycloak_cr: String,
+
+    /// Also write kcdev's Keycloak provider (the registration policy that lets dynamically
+    /// registered clients step up) to this jar, for the server's `providers/` directory.
+    #[arg(long, value_name = "FILE")]
+    pub provider_jar: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -21,8 +21,16 @@ pub fn run(ctx: &Ctx, args: ExportArgs) -> anyhow::Result<ExitStatus> {
             ctx.instance.instance
         )
     })?;
+    if let Some(path) = &args.provider_jar {
+        write_atomically(path, kcdev::provider::PROVIDER_JAR)
+            .with_context(|| format!("cannot write {}", path.display()))?;
+        ctx.printer.note(&format!(
+            "Wrote kcdev's Keycloak provider to {}: put it in the server's providers/ directory and run `kc.sh build` (or restart with it), then `kcdev up` gives the realm the policy that lets registered clients step up.",
+            path.display()
+        ));
+    }
     match &args.output {
-        Some(path) => write_atomically(path, &report.document)
+        Some(path) => write_atomically(path, report.document.as_bytes())
             .with_context(|| format!("cannot write {}", path.display()))?,
         None if ctx.printer.json() => ctx.printer.json_value(&report),
         None => ctx.printer.data(&report.document),
@@ -33,14 +41,14 @@ pub fn run(ctx: &Ctx, args: ExportArgs) -> anyhow::Result<ExitStatus> {
 }
 
 /// Writes through a temporary file in the same directory, so a failure never leaves half a file.
-fn write_atomically(path: &std::path::Path, text: &str) -> std::io::Result<()> {
+fn write_atomically(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
     use std::io::Write as _;
     let dir = match path.parent() {
         Some(dir) if !dir.as_os_str().is_empty() => dir,
         _ => std::path::Path::new("."),
     };
     let mut file = tempfile::NamedTempFile::new_in(dir)?;
-    file.write_all(text.as_bytes())?;
+    file.write_all(bytes)?;
     file.persist(path).map_err(|err| err.error)?;
     Ok(())
 }

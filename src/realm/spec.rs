@@ -55,8 +55,8 @@ pub enum RegisteredClientScopes {
 }
 
 impl RegisteredClientScopes {
-    /// The provider id of kcdev's policy.
-    pub const PROVIDER_ID: &'static str = "kcdev-optional-scopes";
+    /// The provider id of kcdev's policy (`realm.toml` names it too; a test holds the two).
+    pub const PROVIDER_ID: &'static str = crate::provider::PROVIDER_ID;
 }
 
 impl Default for RealmVariables {
@@ -719,6 +719,22 @@ pub(crate) mod tests {
         );
         assert!(spec.token_claims.scopes.contains(&spec.mcp_scope));
         assert!(spec.users.iter().all(|user| user.password == "password123"));
+    }
+
+    #[test]
+    fn registered_clients_get_optional_scopes_only_where_the_provider_is() {
+        let has_policy = |spec: &RealmSpec| {
+            spec.anonymous_registration_policies
+                .iter()
+                .flatten()
+                .any(|policy| policy.provider_id == RegisteredClientScopes::PROVIDER_ID)
+        };
+        assert!(has_policy(&RealmSpec::render(&variables()).unwrap()));
+        let without = RealmVariables {
+            registered_client_scopes: RegisteredClientScopes::AsRegistered,
+            ..variables()
+        };
+        assert!(!has_policy(&RealmSpec::render(&without).unwrap()));
     }
 
     #[test]
