@@ -91,7 +91,7 @@ pub enum Command {
     New(NewCommand),
     /// Build and run a generated MCP server against the realm (Ctrl-C stops it).
     Run(RunArgs),
-    /// Print an access token of a test user, for curl and scripts.
+    /// Print an access token of a test user (or one kcdev.toml declares), for curl and scripts.
     Token(TokenArgs),
     /// Print (or write) the configuration that connects an MCP client to your server.
     ClientConfig(ClientConfigArgs),
@@ -340,11 +340,11 @@ pub struct RunArgs {
 /// Options of `kcdev token`.
 #[derive(Debug, Args)]
 pub struct TokenArgs {
-    /// Test user to log in as.
+    /// User to log in as: a test user, or one kcdev.toml declares.
     #[arg(long, default_value = "testuser")]
     pub user: String,
 
-    /// Their password [default: the test users' password].
+    /// Their password [default: the one kcdev set for that user].
     #[arg(long)]
     pub password: Option<String>,
 

@@ -25,6 +25,26 @@ pub const STARTER: &str = include_str!("../realm/kcdev.starter.toml");
 const BUILTIN_SCOPES: [&str; 2] = ["mcp:tools", "mcp:admin"];
 const BUILTIN_ROLES: [&str; 2] = ["user", "admin"];
 
+/// Keycloak's own client scopes and realm roles in every realm: not a project's to declare (and so
+/// never kcdev's to remove).
+const KEYCLOAK_SCOPES: [&str; 14] = [
+    "openid",
+    "basic",
+    "profile",
+    "email",
+    "roles",
+    "web-origins",
+    "acr",
+    "offline_access",
+    "microprofile-jwt",
+    "organization",
+    "address",
+    "phone",
+    "service_account",
+    "role_list",
+];
+const KEYCLOAK_ROLES: [&str; 2] = ["offline_access", "uma_authorization"];
+
 /// A project file, read and checked.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ProjectFile {
@@ -102,17 +122,33 @@ pub fn load(
     parse(path, &text, env)
 }
 
-/// Writes the starter file into `dir`, refusing to replace one.
-pub fn init(dir: &Path) -> Result<PathBuf, ProjectError> {
+/// Writes the starter file into `dir` with the realm name and server URL the instance uses,
+/// so adopting it changes nothing; refuses to replace a file that is there.
+pub fn init(dir: &Path, realm: &str, server_url: &str) -> Result<PathBuf, ProjectError> {
     let path = dir.join(FILE_NAME);
     if path.exists() {
         return Err(ProjectError::Exists { path });
     }
-    std::fs::write(&path, STARTER).map_err(|source| ProjectError::Write {
+    std::fs::write(&path, starter(realm, server_url)).map_err(|source| ProjectError::Write {
         path: path.clone(),
         source,
     })?;
     Ok(path)
+}
+
+/// The starter with these values in place of kcdev's defaults.
+pub fn starter(realm: &str, server_url: &str) -> String {
+    STARTER
+        .replacen(
+            &format!("name = \"{}\"", crate::defaults::REALM),
+            &format!("name = \"{realm}\""),
+            1,
+        )
+        .replacen(
+            &format!("url = \"{}\"", crate::defaults::SERVER_URL),
+            &format!("url = \"{server_url}\""),
+            1,
+        )
 }
 
 #[derive(Debug, Deserialize)]
@@ -405,12 +441,12 @@ pub fn parse(
     for (name, scope) in &document.scopes {
         if name.is_empty()
             || name.chars().any(|c| c.is_whitespace() || c.is_control())
-            || name == "openid"
+            || KEYCLOAK_SCOPES.contains(&name.as_str())
         {
             return Err(source.error(
                 scope.span(),
                 format!("scope name {name:?} cannot be used"),
-                "name scopes without spaces, such as \"notes:read\" (openid is Keycloak's own)",
+                "name scopes without spaces, such as \"notes:read\", and not as Keycloak's own (openid, profile, email, basic, ...)",
             ));
         }
         let scope_table = scope.get_ref();
@@ -421,14 +457,23 @@ pub fn parse(
             roles: check_roles(&scope_table.roles, &format!("scope {name}"))?,
         });
     }
-    let roles = document
-        .roles
-        .iter()
-        .map(|(name, role)| DeclaredRole {
+    let mut roles = Vec::new();
+    for (name, role) in &document.roles {
+        if name.is_empty()
+            || KEYCLOAK_ROLES.contains(&name.as_str())
+            || name.starts_with("default-roles-")
+        {
+            return Err(source.error(
+                role.span(),
+                format!("role name {name:?} cannot be used"),
+                "give the role a name of your own (offline_access, uma_authorization and default-roles-* are Keycloak's)",
+            ));
+        }
+        roles.push(DeclaredRole {
             name: name.clone(),
             description: role.get_ref().description.clone(),
-        })
-        .collect();
+        });
+    }
     let mut groups = Vec::new();
     for (name, group) in &document.groups {
         if name.is_empty() || name.contains('/') {
@@ -450,12 +495,37 @@ pub fn parse(
         let table = user.get_ref();
         let username = table.username.get_ref();
         let span = table.username.span();
-        if username.is_empty() || username.len() > 255 || username.chars().any(char::is_whitespace)
+        if !(3..=255).contains(&username.chars().count())
+            || username.chars().any(char::is_whitespace)
         {
             return Err(source.error(
                 span,
                 format!("user name {username:?} cannot be used"),
-                "name users without spaces, such as \"alice\"",
+                "name users with 3 to 255 characters and no spaces, such as \"alice\"",
+            ));
+        }
+        if username.chars().any(char::is_uppercase) {
+            return Err(source.error(
+                span,
+                format!("user name {username:?} has capital letters"),
+                format!(
+                    "write it as {:?}: Keycloak keeps user names in lower case",
+                    username.to_lowercase()
+                ),
+            ));
+        }
+        if let Some(email) = &table.email
+            && users.iter().any(|known| {
+                known
+                    .email
+                    .as_ref()
+                    .is_some_and(|e| e.eq_ignore_ascii_case(email))
+            })
+        {
+            return Err(source.error(
+                span,
+                format!("user {username} has email {email}, which another user has"),
+                "give each user an email of its own (Keycloak refuses duplicates)",
             ));
         }
         if users
@@ -708,13 +778,13 @@ user_attribute = "tenant"
         let cases: &[(&str, &str, usize, usize)] = &[
             ("[realm]\nnme = \"x\"\n", "unknown field", 2, 1),
             (
-                "[[users]]\nusername = \"a\"\npassword = \"p\"\nroles = [\"editr\"]\n",
+                "[[users]]\nusername = \"ann\"\npassword = \"p\"\nroles = [\"editr\"]\n",
                 "role \"editr\", which is not declared",
                 4,
                 10,
             ),
             (
-                "[[users]]\nusername = \"a\"\npassword = \"p\"\ngroups = [\"acme\"]\n",
+                "[[users]]\nusername = \"ann\"\npassword = \"p\"\ngroups = [\"acme\"]\n",
                 "group \"acme\", which is not declared",
                 4,
                 11,
@@ -726,19 +796,19 @@ user_attribute = "tenant"
                 11,
             ),
             (
-                "[[users]]\nusername = \"a\"\npassword = \"p\"\n[[users]]\nusername = \"A\"\npassword = \"q\"\n",
+                "[[users]]\nusername = \"ann\"\npassword = \"p\"\n[[users]]\nusername = \"ann\"\npassword = \"q\"\n",
                 "declared twice",
                 5,
                 12,
             ),
             (
-                "[[users]]\nusername = \"a\"\npassword = \"\"\n",
+                "[[users]]\nusername = \"ann\"\npassword = \"\"\n",
                 "empty password",
                 3,
                 12,
             ),
             (
-                "[[users]]\nusername = \"a\"\npassword_env = \"KCDEV_TEST_UNSET\"\n",
+                "[[users]]\nusername = \"ann\"\npassword_env = \"KCDEV_TEST_UNSET\"\n",
                 "not set or empty",
                 3,
                 16,
@@ -756,6 +826,24 @@ user_attribute = "tenant"
                 25,
             ),
             ("[realm]\nname = \"master\"\n", "master", 2, 8),
+            (
+                "[[users]]\nusername = \"Alice\"\npassword = \"p\"\n",
+                "capital letters",
+                2,
+                12,
+            ),
+            (
+                "[scopes.profile]\n",
+                "scope name \"profile\" cannot be used",
+                1,
+                1,
+            ),
+            (
+                "[roles.offline_access]\n",
+                "role name \"offline_access\" cannot be used",
+                1,
+                1,
+            ),
         ];
         for (text, fragment, line, column) in cases {
             let err = parsed(text).unwrap_err();
@@ -781,7 +869,7 @@ user_attribute = "tenant"
 
     #[test]
     fn passwords_come_from_the_environment_when_asked() {
-        let text = "[[users]]\nusername = \"a\"\npassword_env = \"ALICE_PASSWORD\"\n";
+        let text = "[[users]]\nusername = \"ann\"\npassword_env = \"ALICE_PASSWORD\"\n";
         let env = |name: &str| (name == "ALICE_PASSWORD").then(|| "secret".to_owned());
         let file = parse(Path::new("kcdev.toml"), text, &env).unwrap();
         assert_eq!(file.declared.users[0].password, "secret");
@@ -801,6 +889,18 @@ user_attribute = "tenant"
         assert_eq!(locate(None, &nested), Some(dir.path().join(FILE_NAME)));
         let named = dir.path().join("other.toml");
         assert_eq!(locate(Some(&named), &nested), Some(named));
+    }
+
+    #[test]
+    fn init_writes_the_instances_realm_and_server() {
+        let text = starter("notes", "http://localhost:9000");
+        let file = parsed(&text).unwrap();
+        assert_eq!(file.realm_name.as_deref(), Some("notes"));
+        assert_eq!(file.server_urls, ["http://localhost:9000"]);
+        assert_eq!(
+            starter(crate::defaults::REALM, crate::defaults::SERVER_URL),
+            STARTER
+        );
     }
 
     #[test]

@@ -427,24 +427,24 @@ async fn bad_files_are_refused_with_nothing_changed() {
             "kcdev.toml:2:1: unknown field `nmae`",
         ),
         (
-            "[[users]]\nusername = \"a\"\npassword = \"p\"\nroles = [\"editr\"]\n",
-            "kcdev.toml:4:10: user a has role \"editr\", which is not declared",
+            "[[users]]\nusername = \"ann\"\npassword = \"p\"\nroles = [\"editr\"]\n",
+            "kcdev.toml:4:10: user ann has role \"editr\", which is not declared",
         ),
         (
-            "[[users]]\nusername = \"a\"\npassword = \"p\"\ngroups = [\"acme\"]\n",
-            "kcdev.toml:4:11: user a is in group \"acme\"",
+            "[[users]]\nusername = \"ann\"\npassword = \"p\"\ngroups = [\"acme\"]\n",
+            "kcdev.toml:4:11: user ann is in group \"acme\"",
         ),
         (
             "[[servers]]\nurl = \"http://localhost:8000\"\nscopes = [\"api:read\"]\n",
             "kcdev.toml:3:11: server http://localhost:8000 lists scope \"api:read\"",
         ),
         (
-            "[[users]]\nusername = \"a\"\npassword = \"p\"\n[[users]]\nusername = \"a\"\npassword = \"q\"\n",
-            "kcdev.toml:5:12: user a is declared twice",
+            "[[users]]\nusername = \"ann\"\npassword = \"p\"\n[[users]]\nusername = \"ann\"\npassword = \"q\"\n",
+            "kcdev.toml:5:12: user ann is declared twice",
         ),
         (
-            "[[users]]\nusername = \"a\"\npassword = \"\"\n",
-            "kcdev.toml:3:12: user a has an empty password",
+            "[[users]]\nusername = \"ann\"\npassword = \"\"\n",
+            "kcdev.toml:3:12: user ann has an empty password",
         ),
         (
             "[claims.tenant]\nuser_attribute = \"tenant\"\n",
@@ -467,7 +467,7 @@ async fn bad_files_are_refused_with_nothing_changed() {
     let notes = project(NOTES);
     up(kcdev, &notes.file);
     let state = std::fs::read(kcdev.state_path()).unwrap();
-    let bad = project("[[users]]\nusername = \"a\"\npassword = \"\"\n");
+    let bad = project("[[users]]\nusername = \"ann\"\npassword = \"\"\n");
     run_with(kcdev, &bad.file, &["up"]).failed_with(1);
     assert_eq!(std::fs::read(kcdev.state_path()).unwrap(), state);
     run_with(kcdev, &notes.file, &["plan"]).ok();

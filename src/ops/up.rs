@@ -88,7 +88,8 @@ impl UpOptions {
             management_port: None,
             memory_bytes: None,
             boot: None,
-            timeout: Duration::from_secs(120),
+            // Resolution never waits; a readiness timeout has no meaning here.
+            timeout: Duration::ZERO,
             recreate: false,
             realm: None,
             server_urls: None,
@@ -248,14 +249,15 @@ pub async fn up(options: UpOptions, reporter: &dyn Reporter) -> Result<UpReport,
     let (settings, spec) = options.validate(previous.as_ref())?;
     let provisioned = match settings.keycloak.clone() {
         KeycloakSettings::Container { container, .. } => {
-            up_container(&options, settings, container, &spec, previous, reporter).await?
+            up_container(&options, settings, container, spec, previous, reporter).await?
         }
         KeycloakSettings::Server { server } => {
-            up_server(&options, settings, server, previous, reporter).await?
+            up_server(&options, settings, server, spec, previous, reporter).await?
         }
     };
     let Provisioned {
         settings,
+        spec,
         keycloak,
         keycloak_version,
         provisioning,
@@ -303,6 +305,8 @@ pub async fn up(options: UpOptions, reporter: &dyn Reporter) -> Result<UpReport,
 /// What `up` did, whichever the Keycloak: for the report.
 struct Provisioned {
     settings: ResolvedSettings,
+    /// The spec applied (without kcdev's registration policy where the server lacks it).
+    spec: RealmSpec,
     keycloak: UpKeycloak,
     keycloak_version: String,
     provisioning: ReconcileReport,
@@ -317,7 +321,7 @@ async fn up_container(
     options: &UpOptions,
     mut settings: ResolvedSettings,
     container_settings: ContainerSettings,
-    spec: &RealmSpec,
+    mut spec: RealmSpec,
     previous: Option<InstanceState>,
     reporter: &dyn Reporter,
 ) -> Result<Provisioned, OpsError> {
@@ -450,6 +454,8 @@ async fn up_container(
         None => verify_running_version(&engine, &session, &container_id, &image).await?,
     };
     let admin_time = admin_started.elapsed();
+    // A container an older kcdev made runs without kcdev's provider until it is recreated.
+    follow_registration_provider(context, &session, &mut settings, &mut spec, &mut state).await?;
 
     let keys = match key_job {
         Some(job) => job.await.ok().flatten(),
@@ -472,7 +478,7 @@ async fn up_container(
         },
         realm::reconcile(
             &session,
-            spec,
+            &spec,
             options.reset_realm,
             realm_keys,
             &state.password_marks
@@ -501,6 +507,7 @@ async fn up_container(
     }
 
     Ok(Provisioned {
+        spec,
         keycloak: UpKeycloak::Container(ContainerUp {
             container: context.instance.container_name(),
             container_action: action,
@@ -522,8 +529,9 @@ async fn up_container(
 /// from the environment, the version checked before anything is written.
 async fn up_server(
     options: &UpOptions,
-    settings: ResolvedSettings,
+    mut settings: ResolvedSettings,
     server: ServerSettings,
+    mut spec: RealmSpec,
     previous: Option<InstanceState>,
     reporter: &dyn Reporter,
 ) -> Result<Provisioned, OpsError> {
@@ -541,11 +549,8 @@ async fn up_server(
         });
     }
     let admin_time = admin_started.elapsed();
-    let mut settings = settings;
-    settings.realm.registered_client_scopes =
-        registered_client_scopes(&session, &settings.realm.name).await?;
-    let spec = &RealmSpec::render(&settings.realm_variables())?;
     let mut state = next_state(context, &settings, previous.as_ref());
+    follow_registration_provider(context, &session, &mut settings, &mut spec, &mut state).await?;
     if previous.as_ref() != Some(&state) {
         context.state.save(&state)?;
     }
@@ -553,7 +558,7 @@ async fn up_server(
     let provisioning_started = Instant::now();
     let provisioning = realm::reconcile(
         &session,
-        spec,
+        &spec,
         options.reset_realm,
         None,
         &state.password_marks,
@@ -577,6 +582,7 @@ async fn up_server(
     };
     Ok(Provisioned {
         settings,
+        spec,
         keycloak,
         keycloak_version,
         provisioning,
@@ -586,9 +592,31 @@ async fn up_server(
     })
 }
 
-/// Whether a server kcdev does not run has kcdev's registration provider (its admins install the
-/// jar `kcdev export --provider-jar` writes): only then can registered clients step up. The
-/// provider list is the same in every realm; the master realm answers before the realm exists.
+/// Drops kcdev's registration policy from the spec (and says so in the state) when the Keycloak
+/// lacks kcdev's provider: a server whose admins have not installed the jar `kcdev export
+/// --provider-jar` writes, or a container an older kcdev made. Keycloak refuses a policy whose
+/// provider it does not have.
+async fn follow_registration_provider(
+    context: &InstanceContext,
+    session: &AdminSession,
+    settings: &mut ResolvedSettings,
+    spec: &mut RealmSpec,
+    state: &mut InstanceState,
+) -> Result<(), OpsError> {
+    let found = registered_client_scopes(session, &settings.realm.name).await?;
+    if found == settings.realm.registered_client_scopes {
+        return Ok(());
+    }
+    settings.realm.registered_client_scopes = found;
+    state.realm.registered_client_scopes = found;
+    context.state.save(state)?;
+    *spec = RealmSpec::render(&settings.realm_variables())?;
+    Ok(())
+}
+
+/// Whether the Keycloak has kcdev's registration provider: only then can registered clients
+/// step up. The provider list is the same in every realm; the master realm answers before the
+/// realm exists.
 async fn registered_client_scopes(
     session: &AdminSession,
     realm: &str,

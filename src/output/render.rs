@@ -217,7 +217,7 @@ fn registration_line(paths: &RegistrationPaths) -> String {
         offered.push("dynamic client registration (with step-up to optional scopes)".to_owned());
     } else if paths.dynamic {
         offered.push(
-            "dynamic client registration (no step-up: the server lacks kcdev's registration provider, see `kcdev export --provider-jar`)"
+            "dynamic client registration (no step-up: this Keycloak lacks kcdev's registration provider; `kcdev up --recreate` gives a container kcdev runs the provider, `kcdev export --provider-jar` writes it for a server's admins)"
                 .to_owned(),
         );
     }

@@ -44,6 +44,7 @@ fn stage(action: &Action) -> u8 {
         | Action::UpdateClientScope { .. }
         | Action::UpdateUserProfile(_) => 1,
         Action::AssignRealmScope { .. }
+        | Action::MoveRealmScope { .. }
         | Action::AddClientScope { .. }
         | Action::AddScopeRealmRoles { .. }
         | Action::CreateMapper { .. }
@@ -208,6 +209,31 @@ async fn run(
                         .await?;
                 }
                 Assigned::Optional => {
+                    api.realm_default_optional_client_scopes_with_client_scope_id_put(realm, id)
+                        .await?;
+                }
+            }
+        }
+        Action::MoveRealmScope { scope, assigned } => {
+            let id = scope_id(scope_ids, scope)?;
+            match assigned {
+                Assigned::Default => {
+                    gone(
+                        api.realm_default_optional_client_scopes_with_client_scope_id_delete(
+                            realm, id,
+                        )
+                        .await,
+                    )?;
+                    api.realm_default_default_client_scopes_with_client_scope_id_put(realm, id)
+                        .await?;
+                }
+                Assigned::Optional => {
+                    gone(
+                        api.realm_default_default_client_scopes_with_client_scope_id_delete(
+                            realm, id,
+                        )
+                        .await,
+                    )?;
                     api.realm_default_optional_client_scopes_with_client_scope_id_put(realm, id)
                         .await?;
                 }

@@ -30,7 +30,14 @@ struct KeycloakDefaults {
     /// a client without full scope (a CIMD client) gets no offline token.
     scope_mappings: Vec<Value>,
     registration_policies: Vec<Map<String, Value>>,
+    /// Keycloak's default user profile, with unmanaged attributes kept for admins: what a realm
+    /// whose users have attributes (the owner mark, a project's own) needs from the start, since
+    /// the import drops attributes the profile does not keep.
+    user_profile: Value,
 }
+
+/// Component type of a realm's user profile.
+const USER_PROFILE_TYPE: &str = "org.keycloak.userprofile.UserProfileProvider";
 
 /// An environment-specific value in the exported file.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -261,10 +268,21 @@ pub fn representation(spec: &RealmSpec) -> Result<Map<String, Value>, RealmError
     );
     realm.insert("scopeMappings".to_owned(), json!(scope_mappings));
     realm.insert("clients".to_owned(), json!(spec.clients));
-    realm.insert(
-        "components".to_owned(),
-        json!({ POLICY_TYPE: registration_policies(spec, &defaults) }),
-    );
+    let mut components = json!({ POLICY_TYPE: registration_policies(spec, &defaults) });
+    if spec
+        .users
+        .iter()
+        .any(|user| user.representation.contains_key("attributes"))
+    {
+        let config = serde_json::to_string(&defaults.user_profile)
+            .map_err(|err| RealmError::Spec(err.to_string()))?;
+        components[USER_PROFILE_TYPE] = json!([{
+            "providerId": "declarative-user-profile",
+            "subComponents": {},
+            "config": {"kc.user.profile.config": [config]},
+        }]);
+    }
+    realm.insert("components".to_owned(), components);
     if let Some(cimd) = &spec.cimd {
         realm.insert(
             "clientProfiles".to_owned(),
@@ -304,12 +322,7 @@ pub fn representation(spec: &RealmSpec) -> Result<Map<String, Value>, RealmError
                 roles.extend(user.realm_roles.iter().cloned());
                 body.insert("realmRoles".to_owned(), json!(roles));
                 if !user.groups.is_empty() {
-                    let paths: Vec<String> = user
-                        .groups
-                        .iter()
-                        .map(|group| format!("/{group}"))
-                        .collect();
-                    body.insert("groups".to_owned(), json!(paths));
+                    body.insert("groups".to_owned(), json!(user.group_paths()));
                 }
                 Value::Object(body)
             })

@@ -7,7 +7,7 @@ use serde::Serialize;
 use serde_json::{Map, Value, json};
 
 use super::RealmError;
-use super::declared::CLAIM_MAPPER_PREFIX;
+use super::declared::{CLAIM_MAPPER_PREFIX, OWNER_ATTRIBUTE};
 use super::diff::field_differences;
 use super::observe::{ObservedRealm, POLICY_TYPE};
 use super::spec::{Assigned, PolicySpec, RealmSpec, Representation, field, owned};
@@ -75,6 +75,11 @@ pub(crate) enum Action {
         body: Value,
     },
     AssignRealmScope {
+        scope: String,
+        assigned: Assigned,
+    },
+    /// Takes the scope out of the realm's other assignment, then assigns it as `assigned`.
+    MoveRealmScope {
         scope: String,
         assigned: Assigned,
     },
@@ -252,6 +257,19 @@ impl Plan {
     }
 }
 
+/// What kcdev wants of an object the project declares: without the owner mark when the object
+/// exists unmarked (kcdev's own, Keycloak's, or one made by hand), so declaring its name never
+/// adopts it, and taking the name out of the file never removes it.
+fn unadopted(wanted: &Representation, actual: Option<&Value>) -> Representation {
+    let mut wanted = wanted.clone();
+    if actual.is_some_and(|actual| !owned(actual))
+        && let Some(Value::Object(attributes)) = wanted.get_mut("attributes")
+    {
+        attributes.remove(OWNER_ATTRIBUTE);
+    }
+    wanted
+}
+
 /// The existing object overlaid with the spec's fields: a full representation for PUT requests
 /// that replace an object, changing only what the spec declares.
 fn merged(actual: &Value, wanted: &Representation) -> Value {
@@ -335,17 +353,18 @@ fn plan_groups(spec: &RealmSpec, observed: &ObservedRealm, plan: &mut Plan) {
     for group in &spec.groups {
         let name = group.name();
         let actual = find_by(&observed.groups, "name", name);
+        let representation = &unadopted(&group.representation, actual);
         plan.converge(
             format!("group {name}"),
-            &group.representation,
+            representation,
             actual,
             || Action::CreateGroup {
-                body: Value::Object(group.representation.clone()),
+                body: Value::Object(representation.clone()),
                 roles: group.realm_roles.clone(),
             },
             |actual| Action::UpdateGroup {
                 id: id_of(actual),
-                body: merged(actual, &group.representation),
+                body: merged(actual, representation),
             },
         );
         if actual.is_none() {
@@ -529,10 +548,12 @@ fn plan_cimd(spec: &RealmSpec, observed: &ObservedRealm, plan: &mut Plan) {
 fn plan_roles(spec: &RealmSpec, observed: &ObservedRealm, plan: &mut Plan) {
     for role in &spec.roles {
         let name = field(role, "name").to_owned();
+        let actual = find_by(&observed.roles, "name", &name);
+        let role = &unadopted(role, actual);
         plan.converge(
             format!("realm role {name}"),
             role,
-            find_by(&observed.roles, "name", &name),
+            actual,
             || Action::CreateRole(Value::Object(role.clone())),
             |actual| Action::UpdateRole {
                 name: name.clone(),
@@ -555,9 +576,10 @@ fn plan_client_scopes(
         if actual.is_none() {
             created.insert(name.clone());
         }
+        let representation = &unadopted(&scope.representation, actual);
         plan.converge(
             format!("client scope {name}"),
-            &scope.representation,
+            representation,
             actual,
             || {
                 let mut body = scope.representation.clone();
@@ -571,7 +593,7 @@ fn plan_client_scopes(
             },
             |actual| Action::UpdateClientScope {
                 id: id_of(actual),
-                body: merged(actual, &scope.representation),
+                body: merged(actual, representation),
             },
         );
         let missing = missing_roles(&scope.realm_roles, observed.scope_realm_roles.get(&name));
@@ -592,22 +614,54 @@ fn plan_client_scopes(
             );
         }
         if let Some(assigned) = scope.assigned {
-            let (object, present) = match assigned {
-                Assigned::Default => ("realm default scope", &observed.default_scopes),
-                Assigned::Optional => ("realm optional scope", &observed.optional_scopes),
+            let (object, present, other) = match assigned {
+                Assigned::Default => (
+                    "realm default scope",
+                    &observed.default_scopes,
+                    &observed.optional_scopes,
+                ),
+                Assigned::Optional => (
+                    "realm optional scope",
+                    &observed.optional_scopes,
+                    &observed.default_scopes,
+                ),
             };
             let object = format!("{object} {name}");
-            plan.create_unless(
-                present.contains(&name),
-                object,
-                Action::AssignRealmScope {
-                    scope: name,
-                    assigned,
-                },
-            );
+            // Keycloak keeps one assignment per scope: one that changes kind leaves the other.
+            if other.contains(&name) && !present.contains(&name) {
+                plan.record(
+                    object,
+                    ChangeKind::Update,
+                    vec![format!(
+                        "assigned: {} -> {}",
+                        other_kind(assigned).as_str(),
+                        assigned.as_str()
+                    )],
+                    Action::MoveRealmScope {
+                        scope: name,
+                        assigned,
+                    },
+                );
+            } else {
+                plan.create_unless(
+                    present.contains(&name),
+                    object,
+                    Action::AssignRealmScope {
+                        scope: name,
+                        assigned,
+                    },
+                );
+            }
         }
     }
     created
+}
+
+fn other_kind(assigned: Assigned) -> Assigned {
+    match assigned {
+        Assigned::Default => Assigned::Optional,
+        Assigned::Optional => Assigned::Default,
+    }
 }
 
 fn plan_token_claims(
@@ -802,23 +856,22 @@ fn plan_users(spec: &RealmSpec, observed: &ObservedRealm, plan: &mut Plan) {
                 .and_then(Value::as_str)
                 == Some(username)
         });
-        plan.converge(
-            format!("user {username}"),
+        let representation = &unadopted(
             &user.representation,
             actual.map(|observed| &observed.representation),
+        );
+        plan.converge(
+            format!("user {username}"),
+            representation,
+            actual.map(|observed| &observed.representation),
             || {
-                let mut body = user.representation.clone();
+                let mut body = representation.clone();
                 body.insert(
                     "credentials".to_owned(),
                     json!([{"type": "password", "value": user.password, "temporary": false}]),
                 );
                 if !user.groups.is_empty() {
-                    let paths: Vec<String> = user
-                        .groups
-                        .iter()
-                        .map(|group| format!("/{group}"))
-                        .collect();
-                    body.insert("groups".to_owned(), json!(paths));
+                    body.insert("groups".to_owned(), json!(user.group_paths()));
                 }
                 Action::CreateUser {
                     body: Value::Object(body),
@@ -827,7 +880,7 @@ fn plan_users(spec: &RealmSpec, observed: &ObservedRealm, plan: &mut Plan) {
             },
             |actual| Action::UpdateUser {
                 id: id_of(actual),
-                body: merged(actual, &user.representation),
+                body: merged(actual, representation),
             },
         );
         let Some(actual) = actual else { continue };

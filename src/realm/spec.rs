@@ -169,6 +169,16 @@ pub enum Assigned {
     Optional,
 }
 
+impl Assigned {
+    /// As `kcdev.toml` writes it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Default => "default",
+            Self::Optional => "optional",
+        }
+    }
+}
+
 /// A client scope kcdev owns.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -543,7 +553,9 @@ impl RealmSpec {
                 .find(|known| field(known, "name") == role.name)
             {
                 Some(known) => {
-                    known.insert("description".to_owned(), Value::String(description));
+                    if role.description.is_some() {
+                        known.insert("description".to_owned(), Value::String(description));
+                    }
                 }
                 None => {
                     let mut body = Representation::new();
@@ -647,10 +659,14 @@ fn user_spec(user: &DeclaredUser) -> UserSpec {
     // A login never stops at a form: Keycloak's user profile asks a user without an email or a
     // name for them, so these get defaults; the profile is verified, no action is required.
     let or = |value: &Option<String>, default: String| value.clone().unwrap_or(default);
-    set(
-        "email",
-        Value::String(or(&user.email, format!("{}@example.com", user.username))),
-    );
+    // Keycloak keeps email addresses in lower case; so must the spec, or every `up` would
+    // see a difference.
+    let email = match &user.email {
+        Some(email) => email.to_lowercase(),
+        None if user.username.contains('@') => user.username.clone(),
+        None => format!("{}@example.com", user.username),
+    };
+    set("email", Value::String(email));
     set(
         "firstName",
         Value::String(or(&user.first_name, user.username.clone())),

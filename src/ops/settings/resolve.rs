@@ -11,7 +11,7 @@ use crate::defaults;
 use crate::docker::{BootMode, ImageRef};
 use crate::ops::OpsError;
 use crate::ops::up::UpOptions;
-use crate::realm::{CimdOptions, Declared, RealmSpec, RegisteredClientScopes, check_http_url};
+use crate::realm::{CimdOptions, Declared, RealmSpec, check_http_url};
 use crate::state::{
     AdminCredentials, ContainerSettings, InstanceState, KeycloakSettings, RealmSettings,
     ServerSettings,
@@ -307,12 +307,17 @@ impl UpOptions {
             ],
             Declared::default,
         );
-        // kcdev's test users go only where the file turns them off.
-        let test_users_in_file = project.and_then(|p| p.test_users);
-        let test_users = match test_users_in_file {
-            Some(false) => false,
-            _ => opted_in(self.test_users, realm.map(|r| r.test_users)),
-        };
+        // kcdev's test users: a container's unless turned off, a shared server's only when
+        // asked for.
+        let test_users = layers.pick(
+            "test users",
+            [
+                (Flag, self.test_users),
+                (ProjectFile, project.and_then(|p| p.test_users)),
+                (Remembered, realm.map(|r| r.test_users)),
+            ],
+            || managed,
+        );
         Ok(ResolvedSettings {
             keycloak,
             realm: RealmSettings {
@@ -350,14 +355,11 @@ impl UpOptions {
                     None => realm.and_then(|r| r.cimd.clone()),
                 },
                 declared,
-                // A container kcdev runs has kcdev's provider; a server says at `up`.
-                registered_client_scopes: if managed {
-                    RegisteredClientScopes::RealmOptional
-                } else {
-                    realm
-                        .map(|r| r.registered_client_scopes)
-                        .unwrap_or_default()
-                },
+                // Whether the Keycloak has kcdev's provider, as the last `up` found (a new
+                // container has it); every `up` looks again.
+                registered_client_scopes: realm
+                    .map(|r| r.registered_client_scopes)
+                    .unwrap_or_default(),
             },
             origins,
         })
