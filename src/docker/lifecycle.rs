@@ -79,10 +79,20 @@ impl Engine {
         &self,
         id: &str,
     ) -> Result<Option<ObservedContainer>, DockerError> {
-        match self.docker.inspect_container(id, None).await {
-            Ok(inspect) => Ok(Some(ObservedContainer::from_inspect(inspect))),
-            Err(err) if is_not_found(&err) => Ok(None),
-            Err(err) => Err(DockerError::operation("inspect container", id)(err)),
+        let mut attempts = 0;
+        loop {
+            match self.docker.inspect_container(id, None).await {
+                Ok(inspect) => return Ok(Some(ObservedContainer::from_inspect(inspect))),
+                Err(err) if is_not_found(&err) => return Ok(None),
+                // Podman reports a container whose process just ended as `stopped` until its
+                // cleanup runs (then `exited`); the Docker API, and so bollard, knows no such
+                // state. It lasts moments: look again.
+                Err(err) if attempts < TRANSIENT_STATE_RETRIES && is_transient_state(&err) => {
+                    attempts += 1;
+                    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+                }
+                Err(err) => return Err(DockerError::operation("inspect container", id)(err)),
+            }
         }
     }
 
@@ -239,4 +249,13 @@ impl Engine {
             .map(str::to_owned)
             .collect()
     }
+}
+
+/// How often an inspection that meets a state the Docker API does not know is repeated.
+const TRANSIENT_STATE_RETRIES: u32 = 25;
+
+/// A container state Podman reports between two of Docker's (`stopped`), which bollard cannot
+/// read.
+fn is_transient_state(err: &bollard::errors::Error) -> bool {
+    err.to_string().contains("unknown variant `stopped`")
 }
