@@ -548,7 +548,7 @@ async fn env_prints_what_the_server_reads_for_dotenv_and_the_shell() {
         dotenv,
         format!(
             "KEYCLOAK_REALM_URL={issuer}\nKEYCLOAK_JWKS_URI={issuer}/protocol/openid-connect/certs\n\
-             MCP_SERVER_URL={SERVER}\nMCP_AUDIENCE={RESOURCE}\nMCP_REQUIRED_SCOPES=mcp:tools\n"
+             MCP_SERVER_URL={SERVER}\nMCP_AUDIENCE={RESOURCE}\nMCP_REQUIRED_SCOPES=mcp:tools\nMCP_OPTIONAL_SCOPES=mcp:admin\n"
         )
     );
     let json = kcdev.run(&["env", "--json"]).ok().json();

@@ -3,8 +3,9 @@ use std::path::PathBuf;
 use serde::Serialize;
 
 use super::OpsError;
+use super::env::ServerInRealm;
 use super::settings::InstanceContext;
-use crate::realm::{RealmSpec, RealmVariables, check_http_url};
+use crate::realm::check_http_url;
 use crate::scaffold::{self, GeneratedProject, Language, ServerValues};
 
 /// What `kcdev new server` was asked to do.
@@ -49,8 +50,10 @@ pub struct NewServerReport {
     pub server_url: String,
     /// Its resource URL (the token audience).
     pub resource_url: String,
-    /// The scope it requires.
-    pub scope: String,
+    /// Scopes every request needs.
+    pub required_scopes: Vec<String>,
+    /// Scopes its tools may ask for (step-up).
+    pub optional_scopes: Vec<String>,
     /// Where the values came from (flags override either).
     pub source: ValuesSource,
 }
@@ -72,17 +75,17 @@ pub fn new_server(options: NewServerOptions) -> Result<NewServerReport, OpsError
     if let Some(flag) = options.server_url {
         server_url = flag.trim_end_matches('/').to_owned();
     }
-    // The scope comes from the realm spec, the one place that names it.
-    let variables = RealmVariables {
-        server_url: server_url.clone(),
-        ..RealmVariables::default()
-    };
-    let spec = RealmSpec::render(&variables)?;
+    // The scopes come from the realm `up` would apply now: the project file's declarations for
+    // this server, else kcdev's own.
+    let state = options.context.load_state()?;
+    let realm = ServerInRealm::of(&options.context, state.as_ref(), &server_url)?;
     let values = ServerValues {
         name: options.name.clone(),
         realm_url: realm_url.clone(),
         server_url: server_url.clone(),
-        scope: spec.mcp_scope.clone(),
+        admin_scope: realm.step_up_scope,
+        required_scopes: realm.scopes.required.clone(),
+        optional_scopes: realm.scopes.optional.clone(),
     };
     let project = scaffold::generate_server(&scaffold::NewServerOptions {
         language: options.language,
@@ -94,10 +97,11 @@ pub fn new_server(options: NewServerOptions) -> Result<NewServerReport, OpsError
         project,
         language: options.language,
         name: options.name,
-        resource_url: variables.resource_url(),
+        resource_url: realm.resource_url,
         realm_url,
         server_url,
-        scope: spec.mcp_scope,
+        required_scopes: realm.scopes.required,
+        optional_scopes: realm.scopes.optional,
         source,
     })
 }

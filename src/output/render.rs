@@ -429,8 +429,18 @@ pub fn render_new_server(report: &NewServerReport, instance: &str) -> String {
     let _ = writeln!(
         out,
         "  {:<14} aud {}, scope {}",
-        "Tokens need", report.resource_url, report.scope
+        "Tokens need",
+        report.resource_url,
+        report.required_scopes.join(" ")
     );
+    if !report.optional_scopes.is_empty() {
+        let _ = writeln!(
+            out,
+            "  {:<14} {} (optional scopes: a client asks for them on step-up)",
+            "Tools may need",
+            report.optional_scopes.join(" ")
+        );
+    }
     if report.source == ValuesSource::Defaults {
         let _ = writeln!(
             out,

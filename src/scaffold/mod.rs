@@ -134,8 +134,12 @@ pub struct ServerValues {
     pub realm_url: String,
     /// Server base URL.
     pub server_url: String,
-    /// Scope every request needs.
-    pub scope: String,
+    /// Scopes every request needs: the realm default scopes the server lists.
+    pub required_scopes: Vec<String>,
+    /// Scopes tools may ask for (step-up): the realm optional scopes the server lists.
+    pub optional_scopes: Vec<String>,
+    /// The scope the example tool `admin_only` declares.
+    pub admin_scope: String,
 }
 
 /// What `generate_server` writes and where.
@@ -210,7 +214,9 @@ impl ServerValues {
             ("__KCDEV_IDENT__", self.name.replace('-', "_")),
             ("__KCDEV_REALM_URL__", self.realm_url.clone()),
             ("__KCDEV_SERVER_URL__", self.server_url.clone()),
-            ("__KCDEV_SCOPE__", self.scope.clone()),
+            ("__KCDEV_SCOPE__", self.required_scopes.join(" ")),
+            ("__KCDEV_OPTIONAL_SCOPES__", self.optional_scopes.join(" ")),
+            ("__KCDEV_ADMIN_SCOPE__", self.admin_scope.clone()),
         ]
         .iter()
         .fold(text.to_owned(), |text, (placeholder, value)| {
@@ -270,7 +276,9 @@ mod tests {
             name: "my-server".into(),
             realm_url: "http://localhost:8080/realms/fastmcp".into(),
             server_url: "http://localhost:8000".into(),
-            scope: "mcp:tools".into(),
+            required_scopes: vec!["mcp:tools".into()],
+            optional_scopes: vec!["mcp:admin".into()],
+            admin_scope: "mcp:admin".into(),
         }
     }
 

@@ -20,6 +20,7 @@ use tokio_util::sync::CancellationToken;
 use __KCDEV_IDENT__::app;
 use __KCDEV_IDENT__::auth::AuthState;
 use __KCDEV_IDENT__::config::{Config, MCP_PATH};
+use __KCDEV_IDENT__::tools::McpServer;
 
 const CONCURRENCY: [usize; 3] = [1, 8, 32];
 const ROUNDS: usize = 5;
@@ -43,7 +44,7 @@ async fn run() -> anyhow::Result<()> {
         .and_then(|s| s.parse().ok())
         .unwrap_or(5);
     let config = Config::from_env()?;
-    let auth = Arc::new(AuthState::discover(&config).await?);
+    let auth = Arc::new(AuthState::discover(&config, McpServer::tool_scopes()).await?);
     let mut headers = HeaderMap::new();
     headers.insert(
         "authorization",

@@ -12,8 +12,10 @@ use crate::auth::jwks::RefreshPolicy;
 pub const DEFAULT_REALM_URL: &str = "__KCDEV_REALM_URL__";
 /// Public base URL of this server.
 pub const DEFAULT_SERVER_URL: &str = "__KCDEV_SERVER_URL__";
-/// Scope every request needs.
+/// Scopes every request needs: the realm default scopes this server lists.
 pub const DEFAULT_REQUIRED_SCOPES: &str = "__KCDEV_SCOPE__";
+/// Scopes tools may declare (step-up): the realm optional scopes this server lists.
+pub const DEFAULT_OPTIONAL_SCOPES: &str = "__KCDEV_OPTIONAL_SCOPES__";
 /// Path the MCP endpoint is served at; the resource URL is the server URL plus this path.
 pub const MCP_PATH: &str = "/mcp";
 /// Browser origins allowed by CORS by default: MCP Inspector's web page.
@@ -36,6 +38,9 @@ pub struct Config {
     pub audiences: Vec<String>,
     /// Scopes every request's token must carry (`MCP_REQUIRED_SCOPES`, space or comma separated).
     pub required_scopes: Vec<String>,
+    /// Scopes the realm offers on request, for tools that declare them (`MCP_OPTIONAL_SCOPES`):
+    /// advertised in the metadata so that clients register for them.
+    pub optional_scopes: Vec<String>,
     /// Clock skew tolerated on `exp` and `nbf` (`MCP_TOKEN_LEEWAY_SECONDS`).
     pub leeway: Duration,
     /// Browser origins allowed by CORS (`MCP_CORS_ORIGINS`, comma-separated).
@@ -112,6 +117,7 @@ impl Config {
             .filter(|v| !v.is_empty())
             .unwrap_or_else(|| vec![resource.clone()]);
         let required_scopes = list(&get("MCP_REQUIRED_SCOPES", DEFAULT_REQUIRED_SCOPES));
+        let optional_scopes = list(&get("MCP_OPTIONAL_SCOPES", DEFAULT_OPTIONAL_SCOPES));
 
         let seconds = |variable: &'static str, default: Duration| {
             let text = get(variable, &default.as_secs().to_string());
@@ -138,6 +144,7 @@ impl Config {
             bind,
             audiences,
             required_scopes,
+            optional_scopes,
             leeway,
             cors_origins: list(&get("MCP_CORS_ORIGINS", DEFAULT_CORS_ORIGINS)),
             jwks_refresh,

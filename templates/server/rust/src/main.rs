@@ -7,6 +7,7 @@ use tokio_util::sync::CancellationToken;
 use tracing_subscriber::EnvFilter;
 
 use __KCDEV_IDENT__::auth::AuthState;
+use __KCDEV_IDENT__::tools::McpServer;
 use __KCDEV_IDENT__::{app, config::Config};
 
 #[tokio::main]
@@ -17,12 +18,19 @@ async fn main() -> anyhow::Result<()> {
         )
         .init();
     let config = Config::from_env()?;
-    let auth = AuthState::discover(&config).await.with_context(|| {
-        format!(
-            "cannot load the signing keys of {} (is Keycloak up? try `kcdev up`)",
-            config.issuer
-        )
-    })?;
+    let auth = AuthState::discover(&config, McpServer::tool_scopes())
+        .await
+        .with_context(|| {
+            format!(
+                "cannot load the signing keys of {} (is Keycloak up? try `kcdev up`)",
+                config.issuer
+            )
+        })?;
+    for (tool, scope) in auth.unoffered_tool_scopes() {
+        tracing::warn!(
+            "tool {tool} declares scope {scope}, which is in neither MCP_REQUIRED_SCOPES nor MCP_OPTIONAL_SCOPES: the realm may never issue it; declare it in kcdev.toml under the server's `scopes` with `assigned = \"optional\"`, then `kcdev up`"
+        );
+    }
     let shutdown = CancellationToken::new();
     let app = app::router(&config, Arc::new(auth), shutdown.clone());
     let listener = TcpListener::bind(config.bind).await.with_context(|| {

@@ -1,10 +1,11 @@
 //! The MCP tools. Add yours here: a method with `#[tool]` in the `#[tool_router]` block. The
 //! caller's verified token claims come with every request (see `caller`).
 //!
-//! Every request needs the server's required scopes (`MCP_REQUIRED_SCOPES`, `mcp:tools`). A tool
-//! that needs more declares it on the tool, `#[tool(meta = requires(&[...]))]`: the auth layer
-//! answers a call without them with 403 `insufficient_scope`, so the client logs in again asking
-//! for them, and Protected Resource Metadata lists them. Roles are checked in the tool: a missing
+//! Every request needs the server's required scopes (`MCP_REQUIRED_SCOPES`). A tool that needs
+//! more declares it on the tool, `#[tool(meta = requires(&[...]))]`, naming one of the realm's
+//! optional scopes (`MCP_OPTIONAL_SCOPES`, from `kcdev.toml`): the auth layer answers a call
+//! without them with 403 `insufficient_scope`, so the client logs in again asking for them, and
+//! Protected Resource Metadata lists them. Roles are checked in the tool: a missing
 //! role is a tool error the model can read.
 
 use std::sync::Arc;
@@ -18,12 +19,12 @@ use rmcp::{ErrorData, ServerHandler, schemars, tool, tool_handler, tool_router};
 use serde::Serialize;
 
 use crate::auth::Claims;
-use crate::auth::scopes::requires;
+use crate::auth::scopes::{ToolScopes, requires};
 
 /// The realm role `admin_only` requires.
 pub const ADMIN_ROLE: &str = "admin";
-/// The scope `admin_only` requires: kcdev's realm offers it as an optional scope.
-pub const ADMIN_SCOPE: &str = "mcp:admin";
+/// The scope `admin_only` requires: one the realm offers this server as an optional scope.
+pub const ADMIN_SCOPE: &str = "__KCDEV_ADMIN_SCOPE__";
 
 /// The MCP server: one instance per session.
 #[derive(Debug, Clone)]
@@ -113,6 +114,11 @@ impl McpServer {
         self.tool_router.list_all()
     }
 
+    /// The scopes the tools declared, for the auth layer.
+    pub fn tool_scopes() -> ToolScopes {
+        ToolScopes::from_tools(&Self::new().tools())
+    }
+
     /// Who is calling.
     #[tool(
         description = "Who is calling: user id, user name, client, scopes, realm roles, audience and expiry of the access token"
@@ -121,10 +127,10 @@ impl McpServer {
         Ok(Json(WhoAmI::from(caller(&parts)?)))
     }
 
-    /// A tool only admins may use. Without the scope `mcp:admin` the call never gets here (403,
+    /// A tool only admins may use. Without the scope `ADMIN_SCOPE` the call never gets here (403,
     /// and the client steps up); without the role it is a tool error the model can read.
     #[tool(
-        description = "An example of a tool only users with the realm role 'admin' may use; it needs the scope 'mcp:admin'",
+        description = "An example of a tool only users with the realm role 'admin' may use; it needs the scope '__KCDEV_ADMIN_SCOPE__'",
         meta = requires(&[ADMIN_SCOPE])
     )]
     async fn admin_only(

@@ -9,6 +9,8 @@ use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde_json::{Value, json};
 use support::{ENCRYPTION_KID, Harness, PUBLIC_KEY_PEM, sign, start};
 
+use __KCDEV_IDENT__::tools::ADMIN_SCOPE;
+
 fn challenge(response: &reqwest::Response) -> String {
     response
         .headers()
@@ -55,8 +57,8 @@ async fn metadata_names_the_resource_the_realm_and_the_scope() {
         assert_eq!(document["authorization_servers"], json!([harness.issuer]));
         assert_eq!(
             document["scopes_supported"],
-            json!(["mcp:tools", "mcp:admin"]),
-            "the required scope, then the one admin_only declares"
+            json!(["mcp:tools", ADMIN_SCOPE, "reports:read"]),
+            "the required scope, then the optional ones (admin_only's among them)"
         );
         assert_eq!(document["bearer_methods_supported"], json!(["header"]));
     }
@@ -97,16 +99,20 @@ async fn tools_see_the_caller_and_respect_roles() {
         .unwrap();
     assert_eq!(
         admin_only["_meta"]["kcdev/requiredScopes"],
-        json!(["mcp:admin"])
+        json!([ADMIN_SCOPE])
+    );
+    assert!(
+        harness.auth.unoffered_tool_scopes().is_empty(),
+        "admin_only's scope is among MCP_OPTIONAL_SCOPES"
     );
 }
 
-/// `admin_only` needs the scope `mcp:admin` (checked before the tool runs: 403 naming every
+/// `admin_only` needs its scope (checked before the tool runs: 403 naming every
 /// scope the call needs, so the client can step up) and the role `admin` (checked by the tool).
 #[tokio::test]
 async fn admin_only_steps_up_the_scope_and_checks_the_role() {
     let harness = start().await;
-    let with_scope = json!({"scope": "openid mcp:tools mcp:admin"});
+    let with_scope = json!({"scope": format!("openid mcp:tools {ADMIN_SCOPE}")});
 
     let mut admin = harness.client(Some(harness.token("root", &["user", "admin"], json!({}))));
     admin.initialize().await;
@@ -118,7 +124,7 @@ async fn admin_only_steps_up_the_scope_and_checks_the_role() {
     assert_eq!(
         header,
         format!(
-            "Bearer error=\"insufficient_scope\", error_description=\"missing scope mcp:admin\", scope=\"mcp:tools mcp:admin\", resource_metadata=\"{}/.well-known/oauth-protected-resource/mcp\"",
+            "Bearer error=\"insufficient_scope\", error_description=\"missing scope {ADMIN_SCOPE}\", scope=\"mcp:tools {ADMIN_SCOPE}\", resource_metadata=\"{}/.well-known/oauth-protected-resource/mcp\"",
             harness.server_url
         )
     );

@@ -85,6 +85,7 @@ pub struct AuthState {
     tool_scopes: ToolScopes,
     sessions: SessionBindings,
     required_scopes: Vec<String>,
+    optional_scopes: Vec<String>,
     resource_metadata_url: String,
 }
 
@@ -92,7 +93,7 @@ impl AuthState {
     /// Reads the issuer's discovery document (checking that it names the same issuer) and loads
     /// its signing keys. `KEYCLOAK_JWKS_URI` skips discovery, e.g. when Keycloak is reached
     /// through another host name than the one in its tokens.
-    pub async fn discover(config: &Config) -> Result<Self, StartupError> {
+    pub async fn discover(config: &Config, tool_scopes: ToolScopes) -> Result<Self, StartupError> {
         let http = reqwest::Client::builder()
             .timeout(std::time::Duration::from_secs(10))
             .build()
@@ -105,16 +106,17 @@ impl AuthState {
             None => discover_jwks_uri(&http, &config.issuer).await?,
         };
         let jwks = JwksCache::load(&jwks_uri, http, config.jwks_refresh).await?;
-        Ok(Self::new(config, jwks))
+        Ok(Self::new(config, jwks, tool_scopes))
     }
 
-    /// An auth state over an already loaded key set, for the tools of `McpServer`.
-    pub fn new(config: &Config, jwks: JwksCache) -> Self {
+    /// An auth state over an already loaded key set, for tools that declared `tool_scopes`.
+    pub fn new(config: &Config, jwks: JwksCache, tool_scopes: ToolScopes) -> Self {
         Self {
             verifier: TokenVerifier::new(config, jwks),
-            tool_scopes: ToolScopes::from_tools(&crate::tools::McpServer::new().tools()),
+            tool_scopes,
             sessions: SessionBindings::default(),
             required_scopes: config.required_scopes.clone(),
+            optional_scopes: config.optional_scopes.clone(),
             resource_metadata_url: config.resource_metadata_url(),
         }
     }
@@ -124,10 +126,30 @@ impl AuthState {
         &self.verifier
     }
 
-    /// Every scope a client may need here: the required ones, then those tools declare
-    /// (Protected Resource Metadata's `scopes_supported`).
+    /// Every scope a client may need here: the required ones, the optional ones, then those
+    /// tools declare (Protected Resource Metadata's `scopes_supported`).
     pub fn scopes_supported(&self) -> Vec<String> {
-        with_required(&self.required_scopes, self.tool_scopes.all())
+        let offered = with_required(
+            &self.required_scopes,
+            self.optional_scopes.iter().map(String::as_str),
+        );
+        with_required(&offered, self.tool_scopes.all())
+    }
+
+    /// Tools' scopes the realm is not known to offer this server (neither in
+    /// `MCP_REQUIRED_SCOPES` nor in `MCP_OPTIONAL_SCOPES`), as (tool, scope): a client may
+    /// never get them.
+    pub fn unoffered_tool_scopes(&self) -> Vec<(&str, &str)> {
+        self.tool_scopes
+            .declarations()
+            .filter(|(_, scope)| {
+                !self
+                    .required_scopes
+                    .iter()
+                    .chain(&self.optional_scopes)
+                    .any(|offered| offered == scope)
+            })
+            .collect()
     }
 
     /// A `tools/call` needs the scopes its tool declared. The body of a POST is read (and put

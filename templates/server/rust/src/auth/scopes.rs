@@ -53,6 +53,17 @@ impl ToolScopes {
         self.by_tool.get(tool).map_or(&[], Vec::as_slice)
     }
 
+    /// Each (tool, scope) declared, sorted by tool.
+    pub fn declarations(&self) -> impl Iterator<Item = (&str, &str)> {
+        let mut tools: Vec<_> = self.by_tool.iter().collect();
+        tools.sort();
+        tools.into_iter().flat_map(|(tool, scopes)| {
+            scopes
+                .iter()
+                .map(move |scope| (tool.as_str(), scope.as_str()))
+        })
+    }
+
     /// Every scope some tool needs, each once, sorted.
     pub fn all(&self) -> BTreeSet<&str> {
         self.by_tool
@@ -109,5 +120,9 @@ mod tests {
         assert_eq!(scopes.of("admin_only"), ["mcp:admin"]);
         assert!(scopes.of("whoami").is_empty());
         assert_eq!(scopes.all().into_iter().collect::<Vec<_>>(), ["mcp:admin"]);
+        assert_eq!(
+            scopes.declarations().collect::<Vec<_>>(),
+            [("admin_only", "mcp:admin")]
+        );
     }
 }

@@ -15,6 +15,7 @@ use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
 use __KCDEV_IDENT__::auth::AuthState;
+use __KCDEV_IDENT__::tools::{ADMIN_SCOPE, McpServer};
 use __KCDEV_IDENT__::{app, config::Config};
 
 /// A private key for tests only; the server trusts it through the fake issuer.
@@ -98,9 +99,13 @@ pub async fn start() -> Harness {
 
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let server_url = format!("http://localhost:{}", listener.local_addr().unwrap().port());
+    // The scopes are set here rather than left to the defaults kcdev wrote, which follow the
+    // realm the project was generated for.
     let vars = [
         ("KEYCLOAK_REALM_URL", issuer.clone()),
         ("MCP_SERVER_URL", server_url.clone()),
+        ("MCP_REQUIRED_SCOPES", "mcp:tools".to_owned()),
+        ("MCP_OPTIONAL_SCOPES", format!("{ADMIN_SCOPE} reports:read")),
     ];
     let config = Config::from_lookup(|name| {
         vars.iter()
@@ -108,7 +113,11 @@ pub async fn start() -> Harness {
             .map(|(_, v)| v.clone())
     })
     .unwrap();
-    let auth = Arc::new(AuthState::discover(&config).await.unwrap());
+    let auth = Arc::new(
+        AuthState::discover(&config, McpServer::tool_scopes())
+            .await
+            .unwrap(),
+    );
     serve(
         listener,
         app::router(&config, auth.clone(), shutdown.clone()),
