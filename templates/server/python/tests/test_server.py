@@ -5,20 +5,30 @@ from __future__ import annotations
 import base64
 import json
 import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from typing import Any
 
+import jsonschema
 import jwt
 import pytest
 from fastmcp.server.auth.providers.jwt import RSAKeyPair
 from starlette.testclient import TestClient
 
+from __KCDEV_IDENT__ import tools
 from __KCDEV_IDENT__.auth import token_verifier
 from __KCDEV_IDENT__.config import ConfigError, Settings
-from __KCDEV_IDENT__.server import create_app
-from __KCDEV_IDENT__.tools import admin_greeting, identity
+from __KCDEV_IDENT__.scopes import META_KEY
+from __KCDEV_IDENT__.server import create_app, create_server
+from __KCDEV_IDENT__.tools import ADMIN_SCOPE, admin_greeting, identity
 
 REALM = "http://keycloak.test/realms/test"
 SERVER = "http://mcp.test:8000"
 RESOURCE = SERVER + "/mcp"
+METADATA_URL = SERVER + "/.well-known/oauth-protected-resource/mcp"
+# The rendered defaults: lists, whatever kcdev put in.
+REQUIRED = "__KCDEV_SCOPE__".split()
+OPTIONAL = "__KCDEV_OPTIONAL_SCOPES__".split()
 KEY = RSAKeyPair.generate()
 OTHER_KEY = RSAKeyPair.generate()
 INITIALIZE = {
@@ -33,52 +43,98 @@ INITIALIZE = {
 }
 
 
-def settings() -> Settings:
-    return Settings.from_env({"KEYCLOAK_REALM_URL": REALM, "MCP_SERVER_URL": SERVER})
+def settings(**env: str) -> Settings:
+    return Settings.from_env({"KEYCLOAK_REALM_URL": REALM, "MCP_SERVER_URL": SERVER, **env})
 
 
-def token(key: RSAKeyPair = KEY, **changes: object) -> str:
+def in_order(*groups: list[str]) -> list[str]:
+    return list(dict.fromkeys(scope for group in groups for scope in group))
+
+
+def token(key: RSAKeyPair = KEY, roles: tuple[str, ...] = ("user",), **changes: object) -> str:
     claims = {
         "issuer": REALM,
         "audience": [RESOURCE, SERVER],
-        "scopes": ["openid", "__KCDEV_SCOPE__"],
+        "scopes": ["openid", *REQUIRED],
         "expires_in_seconds": 300,
     }
     claims.update(changes)
     return key.create_token(
         subject="user-1",
-        additional_claims={"preferred_username": "alice", "realm_access": {"roles": ["user"]}},
+        additional_claims={"preferred_username": "alice", "realm_access": {"roles": list(roles)}},
         **claims,
     )
 
 
-@pytest.fixture
-def client():
-    app = create_app(settings(), token_verifier(settings(), KEY.public_key))
+@contextmanager
+def serving(**env: str) -> Iterator[TestClient]:
+    app = create_app(settings(**env), token_verifier(settings(), KEY.public_key))
     with TestClient(app, base_url=SERVER) as client:
         yield client
 
 
-def post(client: TestClient, bearer: str | None):
-    headers = {"accept": "application/json, text/event-stream"}
+@pytest.fixture
+def client() -> Iterator[TestClient]:
+    with serving() as client:
+        yield client
+
+
+def post(
+    client: TestClient, bearer: str | None, message: Mapping[str, Any] = INITIALIZE, **headers: str
+):
+    headers["accept"] = "application/json, text/event-stream"
     if bearer is not None:
         headers["authorization"] = f"Bearer {bearer}"
-    return client.post("/mcp", json=INITIALIZE, headers=headers)
+    return client.post("/mcp", json=message, headers=headers)
+
+
+def session(client: TestClient, bearer: str) -> dict[str, str]:
+    """The headers of a new MCP session of `bearer`'s."""
+    headers = {"mcp-session-id": post(client, bearer).headers["mcp-session-id"]}
+    initialized = {"jsonrpc": "2.0", "method": "notifications/initialized"}
+    assert post(client, bearer, initialized, **headers).status_code == 202
+    return headers
+
+
+def request(method: str, **params: Any) -> dict[str, Any]:
+    return {"jsonrpc": "2.0", "id": 2, "method": method, "params": params}
+
+
+def result(response) -> dict[str, Any]:
+    """The JSON-RPC result of a 200 answer, sent as JSON or as a server-sent event."""
+    assert response.status_code == 200, response.text
+    if response.headers["content-type"].startswith("text/event-stream"):
+        events = [line[5:] for line in response.text.splitlines() if line.startswith("data:")]
+        answer = json.loads(events[-1])
+    else:
+        answer = response.json()
+    return answer["result"]
+
+
+def call(client: TestClient, bearer: str, method: str, **params: Any):
+    """`method` in a session of `bearer`'s own."""
+    return post(client, bearer, request(method, **params), **session(client, bearer))
 
 
 def test_unauthenticated_requests_get_the_challenge(client):
     response = post(client, None)
     assert response.status_code == 401
     challenge = response.headers["www-authenticate"]
-    assert challenge.startswith('Bearer scope="__KCDEV_SCOPE__", ')
-    assert f'resource_metadata="{SERVER}/.well-known/oauth-protected-resource/mcp"' in challenge
+    assert challenge == f'Bearer scope="{" ".join(REQUIRED)}", resource_metadata="{METADATA_URL}"'
 
 
-def test_metadata_names_the_realm_and_the_scope(client):
+def test_metadata_names_the_realm_and_the_scopes(client):
     document = client.get("/.well-known/oauth-protected-resource/mcp").json()
     assert document["resource"] == RESOURCE
     assert document["authorization_servers"] == [REALM]
-    assert document["scopes_supported"] == ["__KCDEV_SCOPE__"]
+    assert document["scopes_supported"] == in_order(REQUIRED, OPTIONAL, [ADMIN_SCOPE])
+
+
+def test_metadata_lists_required_then_optional_then_tool_scopes():
+    env = {"MCP_REQUIRED_SCOPES": "notes:read", "MCP_OPTIONAL_SCOPES": "notes:write, notes:read"}
+    with serving(**env) as client:
+        document = client.get("/.well-known/oauth-protected-resource/mcp").json()
+    assert document["scopes_supported"] == in_order(["notes:read", "notes:write"], [ADMIN_SCOPE])
 
 
 def test_a_good_token_gets_through(client):
@@ -95,7 +151,7 @@ def tampered() -> str:
 
 def without_expiry() -> str:
     # FastMCP's `create_token` always sets `exp`; PyJWT (which the MCP SDK brings) need not.
-    claims = {"iss": REALM, "aud": RESOURCE, "sub": "user-1", "scope": "__KCDEV_SCOPE__"}
+    claims = {"iss": REALM, "aud": RESOURCE, "sub": "user-1", "scope": " ".join(REQUIRED)}
     return jwt.encode(claims, KEY.private_key.get_secret_value(), algorithm="RS256")
 
 
@@ -132,19 +188,101 @@ def test_whoami_and_admin_only_read_the_claims():
         "sub": "user-1",
         "preferred_username": "alice",
         "azp": "client",
-        "scope": "openid __KCDEV_SCOPE__",
+        "scope": f"openid {' '.join(REQUIRED)}",
         "realm_access": {"roles": ["user"]},
         "aud": RESOURCE,
         "exp": int(time.time()),
     }
     me = identity(claims)
-    assert me.username == "alice"
-    assert me.audience == [RESOURCE]
-    assert "__KCDEV_SCOPE__" in me.scopes
+    assert me["username"] == "alice"
+    assert me["audience"] == [RESOURCE]
+    assert set(REQUIRED) <= set(me["scopes"])
+    del claims["azp"]
+    assert "client" not in identity(claims)
     with pytest.raises(Exception, match="requires the realm role 'admin'"):
         admin_greeting(claims)
     claims["realm_access"]["roles"].append("admin")
     assert "alice" in admin_greeting(claims)
+
+
+def test_admin_only_without_its_scope_is_refused_before_it_runs(client, monkeypatch):
+    ran = []
+    monkeypatch.setattr(tools, "admin_greeting", ran.append)
+    bearer = token(roles=("user", "admin"))
+    response = call(client, bearer, "tools/call", name="admin_only", arguments={})
+    assert response.status_code == 403
+    assert response.headers["www-authenticate"] == (
+        f'Bearer error="insufficient_scope", error_description="missing scope {ADMIN_SCOPE}", '
+        f'scope="{" ".join(in_order(REQUIRED, [ADMIN_SCOPE]))}", '
+        f'resource_metadata="{METADATA_URL}"'
+    )
+    assert response.json() == {
+        "error": "insufficient_scope",
+        "error_description": f"missing scope {ADMIN_SCOPE}",
+    }
+    assert ran == []
+
+
+def test_a_missing_required_scope_is_named_before_a_tool_scope(client):
+    bearer = token(scopes=["openid", ADMIN_SCOPE])
+    response = post(client, bearer, request("tools/call", name="admin_only", arguments={}))
+    assert response.status_code == 403
+    challenge = response.headers["www-authenticate"]
+    assert challenge.startswith('Bearer error="insufficient_scope", '), challenge
+    assert f'scope="{" ".join(REQUIRED)}", resource_metadata="{METADATA_URL}"' in challenge
+
+
+def test_admin_only_with_its_scope_checks_the_role(client):
+    scopes = ["openid", *REQUIRED, ADMIN_SCOPE]
+    admin = token(roles=("user", "admin"), scopes=scopes)
+    answer = result(call(client, admin, "tools/call", name="admin_only", arguments={}))
+    assert not answer["isError"]
+    assert answer["content"][0]["text"] == "Hello alice: you are an admin."
+    user = token(scopes=scopes)
+    answer = result(call(client, user, "tools/call", name="admin_only", arguments={}))
+    assert answer["isError"]
+    assert "requires the realm role 'admin'" in answer["content"][0]["text"]
+
+
+def test_tools_list_shows_the_declared_scopes(client):
+    listed = {tool["name"]: tool for tool in result(call(client, token(), "tools/list"))["tools"]}
+    assert listed["admin_only"]["_meta"][META_KEY] == [ADMIN_SCOPE]
+    assert META_KEY not in listed["whoami"].get("_meta", {})
+    assert ADMIN_SCOPE in listed["admin_only"]["description"]
+
+
+def schema_objects(node: Any) -> Iterator[dict[str, Any]]:
+    if isinstance(node, dict):
+        yield node
+        node = list(node.values())
+    if isinstance(node, list):
+        for item in node:
+            yield from schema_objects(item)
+
+
+def test_the_whoami_schema_is_portable_and_its_answers_fit(client):
+    bearer = token()
+    listed = result(call(client, bearer, "tools/list"))["tools"]
+    schema = next(tool["outputSchema"] for tool in listed if tool["name"] == "whoami")
+    for node in schema_objects(schema):
+        assert "format" not in node, schema
+        types = node.get("type", [])
+        assert "null" not in ([types] if isinstance(types, str) else types), schema
+    assert sorted(schema["required"]) == ["audience", "expires_at", "realm_roles", "scopes"]
+    answer = result(call(client, bearer, "tools/call", name="whoami", arguments={}))
+    me = answer["structuredContent"]
+    jsonschema.validate(me, schema)
+    assert me["username"] == "alice"
+    assert "client" not in me  # the token has no `azp`
+
+
+def test_an_undeclared_tool_scope_is_warned_about(capsys):
+    create_server(settings(MCP_REQUIRED_SCOPES="test:read", MCP_OPTIONAL_SCOPES="test:write"))
+    warning = capsys.readouterr().err
+    assert f"tool admin_only declares scope {ADMIN_SCOPE}," in warning
+    assert "kcdev up" in warning
+    create_server(settings(MCP_OPTIONAL_SCOPES=ADMIN_SCOPE))
+    assert capsys.readouterr().err == ""
 
 
 def test_configuration_defaults_and_mistakes():
@@ -153,6 +291,10 @@ def test_configuration_defaults_and_mistakes():
     assert s.audiences == (s.resource_url,)
     assert s.host == "127.0.0.1"
     assert Settings.from_env({"MCP_AUDIENCE": "a, b"}).audiences == ("a", "b")
+    assert s.required_scopes == tuple(REQUIRED)
+    assert s.optional_scopes == tuple(OPTIONAL)
+    assert Settings.from_env({"MCP_OPTIONAL_SCOPES": ""}).optional_scopes == tuple(OPTIONAL)
+    assert Settings.from_env({"MCP_OPTIONAL_SCOPES": "a b,c"}).optional_scopes == ("a", "b", "c")
     with pytest.raises(ConfigError, match="MCP_BIND"):
         Settings.from_env({"MCP_BIND": "nowhere"})
     with pytest.raises(ConfigError, match="KEYCLOAK_REALM_URL"):

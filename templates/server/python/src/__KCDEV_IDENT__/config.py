@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 DEFAULT_REALM_URL = "__KCDEV_REALM_URL__"
 DEFAULT_SERVER_URL = "__KCDEV_SERVER_URL__"
 DEFAULT_REQUIRED_SCOPES = "__KCDEV_SCOPE__"
+DEFAULT_OPTIONAL_SCOPES = "__KCDEV_OPTIONAL_SCOPES__"
 MCP_PATH = "/mcp"
 
 
@@ -28,6 +29,10 @@ class Settings:
     audiences: tuple[str, ...]
     """A token must name at least one of these in `aud` (RFC 8707: the resource URL)."""
     required_scopes: tuple[str, ...]
+    """Scopes every request's token must carry: the realm's default scopes for this server."""
+    optional_scopes: tuple[str, ...]
+    """Scopes the realm gives on request (step-up), for tools that declare them: advertised in
+    the metadata so that clients register for them."""
     host: str
     port: int
     jwks_uri: str | None
@@ -55,13 +60,16 @@ class Settings:
         port = parts.port or (443 if parts.scheme == "https" else 80)
         host, port = bind_address(get("MCP_BIND", f"127.0.0.1:{port}"))
         audiences = split_list(get("MCP_AUDIENCE", server_url + MCP_PATH))
-        scopes = split_list(get("MCP_REQUIRED_SCOPES", DEFAULT_REQUIRED_SCOPES))
+        required_scopes = split_list(get("MCP_REQUIRED_SCOPES", DEFAULT_REQUIRED_SCOPES))
+        optional_scopes = split_list(get("MCP_OPTIONAL_SCOPES", DEFAULT_OPTIONAL_SCOPES))
         if not audiences:
             raise ConfigError("MCP_AUDIENCE is empty: name at least the resource URL")
         jwks_uri = env.get("KEYCLOAK_JWKS_URI") or None
         if jwks_uri is not None:
             http_url("KEYCLOAK_JWKS_URI", jwks_uri)
-        return cls(realm_url, server_url, audiences, scopes, host, port, jwks_uri)
+        return cls(
+            realm_url, server_url, audiences, required_scopes, optional_scopes, host, port, jwks_uri
+        )
 
 
 def http_url(name: str, value: str) -> str:

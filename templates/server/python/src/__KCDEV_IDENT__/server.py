@@ -8,13 +8,17 @@ from urllib.parse import urlsplit
 
 from fastmcp import FastMCP
 from fastmcp.server.auth import TokenVerifier
+from mcp.server.auth.routes import build_resource_metadata_url
+from pydantic import AnyHttpUrl
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse
+from starlette.routing import Route
 from starlette.types import ASGIApp
 
 from . import tools
 from .auth import keycloak_auth
 from .config import MCP_PATH, ConfigError, Settings
+from .scopes import ToolScopeGuard, in_order, tool_scopes, unoffered
 
 NAME = "__KCDEV_NAME__"
 
@@ -22,7 +26,6 @@ NAME = "__KCDEV_NAME__"
 def create_server(settings: Settings, verifier: TokenVerifier | None = None) -> FastMCP:
     mcp = FastMCP(
         NAME,
-        auth=keycloak_auth(settings, verifier),
         instructions="Tools of an OAuth-protected MCP server. `whoami` shows who is calling.",
     )
     tools.register(mcp)
@@ -31,16 +34,36 @@ def create_server(settings: Settings, verifier: TokenVerifier | None = None) -> 
     async def healthz(_: Request) -> PlainTextResponse:
         return PlainTextResponse("ok")
 
+    declared = tool_scopes(mcp)
+    offered = (*settings.required_scopes, *settings.optional_scopes)
+    for tool, scope in unoffered(declared, offered):
+        print(
+            f"warning: tool {tool} declares scope {scope}, which is in neither "
+            "MCP_REQUIRED_SCOPES nor MCP_OPTIONAL_SCOPES: the realm may never issue it; declare "
+            'it in kcdev.toml under the server\'s `scopes` with `assigned = "optional"`, then '
+            "`kcdev up`",
+            file=sys.stderr,
+        )
+    # Auth comes last: its metadata lists the scopes the tools declare.
+    mcp.auth = keycloak_auth(settings, in_order(offered, *declared.values()), verifier)
     return mcp
 
 
 def create_app(settings: Settings, verifier: TokenVerifier | None = None) -> ASGIApp:
+    mcp = create_server(settings, verifier)
     # Host allow-list against DNS rebinding: the server URL's host name, whatever it is (a
     # public name behind a proxy included).
-    return create_server(settings, verifier).http_app(
-        path=MCP_PATH,
-        allowed_hosts=[urlsplit(settings.server_url).netloc],
+    app = mcp.http_app(path=MCP_PATH, allowed_hosts=[urlsplit(settings.server_url).netloc])
+    # The tool scope check wraps FastMCP's own /mcp route, so it sees exactly the requests the
+    # MCP endpoint does (a path test in app-wide middleware could miss some).
+    [route] = [r for r in app.routes if isinstance(r, Route) and r.path == MCP_PATH]
+    route.app = ToolScopeGuard(
+        route.app,
+        mcp=mcp,
+        required_scopes=settings.required_scopes,
+        resource_metadata_url=str(build_resource_metadata_url(AnyHttpUrl(settings.resource_url))),
     )
+    return app
 
 
 def main() -> None:

@@ -1,5 +1,11 @@
 """The MCP tools. Add yours here: a function registered in `register`. The caller's verified
-token claims come with every request (see `caller_claims`)."""
+token claims come with every request (see `caller_claims`).
+
+Every request needs the server's required scopes (`MCP_REQUIRED_SCOPES`). A tool that needs
+more declares it where it is registered, `@mcp.tool(meta=requires(...))`: a call without them is
+answered 403 `insufficient_scope` before the tool runs, so the client logs in again asking for
+them (see `scopes.py`). Roles are checked in the tool: a missing role is a tool error the model
+can read."""
 
 from __future__ import annotations
 
@@ -9,21 +15,36 @@ from typing import Any
 from fastmcp import FastMCP
 from fastmcp.exceptions import ToolError
 from fastmcp.server.dependencies import get_access_token
-from pydantic import BaseModel
+from pydantic import ConfigDict, with_config
+from typing_extensions import NotRequired, TypedDict
+
+from .scopes import requires
 
 ADMIN_ROLE = "admin"
 """The realm role `admin_only` requires."""
+ADMIN_SCOPE = "__KCDEV_ADMIN_SCOPE__"
+"""The scope `admin_only` requires: kcdev's realm offers it as an optional scope."""
 
 
-class WhoAmI(BaseModel):
-    subject: str | None
+# The output schema stays within what every client's validator reads alike: an absent claim is
+# an absent member, not `null` (a `null` type draws warnings from MCP Inspector's `--strict`),
+# and no `format`. The docstrings are the schema's descriptions.
+@with_config(ConfigDict(use_attribute_docstrings=True))
+class WhoAmI(TypedDict):
+    """The caller, from the access token."""
+
+    subject: NotRequired[str]
     """The user's id (`sub`)."""
-    username: str | None
-    client: str | None
+    username: NotRequired[str]
+    """The user's login name."""
+    client: NotRequired[str]
     """The client the token was issued to (`azp`)."""
     scopes: list[str]
+    """Granted scopes."""
     realm_roles: list[str]
+    """Realm roles."""
     audience: list[str]
+    """Audiences (`aud`)."""
     expires_at: int
     """Expiry, seconds since the epoch."""
 
@@ -42,15 +63,19 @@ def realm_roles(claims: Mapping[str, Any]) -> list[str]:
 
 def identity(claims: Mapping[str, Any]) -> WhoAmI:
     audience = claims.get("aud", [])
-    return WhoAmI(
-        subject=claims.get("sub"),
-        username=claims.get("preferred_username"),
-        client=claims.get("azp"),
+    me = WhoAmI(
         scopes=str(claims.get("scope", "")).split(),
         realm_roles=realm_roles(claims),
         audience=[audience] if isinstance(audience, str) else list(audience),
         expires_at=int(claims.get("exp", 0)),
     )
+    if "sub" in claims:
+        me["subject"] = str(claims["sub"])
+    if "preferred_username" in claims:
+        me["username"] = str(claims["preferred_username"])
+    if "azp" in claims:
+        me["client"] = str(claims["azp"])
+    return me
 
 
 def admin_greeting(claims: Mapping[str, Any]) -> str:
@@ -68,7 +93,12 @@ def register(mcp: FastMCP) -> None:
         of the access token."""
         return identity(caller_claims())
 
-    @mcp.tool
+    @mcp.tool(
+        description=f"An example of a tool only users with the realm role '{ADMIN_ROLE}' may use; "
+        f"it needs the scope '{ADMIN_SCOPE}'",
+        meta=requires(ADMIN_SCOPE),
+    )
     def admin_only() -> str:
-        """An example of a tool only users with the realm role 'admin' may use."""
+        # Without the scope the call never gets here (403, and the client steps up); without
+        # the role it is a tool error.
         return admin_greeting(caller_claims())
