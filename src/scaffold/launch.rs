@@ -50,7 +50,7 @@ impl Stamp {
     }
 }
 
-const PYTHON_HINT: &str = "install Python 3.10 or later (https://www.python.org/downloads/)";
+const PYTHON_HINT: &str = "install Python 3.11 or later (https://www.python.org/downloads/)";
 const NODE_HINT: &str = "install Node.js 20 or later, which comes with npm (https://nodejs.org)";
 const RUST_HINT: &str = "install Rust (https://rustup.rs)";
 

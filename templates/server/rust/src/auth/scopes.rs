@@ -74,8 +74,9 @@ impl ToolScopes {
     }
 }
 
-/// The tool a JSON-RPC message calls, when it is a `tools/call`. Cheap for everything else: the
-/// body is parsed only when it mentions `tools/call` at all.
+/// The tool a JSON-RPC message calls, when it is a `tools/call`. Cheap for most else: the body is
+/// parsed only when it mentions `tools/call` or holds an escape (`"tools\/call"` and
+/// `"\u0074ools/call"` are the same method to rmcp, and must not slip past the check).
 pub fn called_tool(body: &[u8]) -> Option<String> {
     #[derive(Deserialize)]
     struct Call {
@@ -87,7 +88,7 @@ pub fn called_tool(body: &[u8]) -> Option<String> {
         name: String,
     }
     const METHOD: &[u8] = b"tools/call";
-    if !body.windows(METHOD.len()).any(|window| window == METHOD) {
+    if !body.contains(&b'\\') && !body.windows(METHOD.len()).any(|window| window == METHOD) {
         return None;
     }
     let call: Call = serde_json::from_slice(body).ok()?;
@@ -109,6 +110,8 @@ mod tests {
             br#"{"jsonrpc":"2.0","id":2,"method":"tools/list","params":{"cursor":"tools/call"}}"#;
         assert_eq!(called_tool(list), None);
         assert_eq!(called_tool(b"not json tools/call"), None);
+        let escaped = br#"{"jsonrpc":"2.0","id":3,"method":"tools\/call","params":{"name":"admin\u005fonly"}}"#;
+        assert_eq!(called_tool(escaped).as_deref(), Some("admin_only"));
     }
 
     #[test]
