@@ -1,14 +1,12 @@
 // Who may call: tokens of the Keycloak realm, for this server, with the required scopes.
 //
-// The SDK's `requireBearerAuth` middleware answers requests without a valid token with the MCP
-// challenge (401, or 403 for a missing scope) and hands the verified token to the tools. The SDK
-// has no JWT verifier of its own: `verifier` below checks each token locally with `jose` against
-// the realm's published keys (fetched once and cached, refetched on an unknown key id, rate
-// limited; no call to Keycloak per request).
+// The SDK's `requireBearerAuth` middleware (`@modelcontextprotocol/express`) answers requests
+// without a valid token with the MCP challenge (401, or 403 for a missing scope) and hands the
+// verified token to the tools. The SDK has no JWT verifier of its own: `verifier` below checks each
+// token locally with `jose` against the realm's published keys (fetched once and cached, refetched
+// on an unknown key id, rate limited; no call to Keycloak per request).
 
-import { InvalidTokenError } from "@modelcontextprotocol/sdk/server/auth/errors.js";
-import type { OAuthTokenVerifier } from "@modelcontextprotocol/sdk/server/auth/provider.js";
-import type { AuthInfo } from "@modelcontextprotocol/sdk/server/auth/types.js";
+import { OAuthError, OAuthErrorCode, type AuthInfo, type OAuthTokenVerifier } from "@modelcontextprotocol/server";
 import { createRemoteJWKSet, errors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from "jose";
 
 import type { Config } from "./config.js";
@@ -45,14 +43,15 @@ export function verifier(config: Config, keys: JWTVerifyGetKey = realmKeys(confi
           requiredClaims: ["exp"],
         }));
       } catch (error) {
-        throw new InvalidTokenError(describe(error));
+        throw new OAuthError(OAuthErrorCode.InvalidToken, describe(error));
       }
       return {
         token,
         clientId: claims.azp ?? "",
         scopes: (claims.scope ?? "").split(" ").filter((scope) => scope.length > 0),
         expiresAt: claims.exp,
-        extra: { claims },
+        // The required scopes travel with the caller, so a tool's step-up challenge names them too.
+        extra: { claims, requiredScopes: config.requiredScopes },
       };
     },
   };

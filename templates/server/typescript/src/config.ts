@@ -3,7 +3,10 @@
 
 export const DEFAULT_REALM_URL = "__KCDEV_REALM_URL__";
 export const DEFAULT_SERVER_URL = "__KCDEV_SERVER_URL__";
+/** Scopes every request needs: the realm default scopes this server lists. */
 export const DEFAULT_REQUIRED_SCOPES = "__KCDEV_SCOPE__";
+/** Scopes tools may declare (step-up): the realm optional scopes this server lists. */
+export const DEFAULT_OPTIONAL_SCOPES = "__KCDEV_OPTIONAL_SCOPES__";
 export const DEFAULT_CORS_ORIGINS = "http://localhost:6274,http://127.0.0.1:6274";
 export const MCP_PATH = "/mcp";
 
@@ -19,12 +22,16 @@ export interface Config {
   resourceUrl: string;
   /** A token must name at least one of these in `aud`. */
   audiences: string[];
+  /** Every token must carry all of these. */
   requiredScopes: string[];
+  /** Scopes the realm issues when a client asks: what tools may declare, and the metadata lists. */
+  optionalScopes: string[];
   host: string;
   port: number;
   /** Where signing keys are fetched; another host than the issuer's in a container network. */
   jwksUri: string;
   leewaySeconds: number;
+  /** Browser origins allowed by CORS; their host names also pass the Origin check. */
   corsOrigins: string[];
 }
 
@@ -56,11 +63,12 @@ export function loadConfig(env: Env = process.env): Config {
     resourceUrl,
     audiences,
     requiredScopes: list(get("MCP_REQUIRED_SCOPES", DEFAULT_REQUIRED_SCOPES)),
+    optionalScopes: list(get("MCP_OPTIONAL_SCOPES", DEFAULT_OPTIONAL_SCOPES)),
     host,
     port,
     jwksUri,
     leewaySeconds,
-    corsOrigins: list(get("MCP_CORS_ORIGINS", DEFAULT_CORS_ORIGINS)),
+    corsOrigins: list(get("MCP_CORS_ORIGINS", DEFAULT_CORS_ORIGINS)).map((origin) => browserOrigin(origin)),
   };
 }
 
@@ -76,6 +84,17 @@ function httpUrl(name: string, value: string): string {
     throw new ConfigError(`${name}=${JSON.stringify(value)} is not an http(s) URL`);
   }
   return trimmed;
+}
+
+/** A browser origin, such as `http://localhost:6274`: its host name is what the Origin check compares. */
+function browserOrigin(value: string): string {
+  const origin = value.replace(/\/+$/, "");
+  if (!URL.canParse(origin) || !new URL(origin).hostname) {
+    throw new ConfigError(
+      `MCP_CORS_ORIGINS: ${JSON.stringify(value)} is not an origin (for example http://localhost:6274)`,
+    );
+  }
+  return origin;
 }
 
 function bindAddress(value: string): [string, number] {

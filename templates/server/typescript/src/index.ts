@@ -1,10 +1,11 @@
 // Entry point: configuration from the environment, then serve until SIGINT or SIGTERM.
 
-import { createApp } from "./app.js";
+import { createApp, listTools } from "./app.js";
 import { verifier } from "./auth.js";
 import { ConfigError, loadConfig } from "./config.js";
+import { ToolScopes, unofferedScopeWarnings } from "./scopes.js";
 
-function main(): void {
+async function main(): Promise<void> {
   let config;
   try {
     config = loadConfig();
@@ -15,7 +16,12 @@ function main(): void {
     }
     throw error;
   }
-  const app = createApp(config, verifier(config));
+  const tools = new ToolScopes(await listTools());
+  // A scope the realm does not offer this server is a tool no client can call: say so, but start.
+  for (const warning of unofferedScopeWarnings(config, tools)) {
+    console.error(warning);
+  }
+  const app = createApp(config, verifier(config), tools);
   const listener = app.listen(config.port, config.host, () => {
     console.error(`MCP endpoint ${config.resourceUrl}, tokens from ${config.realmUrl}`);
   });
@@ -28,4 +34,4 @@ function main(): void {
   process.on("SIGTERM", stop);
 }
 
-main();
+await main();

@@ -7,21 +7,31 @@ import { after, before, describe, test } from "node:test";
 
 import { createLocalJWKSet, exportJWK, generateKeyPair, SignJWT, type CryptoKey } from "jose";
 
-import { createApp } from "../src/app.js";
+import { createApp, createMcpServer, listTools } from "../src/app.js";
 import { verifier } from "../src/auth.js";
 import { ConfigError, loadConfig } from "../src/config.js";
-import { identity } from "../src/tools.js";
+import { META_KEY, requires, scopesSupported, ToolScopes, unofferedScopeWarnings } from "../src/scopes.js";
+import { ADMIN_SCOPE, identity } from "../src/tools.js";
 
 const REALM = "http://keycloak.test/realms/test";
 const KID = "test-key";
+// What this project was generated with; several scopes, or none optional, are as valid as one.
+const REQUIRED = "__KCDEV_SCOPE__".split(" ").filter((scope) => scope.length > 0);
+const OPTIONAL = "__KCDEV_OPTIONAL_SCOPES__".split(" ").filter((scope) => scope.length > 0);
 
 let listener: Server;
 let base: string;
 let signingKey: CryptoKey;
 let otherKey: CryptoKey;
+/** How often the test's own tool, declared like `admin_only`, ran. */
+let spyCalls = 0;
 
-function config() {
-  return loadConfig({ KEYCLOAK_REALM_URL: REALM, MCP_SERVER_URL: base });
+function unique(scopes: string[]): string[] {
+  return [...new Set(scopes)];
+}
+
+function config(env: Record<string, string> = {}) {
+  return loadConfig({ KEYCLOAK_REALM_URL: REALM, MCP_SERVER_URL: base, ...env });
 }
 
 async function token(changes: Record<string, unknown> = {}, key: CryptoKey = signingKey): Promise<string> {
@@ -32,7 +42,7 @@ async function token(changes: Record<string, unknown> = {}, key: CryptoKey = sig
     sub: "user-1",
     preferred_username: "alice",
     azp: "tests",
-    scope: "openid __KCDEV_SCOPE__",
+    scope: ["openid", ...REQUIRED].join(" "),
     realm_access: { roles: ["user"] },
     iat: now,
     exp: now + 300,
@@ -41,18 +51,53 @@ async function token(changes: Record<string, unknown> = {}, key: CryptoKey = sig
   return new SignJWT(claims).setProtectedHeader({ alg: "RS256", kid: KID }).sign(key);
 }
 
-async function call(bearer: string | undefined, method = "tools/call", params: object = { name: "whoami" }) {
-  const headers: Record<string, string> = {
+/** A token with the scope `admin_only` declares, and the realm roles `roles`. */
+async function adminScopeToken(roles: string[]): Promise<string> {
+  return token({ scope: ["openid", ...REQUIRED, ADMIN_SCOPE].join(" "), realm_access: { roles } });
+}
+
+type Rpc = { result?: Record<string, unknown> & { isError?: boolean }; error?: { message: string } };
+
+/** A 2025-era request, as clients after `initialize` send it: no session, since there is none. */
+async function post(bearer: string | undefined, body: object, headers: Record<string, string> = {}) {
+  const all: Record<string, string> = {
     "content-type": "application/json",
     accept: "application/json, text/event-stream",
     "mcp-protocol-version": "2025-06-18",
+    ...headers,
   };
-  if (bearer !== undefined) headers.authorization = `Bearer ${bearer}`;
-  return fetch(`${base}/mcp`, {
-    method: "POST",
-    headers,
-    body: JSON.stringify({ jsonrpc: "2.0", id: 1, method, params }),
-  });
+  if (bearer !== undefined) all.authorization = `Bearer ${bearer}`;
+  return fetch(`${base}/mcp`, { method: "POST", headers: all, body: JSON.stringify(body) });
+}
+
+async function call(bearer: string | undefined, method = "tools/call", params: object = { name: "whoami" }) {
+  return post(bearer, { jsonrpc: "2.0", id: 1, method, params });
+}
+
+/** A 2026-07-28 request: self-contained, the revision in the header and in `_meta`. */
+async function modernCall(bearer: string, method: string, params: Record<string, unknown>) {
+  const headers: Record<string, string> = { "mcp-protocol-version": "2026-07-28", "mcp-method": method };
+  if (typeof params.name === "string") headers["mcp-name"] = params.name;
+  const _meta = {
+    "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+    "io.modelcontextprotocol/clientCapabilities": {},
+  };
+  return post(bearer, { jsonrpc: "2.0", id: 1, method, params: { ...params, _meta } }, headers);
+}
+
+/** The JSON-RPC response in a JSON body or in an SSE stream's `data:` lines. */
+async function rpc(response: Response): Promise<Rpc> {
+  const body = await response.text();
+  try {
+    return JSON.parse(body) as Rpc;
+  } catch {
+    for (const line of body.split("\n")) {
+      if (!line.startsWith("data:")) continue;
+      const message = JSON.parse(line.slice(5)) as Rpc & { id?: unknown };
+      if (message.id !== undefined) return message;
+    }
+    throw new Error(`no JSON-RPC response in ${JSON.stringify(body)}`);
+  }
 }
 
 async function freePort(): Promise<number> {
@@ -63,6 +108,16 @@ async function freePort(): Promise<number> {
   return port;
 }
 
+/** The generated server plus `spy`, a tool declared like `admin_only` that counts its calls. */
+function serverWithSpy() {
+  const server = createMcpServer();
+  server.registerTool("spy", { description: "Counts its calls", ...requires(ADMIN_SCOPE) }, () => {
+    spyCalls += 1;
+    return { content: [{ type: "text", text: "ran" }] };
+  });
+  return server;
+}
+
 before(async () => {
   const pair = await generateKeyPair("RS256");
   signingKey = pair.privateKey;
@@ -70,8 +125,10 @@ before(async () => {
   const keys = createLocalJWKSet({ keys: [{ ...(await exportJWK(pair.publicKey)), kid: KID, alg: "RS256" }] });
   const port = await freePort();
   base = `http://localhost:${port}`;
+  const tools = new ToolScopes(await listTools(serverWithSpy()));
+  const app = createApp(config(), verifier(config(), keys), tools, serverWithSpy);
   listener = await new Promise<Server>((resolve) => {
-    const server = createApp(config(), verifier(config(), keys)).listen(port, "127.0.0.1", () => resolve(server));
+    const server = app.listen(port, "127.0.0.1", () => resolve(server));
   });
 });
 
@@ -86,28 +143,23 @@ describe("the bearer check", () => {
     const challenge = response.headers.get("www-authenticate") ?? "";
     assert.match(challenge, /^Bearer /);
     assert.ok(challenge.includes(`resource_metadata="${base}/.well-known/oauth-protected-resource/mcp"`), challenge);
-    assert.ok(challenge.includes('scope="__KCDEV_SCOPE__"'), challenge);
+    assert.ok(challenge.includes(`scope="${REQUIRED.join(" ")}"`), challenge);
   });
 
   test("a good token calls whoami", async () => {
     const response = await call(await token());
     assert.equal(response.status, 200);
-    const body = (await response.json()) as { result: { structuredContent: { username: string; audience: string[] } } };
+    const body = (await rpc(response)) as { result: { structuredContent: { username: string; audience: string[] } } };
     assert.equal(body.result.structuredContent.username, "alice");
     assert.ok(body.result.structuredContent.audience.includes(`${base}/mcp`));
   });
 
-  test("admin_only is a tool error without the admin role", async () => {
-    const denied = (await (await call(await token(), "tools/call", { name: "admin_only" })).json()) as {
-      result: { isError?: boolean };
-    };
-    assert.equal(denied.result.isError, true);
-    const admin = await token({ realm_access: { roles: ["user", "admin"] } });
-    const allowed = (await (await call(admin, "tools/call", { name: "admin_only" })).json()) as {
-      result: { isError?: boolean; content: { text: string }[] };
-    };
-    assert.notEqual(allowed.result.isError, true);
-    assert.match(allowed.result.content[0]?.text ?? "", /alice/);
+  test("a token without a required scope gets 403 naming the required scopes", async () => {
+    const response = await call(await token({ scope: "openid" }));
+    assert.equal(response.status, 403);
+    const challenge = response.headers.get("www-authenticate") ?? "";
+    assert.ok(challenge.includes('error="insufficient_scope"'), challenge);
+    assert.ok(challenge.includes(`scope="${REQUIRED.join(" ")}"`), challenge);
   });
 
   const now = () => Math.floor(Date.now() / 1000);
@@ -150,21 +202,182 @@ describe("the bearer check", () => {
   }
 });
 
-test("the metadata names the realm and the scope", async () => {
-  for (const path of ["/.well-known/oauth-protected-resource/mcp", "/.well-known/oauth-protected-resource"]) {
-    const document = await (await fetch(`${base}${path}`)).json();
-    assert.deepEqual(document, {
-      resource: `${base}/mcp`,
-      authorization_servers: [REALM],
-      scopes_supported: ["__KCDEV_SCOPE__"],
-      bearer_methods_supported: ["header"],
-      resource_name: "__KCDEV_NAME__",
-    });
-  }
+describe("scopes per tool", () => {
+  const stepUp = () => {
+    const needed = unique([...REQUIRED, ADMIN_SCOPE]).join(" ");
+    return (
+      `Bearer error="insufficient_scope", error_description="missing scope ${ADMIN_SCOPE}", ` +
+      `scope="${needed}", resource_metadata="${base}/.well-known/oauth-protected-resource/mcp"`
+    );
+  };
+
+  test("admin_only without its scope is refused before it runs, naming every scope the call needs", async () => {
+    for (const name of ["admin_only", "spy"]) {
+      const before = spyCalls;
+      const response = await call(await token({ realm_access: { roles: ["user", "admin"] } }), "tools/call", { name });
+      assert.equal(response.status, 403, name);
+      assert.equal(response.headers.get("www-authenticate"), stepUp());
+      assert.deepEqual(await response.json(), {
+        error: "insufficient_scope",
+        error_description: `missing scope ${ADMIN_SCOPE}`,
+      });
+      assert.equal(spyCalls, before, `${name} ran`);
+    }
+  });
+
+  test("a batch holding the call is refused as a whole", async () => {
+    const before = spyCalls;
+    const response = await post(await token(), [
+      { jsonrpc: "2.0", id: 1, method: "tools/list", params: {} },
+      { jsonrpc: "2.0", id: 2, method: "tools/call", params: { name: "spy", arguments: {} } },
+    ]);
+    assert.equal(response.status, 403);
+    assert.equal(response.headers.get("www-authenticate"), stepUp());
+    assert.equal(spyCalls, before);
+  });
+
+  test("a 2026-07-28 request gets the same step-up", async () => {
+    const before = spyCalls;
+    const response = await modernCall(await token(), "tools/call", { name: "spy", arguments: {} });
+    assert.equal(response.status, 403);
+    assert.equal(response.headers.get("www-authenticate"), stepUp());
+    assert.equal(spyCalls, before);
+  });
+
+  test("with the scope and the admin role, admin_only answers", async () => {
+    const response = await call(await adminScopeToken(["user", "admin"]), "tools/call", { name: "admin_only" });
+    assert.equal(response.status, 200);
+    const { result } = await rpc(response);
+    assert.notEqual(result?.isError, true);
+    assert.match(JSON.stringify(result?.content), /Hello alice: you are an admin/);
+    const before = spyCalls;
+    await call(await adminScopeToken(["user"]), "tools/call", { name: "spy" });
+    assert.equal(spyCalls, before + 1);
+  });
+
+  test("with the scope but without the role, admin_only is a tool error", async () => {
+    const response = await call(await adminScopeToken(["user"]), "tools/call", { name: "admin_only" });
+    assert.equal(response.status, 200);
+    const { result } = await rpc(response);
+    assert.equal(result?.isError, true);
+    assert.match(JSON.stringify(result?.content), /forbidden: this tool requires the realm role 'admin'/);
+  });
+
+  test("other methods and undeclared tools pass without the scope", async () => {
+    assert.equal((await call(await token(), "tools/list", {})).status, 200);
+    assert.equal((await call(await token(), "tools/call", { name: "whoami" })).status, 200);
+  });
+
+  test("tools/list shows the declaration under the tool's _meta", async () => {
+    const { result } = await rpc(await call(await token(), "tools/list", {}));
+    const tools = result?.tools as { name: string; _meta?: Record<string, unknown> }[];
+    const adminOnly = tools.find((tool) => tool.name === "admin_only");
+    assert.deepEqual(adminOnly?._meta, { [META_KEY]: [ADMIN_SCOPE] });
+    assert.equal(tools.find((tool) => tool.name === "whoami")?._meta?.[META_KEY], undefined);
+  });
+
+  test("a scope no realm setting offers is warned about once per tool", () => {
+    const tools = new ToolScopes([{ name: "admin_only", _meta: { [META_KEY]: [ADMIN_SCOPE] } }, { name: "whoami" }]);
+    const warnings = unofferedScopeWarnings({ requiredScopes: ["notes:read"], optionalScopes: [] }, tools);
+    assert.equal(warnings.length, 1, warnings.join("\n"));
+    assert.ok(warnings[0]?.includes(`tool admin_only declares scope ${ADMIN_SCOPE}`), warnings[0]);
+    assert.ok(warnings[0]?.includes('`assigned = "optional"`, then `kcdev up`'), warnings[0]);
+    const offered = { requiredScopes: ["notes:read"], optionalScopes: ["notes:write", ADMIN_SCOPE] };
+    assert.deepEqual(unofferedScopeWarnings(offered, tools), []);
+  });
 });
 
-test("whoami reads a single audience as a list", () => {
-  assert.deepEqual(identity({ aud: "x" }).audience, ["x"]);
+describe("protocol", () => {
+  test("initialize and later requests need no session", async () => {
+    const response = await post(await token(), {
+      jsonrpc: "2.0",
+      id: 0,
+      method: "initialize",
+      params: { protocolVersion: "2025-11-25", capabilities: {}, clientInfo: { name: "tests", version: "0" } },
+    });
+    assert.equal(response.status, 200);
+    assert.equal(response.headers.get("mcp-session-id"), null);
+    const { result } = await rpc(response);
+    assert.equal((result?.serverInfo as { name: string }).name, "__KCDEV_NAME__");
+    const notified = await post(await token(), { jsonrpc: "2.0", method: "notifications/initialized" });
+    assert.equal(notified.status, 202);
+    assert.equal((await call(await token(), "tools/list", {})).status, 200);
+  });
+
+  test("a 2026-07-28 request needs no initialize", async () => {
+    const response = await modernCall(await token(), "tools/call", { name: "whoami", arguments: {} });
+    assert.equal(response.status, 200);
+    const { result } = await rpc(response);
+    assert.equal((result?.structuredContent as { username: string }).username, "alice");
+  });
+
+  test("GET and DELETE are not served: no sessions", async () => {
+    for (const method of ["GET", "DELETE"]) {
+      const response = await fetch(`${base}/mcp`, { method, headers: { authorization: `Bearer ${await token()}` } });
+      assert.equal(response.status, 405, method);
+      assert.equal(response.headers.get("allow"), "POST");
+    }
+  });
+
+  test("a browser page from another origin is refused; the Inspector's is let in", async () => {
+    const list = { jsonrpc: "2.0", id: 1, method: "tools/list" };
+    const refused = await post(await token(), list, { origin: "http://evil.test" });
+    assert.equal(refused.status, 403);
+    const inspector = await post(await token(), list, { origin: "http://localhost:6274" });
+    assert.equal(inspector.status, 200);
+    assert.equal(inspector.headers.get("access-control-allow-origin"), "http://localhost:6274");
+    assert.ok(inspector.headers.get("access-control-expose-headers")?.includes("WWW-Authenticate"));
+  });
+});
+
+describe("the metadata", () => {
+  test("names the realm, and the required, optional and tool scopes in that order", async () => {
+    for (const path of ["/.well-known/oauth-protected-resource/mcp", "/.well-known/oauth-protected-resource"]) {
+      const response = await fetch(`${base}${path}`, { headers: { origin: "http://localhost:6274" } });
+      assert.equal(response.headers.get("access-control-allow-origin"), "http://localhost:6274");
+      assert.deepEqual(await response.json(), {
+        resource: `${base}/mcp`,
+        authorization_servers: [REALM],
+        scopes_supported: unique([...REQUIRED, ...OPTIONAL, ADMIN_SCOPE]),
+        bearer_methods_supported: ["header"],
+        resource_name: "__KCDEV_NAME__",
+      });
+    }
+  });
+
+  test("scopes_supported follows MCP_OPTIONAL_SCOPES", async () => {
+    const tools = new ToolScopes(await listTools());
+    const optional = "zeta:write, alpha:read";
+    assert.deepEqual(
+      scopesSupported(config({ MCP_REQUIRED_SCOPES: "notes:read notes:list", MCP_OPTIONAL_SCOPES: optional }), tools),
+      unique(["notes:read", "notes:list", "zeta:write", "alpha:read", ADMIN_SCOPE]),
+    );
+    assert.deepEqual(
+      scopesSupported(config({ MCP_OPTIONAL_SCOPES: `${ADMIN_SCOPE} zeta:write` }), tools),
+      unique([...REQUIRED, ADMIN_SCOPE, "zeta:write"]),
+    );
+  });
+});
+
+describe("whoami", () => {
+  test("reads a single audience as a list", () => {
+    assert.deepEqual(identity({ aud: "x" }).audience, ["x"]);
+  });
+
+  // No `null` in a type, no `format` a validator may not know, and only what a `whoami` answer
+  // always has is required: what MCP Inspector's `--strict` and the SDKs' validators read alike.
+  test("publishes a portable output schema", async () => {
+    const whoami = (await listTools()).find((tool) => tool.name === "whoami");
+    const schema = whoami?.outputSchema as { required?: string[] } | undefined;
+    const text = JSON.stringify(schema);
+    assert.ok(schema !== undefined);
+    assert.ok(!text.includes("null"), text);
+    assert.ok(!text.includes("format"), text);
+    assert.deepEqual(
+      [...(schema.required ?? [])].sort(),
+      ["audience", "client", "expires_at", "realm_roles", "scopes", "subject", "username"],
+    );
+  });
 });
 
 test("configuration defaults and mistakes", () => {
@@ -172,7 +385,15 @@ test("configuration defaults and mistakes", () => {
   assert.equal(defaults.realmUrl, "__KCDEV_REALM_URL__");
   assert.deepEqual(defaults.audiences, [defaults.resourceUrl]);
   assert.equal(defaults.host, "127.0.0.1");
+  assert.deepEqual(defaults.requiredScopes, REQUIRED);
+  assert.deepEqual(defaults.optionalScopes, OPTIONAL);
+  assert.deepEqual(loadConfig({ MCP_REQUIRED_SCOPES: "" }).requiredScopes, REQUIRED);
+  assert.deepEqual(loadConfig({ MCP_OPTIONAL_SCOPES: "" }).optionalScopes, OPTIONAL);
+  assert.deepEqual(loadConfig({ MCP_OPTIONAL_SCOPES: "a, b  c" }).optionalScopes, ["a", "b", "c"]);
+  assert.deepEqual(loadConfig({ MCP_REQUIRED_SCOPES: "x,y" }).requiredScopes, ["x", "y"]);
   assert.deepEqual(loadConfig({ MCP_AUDIENCE: "a, b" }).audiences, ["a", "b"]);
+  assert.deepEqual(loadConfig({ MCP_CORS_ORIGINS: "https://app.example/" }).corsOrigins, ["https://app.example"]);
   assert.throws(() => loadConfig({ MCP_BIND: "nowhere" }), (error: Error) => error instanceof ConfigError && /MCP_BIND/.test(error.message));
   assert.throws(() => loadConfig({ KEYCLOAK_REALM_URL: "keycloak" }), /KEYCLOAK_REALM_URL/);
+  assert.throws(() => loadConfig({ MCP_CORS_ORIGINS: "*" }), /MCP_CORS_ORIGINS/);
 });
