@@ -258,6 +258,32 @@ async fn declared_objects_reach_real_tokens_and_a_second_up_writes_nothing() {
         "{env}"
     );
 
+    // A server generated next to the file requires its default scopes, offers its optional
+    // ones, and its example step-up tool declares the first of them.
+    let generated = tempfile::tempdir().unwrap();
+    let dir = generated.path().join("notes-server");
+    let dir_arg = dir.to_str().unwrap();
+    run_with(
+        kcdev,
+        &notes.file,
+        &["new", "server", "notes-server", "--dir", dir_arg],
+    )
+    .ok();
+    let dotenv = std::fs::read_to_string(dir.join(".env.example")).unwrap();
+    assert!(
+        dotenv.contains("MCP_REQUIRED_SCOPES=notes:read\n"),
+        "{dotenv}"
+    );
+    assert!(
+        dotenv.contains("MCP_OPTIONAL_SCOPES=notes:write\n"),
+        "{dotenv}"
+    );
+    let tools = std::fs::read_to_string(dir.join("src/tools.rs")).unwrap();
+    assert!(
+        tools.contains("pub const ADMIN_SCOPE: &str = \"notes:write\";"),
+        "{tools}"
+    );
+
     let status = run_with(kcdev, &notes.file, &["status"]).ok().stdout;
     assert!(status.contains("realm: kcdev.toml"), "{status}");
 }

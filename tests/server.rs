@@ -22,7 +22,9 @@ use common::mcp::Mcp;
 use common::mcp_remote::{
     Watched, list_tools_through_mcp_remote, log_in_where_mcp_remote_says, mcp_remote_client,
 };
-use common::{Kcdev, at_exit, free_port, oauth, run_interop_script, run_node_script, shared};
+use common::{
+    Kcdev, at_exit, free_port, oauth, run_interop_script, run_node_script, shared, step_up,
+};
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde_json::{Value, json};
 use tokio::sync::OnceCell;
@@ -588,8 +590,8 @@ async fn the_python_mcp_sdk_with_a_pre_registered_client_does_not_register() {
     );
 }
 
-/// Step-up with real clients, as `testadmin` with the pre-registered Claude Code client: the
-/// first login asks for `mcp:tools`, `admin_only` answers 403 `insufficient_scope` naming
+/// Step-up with real clients, as `testadmin`, with the pre-registered Claude Code client and after
+/// dynamic registration (`common::step_up`): the first login asks for `mcp:tools`, `admin_only` answers 403 `insufficient_scope` naming
 /// `mcp:tools mcp:admin`, the client logs in again asking for both and the call succeeds. The
 /// Python SDK (mcp 2.3.0) does it at 2026-07-28 without a session; the TypeScript SDK (1.32.2,
 /// whose newest protocol is 2025-11-25) inside its session, but only when it holds no refresh
@@ -599,64 +601,25 @@ async fn the_python_mcp_sdk_with_a_pre_registered_client_does_not_register() {
 #[tokio::test(flavor = "multi_thread")]
 async fn real_clients_step_up_to_mcp_admin() {
     let server = server().await;
-    let pre_registered = [
-        "--client-id",
-        "kcdev-claude-code",
-        "--redirect-uri",
-        "http://localhost:33420/callback",
-    ];
-    let asked_both = |result: &Value| {
-        let asked: Vec<&str> = result["authorized_scopes"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|scope| scope.as_str().unwrap())
-            .collect();
-        assert_eq!(asked.len(), 2, "{result}");
-        assert!(!asked[0].contains("mcp:admin"), "{result}");
-        assert!(
-            asked[1].contains("mcp:tools") && asked[1].contains("mcp:admin"),
-            "{result}"
+    let runs = step_up::real_clients_step_up(&server.resource, "testadmin", PASSWORD);
+    for run in &runs {
+        let (client, result) = (run.client, &run.result);
+        assert_eq!(
+            result["calls"]["admin_only"]["is_error"], false,
+            "{client}: {result}"
         );
-    };
-
-    let mut args = vec![
-        server.resource.as_str(),
-        "testadmin",
-        PASSWORD,
-        "--mode",
-        "auto",
-    ];
-    args.extend(pre_registered);
-    args.extend(["--call", "admin_only"]);
-    let python = run_interop_script("mcp_sdk_client.py", &args);
-    assert_eq!(python["protocol_version"], "2026-07-28", "{python}");
-    assert_eq!(python["session_ids"], json!([]), "{python}");
-    assert_eq!(python["calls"]["admin_only"]["is_error"], false, "{python}");
-    asked_both(&python);
-    // After dynamic registration with the first challenge's scope, kcdev's registration policy
-    // lets the same step-up through.
-    let registered = run_interop_script(
-        "mcp_sdk_client.py",
-        &[
-            server.resource.as_str(),
-            "testadmin",
-            PASSWORD,
-            "--mode",
-            "auto",
-            "--call",
-            "admin_only",
-        ],
-    );
-    assert_eq!(
-        registered["calls"]["admin_only"]["is_error"], false,
-        "{registered}"
-    );
-    asked_both(&registered);
+        if client.starts_with("Python") {
+            assert_eq!(
+                result["protocol_version"], "2026-07-28",
+                "{client}: {result}"
+            );
+            assert_eq!(result["session_ids"], json!([]), "{client}: {result}");
+        }
+    }
 
     let typescript = |extra: &[&str]| {
         let mut args = vec![server.resource.as_str(), "testadmin", PASSWORD];
-        args.extend(pre_registered);
+        args.extend(step_up::PRE_REGISTERED);
         args.extend(extra);
         args.extend(["--call", "admin_only"]);
         run_node_script("ts_sdk_client.mjs", &args)
@@ -675,7 +638,7 @@ async fn real_clients_step_up_to_mcp_admin() {
             .contains("testadmin"),
         "{stepped_up}"
     );
-    asked_both(&stepped_up);
+    step_up::asked_first_then_both("TypeScript SDK 1.x", &stepped_up);
     let refreshed = typescript(&[]);
     assert!(
         refreshed["calls"]["admin_only"]["failed"]
@@ -684,17 +647,6 @@ async fn real_clients_step_up_to_mcp_admin() {
             .contains("after trying upscoping"),
         "{refreshed}"
     );
-
-    // The TypeScript SDK's 2.x client authorizes again while it holds a refresh token, with the
-    // pre-registered client and after dynamic registration alike.
-    for client in [&pre_registered[..], &[]] {
-        let mut args = vec![server.resource.as_str(), "testadmin", PASSWORD];
-        args.extend(client);
-        args.extend(["--call", "admin_only"]);
-        let two = run_node_script("ts_sdk2_client.mjs", &args);
-        assert_eq!(two["calls"]["admin_only"]["is_error"], false, "{two}");
-        asked_both(&two);
-    }
 }
 
 #[tokio::test(flavor = "multi_thread")]

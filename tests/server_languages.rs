@@ -2,8 +2,8 @@
 //! Keycloak, as `tests/server.rs` does for Rust: each generated project passes its own tests and
 //! lint; run next to the realm (one instance, one server URL per language) it answers
 //! unauthenticated requests with the MCP challenge, serves exact metadata, lets a registered
-//! client's users call tools by role, and refuses bad tokens; and a real client (the Python MCP
-//! SDK) gets through the whole chain.
+//! client's users call tools by role and scope, and refuses bad tokens; and real clients (the
+//! Python MCP SDK, the TypeScript SDK 2.x, mcp-remote) get through the whole chain and step up.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stderr)] // tests fail loudly
 
@@ -19,7 +19,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use common::generated::{RunningServer, TEST_KEY_PEM, add_test_signing_key, generate_in};
 use common::mcp::Mcp;
 use common::mcp_remote::list_tools_through_mcp_remote;
-use common::{Kcdev, at_exit, free_port, oauth, run_interop_script, shared};
+use common::{Kcdev, at_exit, free_port, oauth, run_interop_script, shared, step_up};
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde_json::{Value, json};
 use tokio::sync::OnceCell;
@@ -185,7 +185,7 @@ async fn unauthenticated_requests_get_the_challenge_and_metadata_is_exact() {
         let mut document = json!({
             "resource": server.resource,
             "authorization_servers": [issuer],
-            "scopes_supported": ["mcp:tools"],
+            "scopes_supported": ["mcp:tools", "mcp:admin"],
             "bearer_methods_supported": ["header"],
         });
         if server.lang == Lang::TypeScript {
@@ -210,13 +210,23 @@ async fn real_token(servers: &Servers, user: &str) -> String {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_registered_client_logs_in_and_calls_tools_by_role() {
     let servers = servers().await;
-    let user_token = real_token(servers, "testuser").await;
-    let admin_token = real_token(servers, "testadmin").await;
+    let plain_token = real_token(servers, "testuser").await;
+    let stepped_up = |user: &str| {
+        servers
+            .kcdev
+            .run(&["token", "--user", user, "--scope", "mcp:admin"])
+            .ok()
+            .stdout
+            .trim()
+            .to_owned()
+    };
+    let user_token = stepped_up("testuser");
+    let admin_token = stepped_up("testadmin");
     let admin = servers.kcdev.admin().await;
     let testuser = admin.find_user(REALM, "testuser").await.unwrap().unwrap();
     for server in servers.each() {
         let lang = server.lang;
-        let mut user = Mcp::new(&server.resource, Some(user_token.clone()));
+        let mut user = Mcp::new(&server.resource, Some(plain_token.clone()));
         let init = user.initialize().await;
         assert_eq!(init["result"]["serverInfo"]["name"], lang.project());
         let tools = user.request("tools/list", json!({})).await;
@@ -245,6 +255,36 @@ async fn a_registered_client_logs_in_and_calls_tools_by_role() {
                 .unwrap()
                 .contains(&json!("user"))
         );
+        // `admin_only` needs `mcp:admin`, which a token asked for with `mcp:tools` lacks: 403
+        // before the tool runs, naming every scope the call needs (step-up).
+        let call_admin_only = json!({"jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": {"name": "admin_only", "arguments": {}}});
+        let refused = user.post(&call_admin_only).await;
+        assert_eq!(refused.status(), 403, "{lang:?}");
+        let header = refused.headers()["www-authenticate"].to_str().unwrap();
+        assert_eq!(
+            header,
+            format!(
+                "Bearer error=\"insufficient_scope\", error_description=\"missing scope mcp:admin\", scope=\"mcp:tools mcp:admin\", resource_metadata=\"{}\"",
+                metadata_url(server)
+            ),
+            "{lang:?}"
+        );
+        // `tools/list` shows the declaration as the Rust server does.
+        let admin_only = tools["result"]["tools"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|tool| tool["name"] == "admin_only")
+            .unwrap();
+        assert_eq!(
+            admin_only["_meta"]["kcdev/requiredScopes"],
+            json!(["mcp:admin"]),
+            "{lang:?}: {admin_only}"
+        );
+
+        // With the scope (`kcdev token --scope mcp:admin`): the role decides, inside the tool.
+        let mut user = Mcp::new(&server.resource, Some(user_token.clone()));
+        user.initialize().await;
         let denied = user.call_tool("admin_only").await;
         assert_eq!(denied["result"]["isError"], true, "{lang:?}: {denied}");
 
@@ -399,6 +439,30 @@ async fn the_python_mcp_sdk_connects_to_each_through_the_whole_chain() {
                 .contains(&json!("mcp:tools"))
         );
         assert_eq!(result["calls"]["admin_only"]["is_error"], true, "{lang:?}");
+    }
+}
+
+/// Step-up with real clients against each language's server, as `tests/server.rs` shows for Rust:
+/// the Python MCP SDK and the TypeScript SDK 2.x client, with the pre-registered client and after
+/// dynamic registration, log `testadmin` in with `mcp:tools`, meet the 403 of `admin_only`,
+/// authorize again with `mcp:tools mcp:admin`, and the tool answers.
+#[tokio::test(flavor = "multi_thread")]
+async fn real_clients_step_up_against_each() {
+    let servers = servers().await;
+    for server in servers.each() {
+        let lang = server.lang;
+        for run in step_up::real_clients_step_up(&server.resource, "testadmin", PASSWORD) {
+            let (client, result) = (run.client, &run.result);
+            let call = &result["calls"]["admin_only"];
+            assert_eq!(call["is_error"], false, "{lang:?}, {client}: {result}");
+            assert!(
+                call["text"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .contains("testadmin"),
+                "{lang:?}, {client}: {result}"
+            );
+        }
     }
 }
 

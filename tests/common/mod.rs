@@ -9,6 +9,7 @@ pub mod generated;
 pub mod mcp;
 pub mod mcp_remote;
 pub mod oauth;
+pub mod step_up;
 
 use std::path::PathBuf;
 use std::process::Command;
