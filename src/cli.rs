@@ -84,6 +84,14 @@ pub enum Command {
     Export(ExportArgs),
     /// Print Keycloak's logs.
     Logs(LogsArgs),
+    /// Show what MCP clients did in the realm, and why what failed failed, in MCP terms.
+    ///
+    /// A timeline of registrations, logins, tokens and refreshes: the client (its name and how it
+    /// got its client id: pre-registered, DCR or CIMD), the user, the scopes granted. A failure
+    /// says what went wrong and what fixes it (a kcdev flag, a kcdev.toml line or a client
+    /// setting), from Keycloak's events and, where they lack detail, Keycloak's log. `--json`
+    /// prints one object per line.
+    Events(EventsArgs),
     /// Stop and remove the container; keep the data unless --volumes.
     Down(DownArgs),
     /// Create a project wired to the realm.
@@ -497,6 +505,12 @@ pub struct UpArgs {
     /// runs always has them.
     #[arg(long)]
     pub anonymous_registration: bool,
+
+    /// On a server kcdev does not run: make the realm record what clients do (logins,
+    /// registrations, token requests and their errors, kept a day) for `kcdev events`
+    /// (remembered). A container kcdev runs always records them.
+    #[arg(long)]
+    pub events: bool,
 }
 
 /// How the container boots.
@@ -527,6 +541,34 @@ pub struct LogsArgs {
     /// Start with the last N lines only.
     #[arg(long, value_name = "N")]
     pub tail: Option<usize>,
+}
+
+/// Options of `kcdev events`.
+#[derive(Debug, Args)]
+pub struct EventsArgs {
+    /// Keep printing new events until interrupted (Ctrl-C).
+    #[arg(short, long)]
+    pub follow: bool,
+
+    /// Only events this recent, e.g. 10m, 2h [default: all Keycloak keeps, a day].
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub since: Option<Duration>,
+
+    /// Only this client's events: its client id, or part of its name.
+    #[arg(long, value_name = "CLIENT")]
+    pub client: Option<String>,
+
+    /// Only this user's events: a user name (or id).
+    #[arg(long, value_name = "USER")]
+    pub user: Option<String>,
+
+    /// Only failures.
+    #[arg(long)]
+    pub errors: bool,
+
+    /// At most this many events, the most recent ones.
+    #[arg(short = 'n', long, value_name = "N", default_value = "100")]
+    pub limit: usize,
 }
 
 /// Options of `kcdev down`.
@@ -561,6 +603,13 @@ fn parse_seconds(text: &str) -> Result<Duration, String> {
             "use a whole number of seconds from 1 to {MAX_TIMEOUT_SECONDS}"
         )),
     }
+}
+
+fn parse_duration(text: &str) -> Result<Duration, String> {
+    humantime::parse_duration(text)
+        .ok()
+        .filter(|duration| !duration.is_zero())
+        .ok_or_else(|| "use a duration such as 30s, 10m, 2h or 1d".to_owned())
 }
 
 fn parse_port(text: &str) -> Result<PortRequest, String> {
@@ -609,6 +658,14 @@ mod tests {
         assert!(parse_seconds("86401").is_err());
         assert!(parse_seconds("18446744073709551615").is_err());
         assert_eq!(parse_seconds("300"), Ok(Duration::from_secs(300)));
+    }
+
+    #[test]
+    fn durations_are_humane() {
+        assert_eq!(parse_duration("10m"), Ok(Duration::from_secs(600)));
+        assert_eq!(parse_duration("1h 30m"), Ok(Duration::from_secs(5400)));
+        assert!(parse_duration("0s").is_err());
+        assert!(parse_duration("ten").is_err());
     }
 
     #[test]

@@ -7,6 +7,7 @@
 pub mod clients;
 pub mod defaults;
 pub mod docker;
+pub mod events;
 pub mod instance;
 pub mod keycloak;
 pub mod lock;

@@ -121,6 +121,10 @@ pub struct RealmSettings {
     /// Whether the server has kcdev's registration provider (a container kcdev runs always does).
     #[serde(default)]
     pub registered_client_scopes: RegisteredClientScopes,
+    /// Whether kcdev makes the realm record what clients do, for `kcdev events` (always, on a
+    /// container kcdev runs; on another server after `up --events`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub events: bool,
 }
 
 fn yes() -> bool {
@@ -300,6 +304,7 @@ mod tests {
                 resource_indicators: false,
                 declared: Default::default(),
                 registered_client_scopes: Default::default(),
+                events: true,
             },
         )
     }

@@ -6,6 +6,7 @@ mod completions;
 mod doctor;
 mod down;
 mod env;
+mod events;
 mod export;
 mod init;
 mod logs;
@@ -101,6 +102,7 @@ pub fn project_file(
         Command::Init
             | Command::Completions(_)
             | Command::Logs(_)
+            | Command::Events(_)
             | Command::Down(_)
             | Command::Prune(_)
     ) {
@@ -133,6 +135,7 @@ pub async fn dispatch(ctx: &Ctx, cli: Cli) -> anyhow::Result<ExitStatus> {
         Command::Plan => plan::run(ctx).await,
         Command::Export(args) => export::run(ctx, args),
         Command::Logs(args) => logs::run(ctx, args).await,
+        Command::Events(args) => events::run(ctx, args).await,
         Command::Down(args) => down::run(ctx, args).await,
         Command::New(NewCommand::Server(args)) => new_server::run(ctx, args),
         Command::Run(args) => run::run(ctx, args).await,

@@ -37,6 +37,7 @@ pub async fn run(ctx: &Ctx, args: UpArgs) -> anyhow::Result<ExitStatus> {
         ca_cert: args.ca_cert,
         test_users: args.test_users.then_some(true),
         anonymous_registration: args.anonymous_registration.then_some(true),
+        events: args.events.then_some(true),
     };
     let reporter = ctx.printer.reporter();
     let report = ops::up(options, &reporter)

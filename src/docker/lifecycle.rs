@@ -236,6 +236,37 @@ impl Engine {
             .boxed()
     }
 
+    /// The lines the container logged since `since`, each prefixed with the engine's RFC 3339
+    /// timestamp of when it was written (`2026-12-04T14:53:10.067412000Z <line>`), whatever
+    /// format the program inside logs its own time in.
+    pub async fn log_lines_since(
+        &self,
+        id: &str,
+        since: std::time::SystemTime,
+    ) -> Result<Vec<String>, DockerError> {
+        let seconds = since
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|elapsed| i32::try_from(elapsed.as_secs()).unwrap_or(i32::MAX))
+            .unwrap_or_default();
+        let options = LogsOptionsBuilder::default()
+            .stdout(true)
+            .stderr(true)
+            .timestamps(true)
+            .since(seconds)
+            .build();
+        let chunks: Vec<Vec<u8>> = self
+            .docker
+            .logs(id, Some(options))
+            .map_ok(|output| output.into_bytes().to_vec())
+            .try_collect()
+            .await
+            .map_err(DockerError::operation("read the logs of container", id))?;
+        Ok(String::from_utf8_lossy(&chunks.concat())
+            .lines()
+            .map(str::to_owned)
+            .collect())
+    }
+
     /// The last `lines` lines the container logged (empty if they cannot be read).
     pub async fn log_tail(&self, id: &str, lines: usize) -> Vec<String> {
         let chunks: Vec<Vec<u8>> = self

@@ -131,6 +131,9 @@ pub enum OpsError {
     /// The export could not be rendered.
     #[error("cannot render the export: {0}")]
     Export(String),
+    /// The realm records no events for `kcdev events`.
+    #[error("realm {realm} records no events")]
+    EventsOff { realm: String, managed: bool },
     /// The instance's Keycloak is not running and ready.
     #[error("the Keycloak of instance {instance} is not running")]
     NotRunning {

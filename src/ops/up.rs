@@ -75,6 +75,9 @@ pub struct UpOptions {
     /// kcdev's anonymous registration policies on a server kcdev does not run (always on in a
     /// container).
     pub anonymous_registration: Option<bool>,
+    /// Event recording (`kcdev events`) on a server kcdev does not run (always on in a
+    /// container).
+    pub events: Option<bool>,
 }
 
 impl UpOptions {
@@ -104,6 +107,7 @@ impl UpOptions {
             ca_cert: None,
             test_users: None,
             anonymous_registration: None,
+            events: None,
         }
     }
 }

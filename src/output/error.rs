@@ -151,6 +151,12 @@ fn ops_hints(error: &OpsError, instance: &str) -> Vec<String> {
         OpsError::SeededAdminExists { .. } => vec![format!(
             "`kcdev down{instance} --volumes` and `kcdev prune` remove the instance and the image; the next `up` derives it again"
         )],
+        OpsError::EventsOff { managed: true, .. } => vec![format!(
+            "`kcdev up{instance}` makes it record them (a realm an older kcdev made does not yet)"
+        )],
+        OpsError::EventsOff { managed: false, .. } => vec![format!(
+            "`kcdev up{instance} --events` makes it record them (kcdev leaves a server's event settings alone unless asked)"
+        )],
         OpsError::NotCreated { .. } | OpsError::NotRunning { .. } => {
             vec![format!("start it with `kcdev up{instance}`")]
         }

@@ -3,6 +3,7 @@
 
 mod clients;
 mod error;
+mod events;
 mod progress;
 mod render;
 
@@ -12,6 +13,7 @@ use serde::Serialize;
 
 pub use clients::{client_list, render_client_config, render_client_list};
 pub use error::report_error;
+pub use events::{Timeline, render_events, render_events_header};
 pub use progress::TerminalReporter;
 pub use render::{
     NextStep, render_doctor, render_down, render_export_placeholders, render_new_server,
@@ -77,6 +79,18 @@ impl Printer {
         match serde_json::to_string_pretty(value) {
             Ok(text) => self.data(&format!("{text}\n")),
             Err(err) => self.note(&format!("cannot render JSON: {err}")),
+        }
+    }
+
+    /// Writes one JSON object on one line of stdout (JSON Lines, for streams); returns false
+    /// once the reader has gone.
+    pub fn json_line(&self, value: &impl Serialize) -> bool {
+        match serde_json::to_string(value) {
+            Ok(text) => self.bytes(format!("{text}\n").as_bytes()),
+            Err(err) => {
+                self.note(&format!("cannot render JSON: {err}"));
+                true
+            }
         }
     }
 

@@ -558,6 +558,9 @@ pub fn render_doctor(report: &DoctorReport, faults_only: bool) -> String {
             if let Some(hint) = &check.hint {
                 let _ = writeln!(out, "  fix: {hint}");
             }
+            if let Some(events) = &check.events {
+                let _ = writeln!(out, "  why: {events}");
+            }
         }
         return out;
     }
@@ -571,6 +574,9 @@ pub fn render_doctor(report: &DoctorReport, faults_only: bool) -> String {
         let _ = writeln!(out, "  {mark} {:<13} {}", check.name, check.detail);
         if let Some(hint) = &check.hint {
             let _ = writeln!(out, "       {:<13} fix: {hint}", "");
+        }
+        if let Some(events) = &check.events {
+            let _ = writeln!(out, "       {:<13} why: {events}", "");
         }
     }
     let verdict = if report.healthy() {

@@ -39,6 +39,9 @@ pub struct RealmVariables {
     /// What the project file declares for the project's own server.
     pub declared: Declared,
     pub registered_client_scopes: RegisteredClientScopes,
+    /// Whether the realm records what clients do (`realm.toml`'s `[events]`, for `kcdev
+    /// events`); otherwise kcdev leaves the server's event settings as they are.
+    pub events: bool,
 }
 
 /// Which scopes a client that registers dynamically may ask for later.
@@ -73,6 +76,7 @@ impl Default for RealmVariables {
             cimd: None,
             declared: Declared::default(),
             registered_client_scopes: RegisteredClientScopes::default(),
+            events: true,
         }
     }
 }
@@ -430,6 +434,10 @@ impl RealmSpec {
         };
         let per_server = section("perServer")?;
         let declared_shapes = section("declared")?;
+        let events = section("events")?;
+        if variables.events {
+            merge_into(&mut source, "realm", events)?;
+        }
         let mut hosts = variables.server_hosts();
         hosts.extend(variables.extra_trusted_hosts.iter().cloned());
         let scalars = [
@@ -687,6 +695,19 @@ fn user_spec(user: &DeclaredUser) -> UserSpec {
     }
 }
 
+/// Adds the members of the table `more` to the spec's table `name`.
+fn merge_into(source: &mut Value, name: &str, more: Value) -> Result<(), RealmError> {
+    match (source.get_mut(name), more) {
+        (Some(Value::Object(table)), Value::Object(more)) => {
+            table.extend(more);
+            Ok(())
+        }
+        _ => Err(RealmError::Spec(format!(
+            "[{name}] cannot take the members of another section"
+        ))),
+    }
+}
+
 /// Appends the items of the list `more` to the list `list`.
 fn append(list: &mut Value, more: &Value) -> Result<(), RealmError> {
     match (list, more) {
@@ -735,6 +756,31 @@ pub(crate) mod tests {
         );
         assert!(spec.token_claims.scopes.contains(&spec.mcp_scope));
         assert!(spec.users.iter().all(|user| user.password == "password123"));
+    }
+
+    #[test]
+    fn events_are_recorded_only_where_asked_for() {
+        let spec = RealmSpec::render(&variables()).unwrap();
+        assert_eq!(spec.realm["eventsEnabled"], true);
+        assert!(spec.realm["eventsExpiration"].as_u64().unwrap() > 0);
+        let types = spec.realm["enabledEventTypes"].as_array().unwrap();
+        for wanted in [
+            "CLIENT_REGISTER_ERROR",
+            "LOGIN_ERROR",
+            "CODE_TO_TOKEN",
+            "REFRESH_TOKEN_ERROR",
+        ] {
+            assert!(types.iter().any(|t| t == wanted), "{wanted}");
+        }
+        // A server kcdev does not run keeps its own event settings.
+        let without = RealmVariables {
+            events: false,
+            ..variables()
+        };
+        let spec = RealmSpec::render(&without).unwrap();
+        for key in ["eventsEnabled", "eventsExpiration", "enabledEventTypes"] {
+            assert!(!spec.realm.contains_key(key), "{key}");
+        }
     }
 
     #[test]

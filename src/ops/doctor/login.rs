@@ -39,13 +39,15 @@ pub(super) async fn check_registration(
             Some(client)
         }
         Err(err) => {
-            checks.fail(
+            checks.fail_recorded(
                 "registration",
                 format!("refused: {err}"),
                 format!(
                     "`{}` restores the registration policies",
                     checks.command("up")
                 ),
+                "",
+                "CLIENT_REGISTER_ERROR",
             );
             None
         }
@@ -124,10 +126,12 @@ pub(super) async fn check_login(
     let tokens = match tokens {
         Ok(tokens) => tokens,
         Err(err) => {
-            checks.fail(
+            checks.fail_recorded(
                 "login",
                 format!("{} cannot log in: {err}", user.0),
                 format!("`{}` repairs the test users", checks.command("up")),
+                &format!(" --client {}", client.client_id),
+                "LOGIN_ERROR (or CODE_TO_TOKEN_ERROR)",
             );
             return None;
         }
@@ -215,7 +219,7 @@ pub(super) async fn check_declared_users(
             ),
         );
     } else {
-        checks.fail(
+        checks.fail_recorded(
             "declared users",
             failures.join("; "),
             format!(
@@ -223,6 +227,8 @@ pub(super) async fn check_declared_users(
                 checks.command("up"),
                 checks.command("plan")
             ),
+            &format!(" --client {KCDEV_CLIENT_ID}"),
+            "LOGIN_ERROR",
         );
     }
 }
@@ -371,13 +377,15 @@ pub(super) async fn check_resources(
             "a token for each server's resource carries it alone as aud; an unknown resource gets invalid_target".to_owned(),
         );
     } else {
-        checks.fail(
+        checks.fail_recorded(
             "resources",
             faults.join("; "),
             format!(
                 "`{}` restores the resource clients and the resource-indicators feature",
                 checks.command("up")
             ),
+            &format!(" --client {KCDEV_CLIENT_ID}"),
+            "LOGIN_ERROR",
         );
     }
 }

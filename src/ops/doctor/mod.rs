@@ -38,6 +38,10 @@ pub struct Check {
     pub detail: String,
     /// What to do about a failure.
     pub hint: Option<String>,
+    /// For a failure Keycloak recorded: the `kcdev events` command whose line says why, in MCP
+    /// terms.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub events: Option<String>,
 }
 
 /// Every check, in chain order.
@@ -70,6 +74,10 @@ pub struct DoctorOptions {
 struct Checks {
     context: InstanceContext,
     checks: Vec<Check>,
+    /// Whether the realm records events (`kcdev events` has lines to show).
+    events: bool,
+    /// Whether `kcdev events` can read them: an admin login is at hand.
+    admin_login: bool,
 }
 
 impl Checks {
@@ -88,6 +96,7 @@ impl Checks {
             status: CheckStatus::Pass,
             detail,
             hint: None,
+            events: None,
         });
     }
 
@@ -97,7 +106,33 @@ impl Checks {
             status: CheckStatus::Fail,
             detail,
             hint: Some(hint),
+            events: None,
         });
+    }
+
+    /// A failure Keycloak recorded: the check names the `kcdev events` line that says why
+    /// (`filter`: `--client ID`, or empty), the `event` type that line has.
+    fn fail_recorded(
+        &mut self,
+        name: &'static str,
+        detail: String,
+        hint: String,
+        filter: &str,
+        event: &str,
+    ) {
+        self.fail(name, detail, hint);
+        if !self.events {
+            return;
+        }
+        let command = self.command(&format!("events --errors --since 10m{filter}"));
+        let admin = if self.admin_login {
+            ""
+        } else {
+            " (with KCDEV_ADMIN_* set)"
+        };
+        if let Some(check) = self.checks.last_mut() {
+            check.events = Some(format!("`{command}`{admin}: the {event} line says why"));
+        }
     }
 
     fn skip(&mut self, names: &[&'static str], detail: &str) {
@@ -107,6 +142,7 @@ impl Checks {
                 status: CheckStatus::Skip,
                 detail: detail.to_owned(),
                 hint: None,
+                events: None,
             });
         }
     }
@@ -138,8 +174,10 @@ pub async fn doctor(options: DoctorOptions) -> Result<DoctorReport, OpsError> {
         crate::realm::check_http_url("server URL", url.trim_end_matches('/'))?;
     }
     let mut checks = Checks {
+        admin_login: options.context.server_admin.is_some(),
         context: options.context.clone(),
         checks: Vec::new(),
+        events: false,
     };
     run(&mut checks, options.server_url).await?;
     Ok(DoctorReport {
@@ -160,14 +198,28 @@ async fn run(checks: &mut Checks, server_url: Option<String>) -> Result<(), OpsE
             ResolvedSettings::from_state(&state)
         }
     };
-    let Some(session) = check_keycloak(checks, &settings).await else {
-        checks.skip(&AFTER_ENGINE[2..], "needs Keycloak ready");
-        return Ok(());
-    };
-    let marks = state.map(|state| state.password_marks).unwrap_or_default();
+    checks.events = settings.realm.events;
+    checks.admin_login |= settings.container().is_some();
     let spec = RealmSpec::render(&settings.realm_variables())?;
-    check_realm(checks, &session, &spec, &marks).await;
     let http = oauth::http_client(&settings.trust()?)?;
+    if checks.admin_login {
+        let Some(session) = check_keycloak(checks, &settings).await else {
+            checks.skip(&AFTER_ENGINE[2..], "needs Keycloak ready");
+            return Ok(());
+        };
+        let marks = state.map(|state| state.password_marks).unwrap_or_default();
+        check_realm(checks, &session, &spec, &marks).await;
+    } else {
+        // A server kcdev does not run, without an admin login: what needs none is checked.
+        if !check_discovery(checks, &http, &settings).await {
+            checks.skip(&AFTER_ENGINE[1..], "needs the realm to answer");
+            return Ok(());
+        }
+        checks.skip(
+            &["keycloak", "realm"],
+            "needs an admin login, and the environment has none (KCDEV_ADMIN_USERNAME and KCDEV_ADMIN_PASSWORD, or KCDEV_ADMIN_CLIENT_ID and KCDEV_ADMIN_CLIENT_SECRET)",
+        );
+    }
     if spec.cimd.is_some() {
         login::check_cimd(checks, &http, &settings).await;
     }
@@ -311,6 +363,54 @@ async fn check_container(
                 format!("{} is running{health}", container.name),
             );
             Ok(true)
+        }
+    }
+}
+
+/// The realm's OpenID discovery document, whose issuer must be the realm's: what every client
+/// reads first, and needs no admin login.
+async fn check_discovery(
+    checks: &mut Checks,
+    http: &reqwest::Client,
+    settings: &ResolvedSettings,
+) -> bool {
+    let urls = settings.realm_urls();
+    let metadata: Result<serde_json::Value, String> = match http.get(&urls.discovery).send().await {
+        Ok(response) if response.status().is_success() => {
+            response.json().await.map_err(|err| err.to_string())
+        }
+        Ok(response) => Err(format!("HTTP {}", response.status().as_u16())),
+        Err(err) => Err(format!("{err}: {}", error_chain(&err))),
+    };
+    match metadata {
+        Ok(metadata) if metadata["issuer"] == urls.issuer.as_str() => {
+            checks.pass(
+                "discovery",
+                format!("{} answers with the issuer {}", urls.discovery, urls.issuer),
+            );
+            true
+        }
+        Ok(metadata) => {
+            checks.fail(
+                "discovery",
+                format!(
+                    "{} names the issuer {}, not {}",
+                    urls.discovery, metadata["issuer"], urls.issuer
+                ),
+                "point kcdev at the URL clients use: `kcdev up --keycloak-url URL`".to_owned(),
+            );
+            false
+        }
+        Err(err) => {
+            checks.fail(
+                "discovery",
+                format!("{} does not answer: {err}", urls.discovery),
+                format!(
+                    "check the server's URL and that realm {} exists there (--ca-cert for a private CA)",
+                    settings.realm.name
+                ),
+            );
+            false
         }
     }
 }

@@ -270,6 +270,7 @@ impl ResolvedSettings {
             additional_server_urls: self.realm.additional_server_urls.clone(),
             declared: self.realm.declared.clone(),
             registered_client_scopes: self.realm.registered_client_scopes,
+            events: self.realm.events,
         }
     }
 }

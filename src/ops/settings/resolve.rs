@@ -355,6 +355,7 @@ impl UpOptions {
                     None => realm.and_then(|r| r.cimd.clone()),
                 },
                 declared,
+                events: opted_in(self.events, realm.map(|r| r.events)),
                 // Whether the Keycloak has kcdev's provider, as the last `up` found (a new
                 // container has it); every `up` looks again.
                 registered_client_scopes: realm
