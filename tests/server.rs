@@ -195,15 +195,7 @@ async fn a_registered_client_logs_in_and_calls_tools_by_role() {
     );
 
     // With the scope (`kcdev token --scope mcp:admin`): the role decides, inside the tool.
-    let stepped_up = |user: &str| {
-        server
-            .kcdev
-            .run(&["token", "--user", user, "--scope", "mcp:admin"])
-            .ok()
-            .stdout
-            .trim()
-            .to_owned()
-    };
+    let stepped_up = |user: &str| server.kcdev.token_with_scope(user, "mcp:admin");
     let mut user = Mcp::new(&server.resource, Some(stepped_up("testuser")));
     user.initialize().await;
     let denied = user.call_tool("admin_only").await;

@@ -211,15 +211,7 @@ async fn real_token(servers: &Servers, user: &str) -> String {
 async fn a_registered_client_logs_in_and_calls_tools_by_role() {
     let servers = servers().await;
     let plain_token = real_token(servers, "testuser").await;
-    let stepped_up = |user: &str| {
-        servers
-            .kcdev
-            .run(&["token", "--user", user, "--scope", "mcp:admin"])
-            .ok()
-            .stdout
-            .trim()
-            .to_owned()
-    };
+    let stepped_up = |user: &str| servers.kcdev.token_with_scope(user, "mcp:admin");
     let user_token = stepped_up("testuser");
     let admin_token = stepped_up("testadmin");
     let admin = servers.kcdev.admin().await;

@@ -242,6 +242,16 @@ impl Kcdev {
         self.run(&args).ok().json()
     }
 
+    /// `kcdev token --user USER --scope SCOPE`: an access token for `user` that also carries
+    /// `scope` (`mcp:admin` for the generated servers' `admin_only`).
+    pub fn token_with_scope(&self, user: &str, scope: &str) -> String {
+        self.run(&["token", "--user", user, "--scope", scope])
+            .ok()
+            .stdout
+            .trim()
+            .to_owned()
+    }
+
     /// Keycloak's public base URL.
     pub fn base_url(&self) -> String {
         format!("http://localhost:{}", self.port)
