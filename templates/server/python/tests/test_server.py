@@ -4,19 +4,22 @@ from __future__ import annotations
 
 import base64
 import json
+import logging
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
+import httpx2
 import jsonschema
 import jwt
 import pytest
 from fastmcp.server.auth.providers.jwt import RSAKeyPair
+from joserfc import jwk
 from starlette.testclient import TestClient
 
 from __KCDEV_IDENT__ import tools
-from __KCDEV_IDENT__.auth import token_verifier
+from __KCDEV_IDENT__.auth import logger, timestamp, token_verifier
 from __KCDEV_IDENT__.config import ConfigError, Settings
 from __KCDEV_IDENT__.scopes import META_KEY
 from __KCDEV_IDENT__.server import create_app, create_server
@@ -51,7 +54,12 @@ def in_order(*groups: list[str]) -> list[str]:
     return list(dict.fromkeys(scope for group in groups for scope in group))
 
 
-def token(key: RSAKeyPair = KEY, roles: tuple[str, ...] = ("user",), **changes: object) -> str:
+def token(
+    key: RSAKeyPair = KEY,
+    roles: tuple[str, ...] = ("user",),
+    extra: Mapping[str, Any] | None = None,
+    **changes: object,
+) -> str:
     claims = {
         "issuer": REALM,
         "audience": [RESOURCE, SERVER],
@@ -61,7 +69,11 @@ def token(key: RSAKeyPair = KEY, roles: tuple[str, ...] = ("user",), **changes: 
     claims.update(changes)
     return key.create_token(
         subject="user-1",
-        additional_claims={"preferred_username": "alice", "realm_access": {"roles": list(roles)}},
+        additional_claims={
+            "preferred_username": "alice",
+            "realm_access": {"roles": list(roles)},
+            **(extra or {}),
+        },
         **claims,
     )
 
@@ -77,6 +89,13 @@ def serving(**env: str) -> Iterator[TestClient]:
 def client() -> Iterator[TestClient]:
     with serving() as client:
         yield client
+
+
+@pytest.fixture
+def refusals(caplog: pytest.LogCaptureFixture):
+    """The refusal lines logged while a test runs, as (level, message)."""
+    caplog.set_level(logging.INFO, logger=logger.name)
+    return lambda: [(r.levelname, r.getMessage()) for r in caplog.records if r.name == logger.name]
 
 
 def post(
@@ -116,11 +135,12 @@ def call(client: TestClient, bearer: str, method: str, **params: Any):
     return post(client, bearer, request(method, **params), **session(client, bearer))
 
 
-def test_unauthenticated_requests_get_the_challenge(client):
+def test_unauthenticated_requests_get_the_challenge(client, refusals):
     response = post(client, None)
     assert response.status_code == 401
     challenge = response.headers["www-authenticate"]
     assert challenge == f'Bearer scope="{" ".join(REQUIRED)}", resource_metadata="{METADATA_URL}"'
+    assert refusals() == [("INFO", "token refused: no bearer token; POST /mcp")]
 
 
 def test_metadata_names_the_realm_and_the_scopes(client):
@@ -160,27 +180,119 @@ def unsigned() -> str:
     return f"{header}.{token().split('.')[1]}."
 
 
+ALICE = '; user "alice"'
+UNVERIFIED = f"{ALICE} (unverified)"
+
+
+def claims_of(bearer: str) -> dict[str, Any]:
+    try:
+        return jwt.decode(bearer, options={"verify_signature": False})
+    except jwt.PyJWTError:
+        return {}
+
+
 @pytest.mark.parametrize(
-    ("case", "bad", "status"),
+    ("case", "bad", "status", "logged"),
     [
-        ("expired", lambda: token(expires_in_seconds=-600), 401),
-        ("wrong audience", lambda: token(audience="account"), 401),
-        ("wrong issuer", lambda: token(issuer="http://keycloak.test/realms/elsewhere"), 401),
-        ("another key", lambda: token(key=OTHER_KEY), 401),
-        ("missing scope", lambda: token(scopes=["openid"]), 403),
-        ("tampered", tampered, 401),
-        ("alg none", unsigned, 401),
-        ("garbage", lambda: "garbage", 401),
-        ("no expiry", without_expiry, 401),
+        (
+            "expired",
+            lambda: token(expires_in_seconds=-600),
+            401,
+            f"expired (exp {{exp}}, 600 s ago); POST /mcp{UNVERIFIED}",
+        ),
+        (
+            "not yet valid",
+            lambda: token(extra={"nbf": int(time.time()) + 600}),
+            401,
+            f"not valid yet (nbf {{nbf}}, in 600 s); POST /mcp{UNVERIFIED}",
+        ),
+        (
+            "wrong audience",
+            lambda: token(audience="account"),
+            401,
+            f'audience ["account"] where {RESOURCE} was expected; POST /mcp{UNVERIFIED}',
+        ),
+        (
+            "no audience",
+            lambda: token(audience=None),
+            401,
+            f"no audience where {RESOURCE} was expected; POST /mcp{UNVERIFIED}",
+        ),
+        (
+            "wrong issuer",
+            lambda: token(issuer="http://keycloak.test/realms/elsewhere"),
+            401,
+            'issuer "http://keycloak.test/realms/elsewhere" where '
+            f"{REALM} was expected; POST /mcp{UNVERIFIED}",
+        ),
+        ("another key", lambda: token(key=OTHER_KEY), 401, f"bad signature; POST /mcp{UNVERIFIED}"),
+        (
+            "missing scope",
+            lambda: token(scopes=["openid"]),
+            403,
+            f"missing scope {' '.join(REQUIRED)}; POST /mcp{ALICE}",
+        ),
+        ("tampered", tampered, 401, f"bad signature; POST /mcp{UNVERIFIED}"),
+        (
+            "alg none",
+            unsigned,
+            401,
+            f'algorithm "none" not accepted (accepted: RS256); POST /mcp{UNVERIFIED}',
+        ),
+        ("garbage", lambda: "garbage", 401, "malformed token; POST /mcp"),
+        ("no expiry", without_expiry, 401, "no exp claim; POST /mcp"),
     ],
 )
-def test_bad_tokens_are_refused(client, case, bad, status):
-    response = post(client, bad())
+def test_bad_tokens_are_refused_and_the_log_says_why(client, refusals, case, bad, status, logged):
+    bearer = bad()
+    response = post(client, bearer)
     assert response.status_code == status, case
     challenge = response.headers["www-authenticate"]
     error = "insufficient_scope" if status == 403 else "invalid_token"
     assert challenge.startswith(f'Bearer error="{error}"'), challenge
     assert "resource_metadata=" in challenge, case
+    claims = claims_of(bearer)
+    line = "token refused: " + logged.format(
+        exp=timestamp(claims.get("exp", 0)), nbf=timestamp(claims.get("nbf", 0))
+    )
+    # A second may pass between signing and checking.
+    late = line.replace("600 s ago", "601 s ago").replace("in 600 s", "in 599 s")
+    assert refusals() in ([("WARNING", line)], [("WARNING", late)]), case
+    signature = bearer.rsplit(".", 1)[-1]
+    assert bearer not in refusals()[0][1]
+    assert len(signature) < 8 or signature not in refusals()[0][1]
+
+
+def test_an_unknown_key_id_is_named(monkeypatch, refusals):
+    verifier = token_verifier(settings())
+    public = jwk.import_key(KEY.public_key, "RSA").as_dict()
+    realm_keys = {"keys": [{**public, "kid": "realm-key", "alg": "RS256", "use": "sig"}]}
+
+    async def fetch_jwks() -> dict[str, Any]:
+        return realm_keys
+
+    monkeypatch.setattr(verifier, "_fetch_jwks", fetch_jwks)
+    with TestClient(create_app(settings(), verifier), base_url=SERVER) as client:
+        assert post(client, token(kid="realm-key")).status_code == 200
+        assert post(client, token(kid="rotated-away")).status_code == 401
+    assert refusals() == [
+        ("WARNING", f'token refused: unknown signing key "rotated-away"; POST /mcp{UNVERIFIED}')
+    ]
+
+
+def test_keys_the_realm_did_not_serve_are_not_blamed_on_the_token(monkeypatch, refusals):
+    verifier = token_verifier(settings())
+
+    async def keycloak_down() -> dict[str, Any]:
+        raise httpx2.ConnectError("connection refused")
+
+    monkeypatch.setattr(verifier, "_fetch_jwks", keycloak_down)
+    with TestClient(create_app(settings(), verifier), base_url=SERVER) as client:
+        assert post(client, token(kid="realm-key")).status_code == 401
+    jwks = f"{REALM}/protocol/openid-connect/certs"
+    assert refusals() == [
+        ("WARNING", f"token refused: signing keys unavailable from {jwks}; POST /mcp{UNVERIFIED}")
+    ]
 
 
 def test_whoami_and_admin_only_read_the_claims():
@@ -205,7 +317,7 @@ def test_whoami_and_admin_only_read_the_claims():
     assert "alice" in admin_greeting(claims)
 
 
-def test_admin_only_without_its_scope_is_refused_before_it_runs(client, monkeypatch):
+def test_admin_only_without_its_scope_is_refused_before_it_runs(client, monkeypatch, refusals):
     ran = []
     monkeypatch.setattr(tools, "admin_greeting", ran.append)
     bearer = token(roles=("user", "admin"))
@@ -221,6 +333,10 @@ def test_admin_only_without_its_scope_is_refused_before_it_runs(client, monkeypa
         "error_description": f"missing scope {ADMIN_SCOPE}",
     }
     assert ran == []
+    assert refusals()[-1] == (
+        "WARNING",
+        f"token refused: missing scope {ADMIN_SCOPE} for tool admin_only; POST /mcp{ALICE}",
+    )
 
 
 def test_a_missing_required_scope_is_named_before_a_tool_scope(client):

@@ -7,7 +7,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde_json::{Value, json};
-use support::{ENCRYPTION_KID, Harness, PUBLIC_KEY_PEM, sign, start};
+use support::{ENCRYPTION_KID, Harness, Logs, PUBLIC_KEY_PEM, sign, start};
 
 use __KCDEV_IDENT__::tools::ADMIN_SCOPE;
 
@@ -26,9 +26,18 @@ fn expected_challenge(harness: &Harness) -> String {
     )
 }
 
+/// `2026-12-04T15:00:00Z`, as the log lines write times.
+fn timestamp(seconds: u64) -> String {
+    chrono::DateTime::from_timestamp(seconds as i64, 0)
+        .unwrap()
+        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
 #[tokio::test]
 async fn without_a_token_the_answer_says_where_to_log_in() {
+    let (logs, _guard) = Logs::capture();
     let harness = start().await;
+    logs.take();
     let response = harness
         .client(None)
         .post(&json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {}}))
@@ -37,6 +46,10 @@ async fn without_a_token_the_answer_says_where_to_log_in() {
     assert_eq!(
         challenge(&response),
         format!("Bearer {}", expected_challenge(&harness))
+    );
+    assert_eq!(
+        logs.take(),
+        ["INFO token refused: no bearer token; POST /mcp"]
     );
 }
 
@@ -111,6 +124,7 @@ async fn tools_see_the_caller_and_respect_roles() {
 /// scope the call needs, so the client can step up) and the role `admin` (checked by the tool).
 #[tokio::test]
 async fn admin_only_steps_up_the_scope_and_checks_the_role() {
+    let (logs, _guard) = Logs::capture();
     let harness = start().await;
     let with_scope = json!({"scope": format!("openid mcp:tools {ADMIN_SCOPE}")});
 
@@ -126,6 +140,12 @@ async fn admin_only_steps_up_the_scope_and_checks_the_role() {
         format!(
             "Bearer error=\"insufficient_scope\", error_description=\"missing scope {ADMIN_SCOPE}\", scope=\"mcp:tools {ADMIN_SCOPE}\", resource_metadata=\"{}/.well-known/oauth-protected-resource/mcp\"",
             harness.server_url
+        )
+    );
+    assert_eq!(
+        logs.take().last().unwrap(),
+        &format!(
+            "WARN token refused: missing scope {ADMIN_SCOPE} for tool admin_only; POST /mcp; client \"test-client\", user \"root\""
         )
     );
     // Other tools need no more than before.
@@ -148,8 +168,11 @@ async fn admin_only_steps_up_the_scope_and_checks_the_role() {
     );
 }
 
+/// Each refusal answers with a challenge saying why, and logs one line saying the same, with the
+/// request and whose token it was, but never the token.
 #[tokio::test]
 async fn every_kind_of_bad_token_is_refused() {
+    let (logs, _guard) = Logs::capture();
     let harness = start().await;
     let good = harness.claims("alice", &["user"], json!({}));
     let past = good["iat"].as_u64().unwrap() - 600;
@@ -172,79 +195,129 @@ async fn every_kind_of_bad_token_is_refused() {
         header.kid = Some(support::KID.to_owned());
         jsonwebtoken::encode(&header, &good, &EncodingKey::from_secret(PUBLIC_KEY_PEM)).unwrap()
     };
-    let cases: Vec<(&str, Option<String>, u16, &str)> = vec![
-        ("garbage", Some("not-a-token".into()), 401, "malformed"),
+    let alice = "; client \"test-client\", user \"alice\"";
+    let unverified = format!("{alice} (unverified)");
+    let resource = &harness.resource;
+    // (case, token, status, in the challenge, the log line after `token refused: `)
+    let cases: Vec<(&str, String, u16, &str, String)> = vec![
+        (
+            "garbage",
+            "not-a-token".into(),
+            401,
+            "malformed",
+            "malformed token; POST /mcp".into(),
+        ),
         (
             "expired",
-            Some(harness.token("alice", &["user"], json!({"exp": past}))),
+            harness.token("alice", &["user"], json!({"exp": past})),
             401,
             "expired",
+            format!(
+                "expired (exp {}, 600 s ago); POST /mcp{unverified}",
+                timestamp(past)
+            ),
         ),
         (
             "not yet valid",
-            Some(harness.token("alice", &["user"], json!({"nbf": future}))),
+            harness.token("alice", &["user"], json!({"nbf": future})),
             401,
             "not valid yet",
+            format!(
+                "not valid yet (nbf {}, in 600 s); POST /mcp{unverified}",
+                timestamp(future)
+            ),
         ),
         (
             "wrong issuer",
-            Some(harness.token(
+            harness.token(
                 "alice",
                 &["user"],
                 json!({"iss": "http://localhost:8080/realms/other"}),
-            )),
+            ),
             401,
             "issuer",
+            format!(
+                "issuer \"http://localhost:8080/realms/other\" where {} was expected; POST /mcp{unverified}",
+                harness.issuer
+            ),
         ),
         (
             "wrong audience",
-            Some(harness.token("alice", &["user"], json!({"aud": "account"}))),
+            harness.token("alice", &["user"], json!({"aud": "account"})),
             401,
             "audience",
+            format!("audience [\"account\"] where {resource} was expected; POST /mcp{unverified}"),
         ),
         (
             "no audience",
-            Some(harness.token("alice", &["user"], json!({"aud": null}))),
+            harness.token("alice", &["user"], json!({"aud": null})),
             401,
             "audience",
+            format!("no audience where {resource} was expected; POST /mcp{unverified}"),
         ),
         (
             "missing scope",
-            Some(harness.token("alice", &["user"], json!({"scope": "openid"}))),
+            harness.token("alice", &["user"], json!({"scope": "openid"})),
             403,
             "missing scope mcp:tools",
+            format!("missing scope mcp:tools; POST /mcp{alice}"),
         ),
-        ("tampered payload", Some(tampered), 401, "signature"),
+        (
+            "tampered payload",
+            tampered,
+            401,
+            "signature",
+            format!("bad signature; POST /mcp{unverified}"),
+        ),
         (
             "unknown key id",
-            Some(sign(&good, "no-such-key")),
+            sign(&good, "no-such-key"),
             401,
             "unknown signing key",
+            format!("unknown signing key \"no-such-key\"; POST /mcp{unverified}"),
         ),
         (
             "encryption key",
-            Some(sign(&good, ENCRYPTION_KID)),
+            sign(&good, ENCRYPTION_KID),
             401,
             "unknown signing key",
+            format!("unknown signing key \"{ENCRYPTION_KID}\"; POST /mcp{unverified}"),
         ),
-        ("alg none", Some(unsigned), 401, "malformed"),
+        (
+            "alg none",
+            unsigned,
+            401,
+            "malformed",
+            format!("malformed token; POST /mcp{unverified}"),
+        ),
         (
             "HS256 with the public key",
-            Some(hmac_with_public_key),
+            hmac_with_public_key,
             401,
             "not accepted",
+            format!(
+                "algorithm \"HS256\" not accepted (accepted: RS256, RS384, RS512, PS256, PS384, PS512, ES256, ES384); POST /mcp{unverified}"
+            ),
         ),
         (
             "ID token",
-            Some(harness.token("alice", &["user"], json!({"typ": "ID"}))),
+            harness.token("alice", &["user"], json!({"typ": "ID"})),
             401,
             "not an access token",
+            format!("not an access token (typ \"ID\"); POST /mcp{unverified}"),
         ),
-        ("huge header", Some("a".repeat(32 * 1024)), 401, "too large"),
+        (
+            "huge header",
+            "a".repeat(32 * 1024),
+            401,
+            "too large",
+            "token too large (32768 bytes); POST /mcp".into(),
+        ),
     ];
-    for (case, token, status, description) in cases {
+    logs.take();
+    for (case, token, status, description, logged) in cases {
         let response = harness
-            .client(token)
+            .client(Some(token.clone()))
             .post(&json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {}}))
             .await;
         assert_eq!(response.status().as_u16(), status, "{case}");
@@ -262,6 +335,21 @@ async fn every_kind_of_bad_token_is_refused() {
         assert!(
             header.ends_with(&expected_challenge(&harness)),
             "{case}: {header}"
+        );
+        let lines = logs.take();
+        // A second may pass between signing and checking.
+        let late = logged
+            .replace("600 s", "601 s")
+            .replace("in 601 s", "in 599 s");
+        assert!(
+            lines == [format!("WARN token refused: {logged}")]
+                || lines == [format!("WARN token refused: {late}")],
+            "{case}: {lines:?}"
+        );
+        let signature = token.rsplit('.').next().unwrap_or_default();
+        assert!(
+            !lines[0].contains(&token) && (signature.len() < 8 || !lines[0].contains(signature)),
+            "{case}: the log shows the token"
         );
     }
 }
@@ -310,6 +398,7 @@ async fn a_session_belongs_to_the_user_who_opened_it() {
 
 #[tokio::test]
 async fn a_remembered_token_still_expires() {
+    let (logs, _guard) = Logs::capture();
     let harness = start().await;
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -329,5 +418,13 @@ async fn a_remembered_token_still_expires() {
         challenge(&response).contains("expired"),
         "{}",
         challenge(&response)
+    );
+    let lines = logs.take();
+    assert!(
+        lines.last().unwrap().starts_with(&format!(
+            "WARN token refused: expired (exp {}, ",
+            timestamp(now - 28)
+        )),
+        "{lines:?}"
     );
 }

@@ -5,7 +5,7 @@
 // behind a plain load balancer, and clients of every protocol revision work: 2026-07-28 requests
 // carry everything with them, and older clients' `initialize` simply gets no `Mcp-Session-Id`.
 
-import { createMcpExpressApp, requireBearerAuth } from "@modelcontextprotocol/express";
+import { createMcpExpressApp } from "@modelcontextprotocol/express";
 import { toNodeHandler } from "@modelcontextprotocol/node";
 import {
   createMcpHandler,
@@ -18,6 +18,7 @@ import {
 import cors from "cors";
 import express, { type Express, type Request, type Response } from "express";
 
+import { requireBearer, stderr, type Log } from "./auth.js";
 import { MCP_PATH, type Config } from "./config.js";
 import { scopesSupported, ToolScopes } from "./scopes.js";
 import { registerTools } from "./tools.js";
@@ -81,13 +82,14 @@ export async function listTools(server: McpServer = createMcpServer()): Promise<
 
 /**
  * The app for `config`. `tools` are the scopes `listTools` found; `factory` makes the server each
- * request gets (the tests give it a tool of their own).
+ * request gets (the tests give it a tool of their own); `log` gets a line for each refused request.
  */
 export function createApp(
   config: Config,
   verifier: OAuthTokenVerifier,
   tools: ToolScopes,
   factory: () => McpServer = createMcpServer,
+  log: Log = stderr,
 ): Express {
   // Host allow-list against DNS rebinding: the server URL's host name, whatever it is (a public
   // name behind a proxy included). A browser's `Origin` must be one CORS allows; clients outside a
@@ -120,11 +122,14 @@ export function createApp(
   app.use(`/.well-known/oauth-protected-resource${MCP_PATH}`, metadata);
   app.use("/.well-known/oauth-protected-resource", metadata);
 
-  const bearer = requireBearerAuth({
-    verifier,
-    requiredScopes: config.requiredScopes,
-    resourceMetadataUrl: `${config.serverUrl}/.well-known/oauth-protected-resource${MCP_PATH}`,
-  });
+  const bearer = requireBearer(
+    {
+      verifier,
+      requiredScopes: config.requiredScopes,
+      resourceMetadataUrl: `${config.serverUrl}/.well-known/oauth-protected-resource${MCP_PATH}`,
+    },
+    log,
+  );
   const onerror = (error: Error) => console.error("MCP request failed:", error.message);
   // The tools' scope challenges run in here, before the tool: the SDK checks the verified token
   // the bearer check left on the request against what the called tool declared.

@@ -7,6 +7,8 @@
 
 import type { AuthInfo, ScopeChallengeHandler, Tool } from "@modelcontextprotocol/server";
 
+import { logRefusal } from "./auth.js";
+
 /** The `_meta` member of a tool that lists the scopes it needs. */
 export const META_KEY = "kcdev/requiredScopes";
 
@@ -18,11 +20,12 @@ export function requires(...scopes: [string, ...string[]]): {
   const declared = [...scopes];
   return {
     _meta: { [META_KEY]: declared },
-    scopeChallenge: ({ authInfo }) => {
+    scopeChallenge: ({ request, authInfo }) => {
       // Without a token the bearer check has already answered; nothing to add here.
       if (authInfo === undefined) return undefined;
       const missing = declared.filter((scope) => !authInfo.scopes.includes(scope));
       if (missing.length === 0) return undefined;
+      logRefusal(authInfo, `missing scope ${missing.join(" ")} for tool ${String(request.params?.name)}`);
       // Never empty: `declared` is not.
       const needed = withRequired(requiredScopesOf(authInfo), declared) as [string, ...string[]];
       return { scopes: needed, errorDescription: `missing scope ${missing.join(" ")}` };

@@ -3,12 +3,12 @@
 import assert from "node:assert/strict";
 import type { AddressInfo } from "node:net";
 import { createServer, type Server } from "node:http";
-import { after, before, describe, test } from "node:test";
+import { after, before, beforeEach, describe, test } from "node:test";
 
 import { createLocalJWKSet, exportJWK, generateKeyPair, SignJWT, type CryptoKey } from "jose";
 
 import { createApp, createMcpServer, listTools } from "../src/app.js";
-import { verifier } from "../src/auth.js";
+import { TokenRefused, verifier, type Log } from "../src/auth.js";
 import { ConfigError, loadConfig } from "../src/config.js";
 import { META_KEY, requires, scopesSupported, ToolScopes, unofferedScopeWarnings } from "../src/scopes.js";
 import { ADMIN_SCOPE, identity } from "../src/tools.js";
@@ -25,6 +25,14 @@ let signingKey: CryptoKey;
 let otherKey: CryptoKey;
 /** How often the test's own tool, declared like `admin_only`, ran. */
 let spyCalls = 0;
+/** What the server logged, as [level, line]. */
+const logged: [string, string][] = [];
+const log: Log = (level, line) => logged.push([level, line]);
+
+/** The lines logged since the last call. */
+function logs(): [string, string][] {
+  return logged.splice(0);
+}
 
 function unique(scopes: string[]): string[] {
   return [...new Set(scopes)];
@@ -34,7 +42,7 @@ function config(env: Record<string, string> = {}) {
   return loadConfig({ KEYCLOAK_REALM_URL: REALM, MCP_SERVER_URL: base, ...env });
 }
 
-async function token(changes: Record<string, unknown> = {}, key: CryptoKey = signingKey): Promise<string> {
+async function token(changes: Record<string, unknown> = {}, key: CryptoKey = signingKey, kid = KID): Promise<string> {
   const now = Math.floor(Date.now() / 1000);
   const claims: Record<string, unknown> = {
     iss: REALM,
@@ -48,7 +56,7 @@ async function token(changes: Record<string, unknown> = {}, key: CryptoKey = sig
     exp: now + 300,
     ...changes,
   };
-  return new SignJWT(claims).setProtectedHeader({ alg: "RS256", kid: KID }).sign(key);
+  return new SignJWT(claims).setProtectedHeader({ alg: "RS256", kid }).sign(key);
 }
 
 /** A token with the scope `admin_only` declares, and the realm roles `roles`. */
@@ -126,7 +134,7 @@ before(async () => {
   const port = await freePort();
   base = `http://localhost:${port}`;
   const tools = new ToolScopes(await listTools(serverWithSpy()));
-  const app = createApp(config(), verifier(config(), keys), tools, serverWithSpy);
+  const app = createApp(config(), verifier(config(), keys), tools, serverWithSpy, log);
   listener = await new Promise<Server>((resolve) => {
     const server = app.listen(port, "127.0.0.1", () => resolve(server));
   });
@@ -134,6 +142,10 @@ before(async () => {
 
 after(() => {
   listener.close();
+});
+
+beforeEach(() => {
+  logs();
 });
 
 describe("the bearer check", () => {
@@ -144,6 +156,7 @@ describe("the bearer check", () => {
     assert.match(challenge, /^Bearer /);
     assert.ok(challenge.includes(`resource_metadata="${base}/.well-known/oauth-protected-resource/mcp"`), challenge);
     assert.ok(challenge.includes(`scope="${REQUIRED.join(" ")}"`), challenge);
+    assert.deepEqual(logs(), [["info", "token refused: no bearer token; POST /mcp"]]);
   });
 
   test("a good token calls whoami", async () => {
@@ -163,43 +176,114 @@ describe("the bearer check", () => {
   });
 
   const now = () => Math.floor(Date.now() / 1000);
-  const cases: [string, () => Promise<string>, number, string][] = [
-    ["expired", () => token({ exp: now() - 600 }), 401, "token expired"],
-    ["wrong audience", () => token({ aud: "account" }), 401, "aud check failed"],
-    ["wrong issuer", () => token({ iss: "http://keycloak.test/realms/elsewhere" }), 401, "iss check failed"],
-    ["another key", () => token({}, otherKey), 401, "bad signature"],
-    ["missing scope", () => token({ scope: "openid" }), 403, "insufficient_scope"],
+  const iso = (seconds: number) => new Date(seconds * 1000).toISOString().replace(/\.\d{3}Z$/, "Z");
+  const alice = '; client "tests", user "alice"';
+  const unverified = `${alice} (unverified)`;
+  // Each makes a bad token and says why it is refused (the challenge's `error_description` and the
+  // log line's reason), and whose the log line says it is.
+  type Case = () => Promise<[token: string, reason: string, caller: string]>;
+  const cases: [string, Case, number][] = [
+    [
+      "expired",
+      async () => {
+        const exp = now() - 600;
+        return [await token({ exp }), `expired (exp ${iso(exp)}, 600 s ago)`, unverified];
+      },
+      401,
+    ],
+    [
+      "not yet valid",
+      async () => {
+        const nbf = now() + 600;
+        return [await token({ nbf }), `not valid yet (nbf ${iso(nbf)}, in 600 s)`, unverified];
+      },
+      401,
+    ],
+    [
+      "wrong audience",
+      async () => [await token({ aud: "account" }), `audience ["account"] where ${base}/mcp was expected`, unverified],
+      401,
+    ],
+    [
+      "no audience",
+      async () => [await token({ aud: undefined }), `no audience where ${base}/mcp was expected`, unverified],
+      401,
+    ],
+    [
+      "wrong issuer",
+      async () => [
+        await token({ iss: "http://keycloak.test/realms/elsewhere" }),
+        `issuer "http://keycloak.test/realms/elsewhere" where ${REALM} was expected`,
+        unverified,
+      ],
+      401,
+    ],
+    ["another key", async () => [await token({}, otherKey), "bad signature", unverified], 401],
+    [
+      "unknown key id",
+      async () => [await token({}, signingKey, "rotated-away"), 'unknown signing key "rotated-away"', unverified],
+      401,
+    ],
+    [
+      "missing scope",
+      async () => [await token({ scope: "openid" }), `missing scope ${REQUIRED.join(" ")}`, alice],
+      403,
+    ],
     [
       "tampered",
       async () => {
         const [header, payload, signature] = (await token()).split(".");
         const claims = JSON.parse(Buffer.from(payload ?? "", "base64url").toString());
         claims.realm_access.roles.push("admin");
-        return `${header}.${Buffer.from(JSON.stringify(claims)).toString("base64url")}.${signature}`;
+        const forged = `${header}.${Buffer.from(JSON.stringify(claims)).toString("base64url")}.${signature}`;
+        return [forged, "bad signature", unverified];
       },
       401,
-      "bad signature",
     ],
     [
       "alg none",
       async () => {
         const payload = (await token()).split(".")[1];
-        return `${Buffer.from('{"alg":"none","kid":"test-key"}').toString("base64url")}.${payload}.`;
+        const unsigned = `${Buffer.from('{"alg":"none","kid":"test-key"}').toString("base64url")}.${payload}.`;
+        return [unsigned, 'algorithm "none" not accepted (accepted: RS256)', unverified];
       },
       401,
-      "invalid_token",
     ],
-    ["garbage", async () => "garbage", 401, "malformed token"],
+    ["garbage", async () => ["garbage", "malformed token", ""], 401],
+    ["no expiry", async () => [await token({ exp: undefined }), "no exp claim", unverified], 401],
   ];
-  for (const [name, bad, status, described] of cases) {
-    test(`refused: ${name}`, async () => {
-      const response = await call(await bad());
+  for (const [name, bad, status] of cases) {
+    test(`refused: ${name}, and the log says why`, async () => {
+      const [bearer, reason, caller] = await bad();
+      const response = await call(bearer);
       assert.equal(response.status, status);
       const challenge = response.headers.get("www-authenticate") ?? "";
-      assert.ok(challenge.includes(described), challenge);
+      const error = status === 403 ? "insufficient_scope" : "invalid_token";
+      const description = reason.replaceAll('"', '\\"');
+      assert.ok(challenge.startsWith(`Bearer error="${error}", error_description="${description}", `), challenge);
       assert.ok(challenge.includes("resource_metadata="), challenge);
+      const line = `token refused: ${reason}; POST /mcp${caller}`;
+      // A second may pass between signing and checking.
+      const late = line.replace("600 s ago", "601 s ago").replace("in 600 s", "in 599 s");
+      const lines = logs();
+      assert.ok([line, late].includes(lines[0]?.[1] ?? ""), JSON.stringify(lines));
+      assert.deepEqual(lines.length, 1);
+      assert.equal(lines[0]?.[0], "warn");
+      const signature = bearer.split(".")[2] ?? "";
+      assert.ok(!lines[0]?.[1].includes(bearer), "the log shows the token");
+      assert.ok(signature.length < 8 || !lines[0]?.[1].includes(signature), "the log shows the signature");
     });
   }
+
+  test("keys the realm did not serve are not blamed on the token", async () => {
+    const jwksUri = `http://127.0.0.1:${await freePort()}/certs`;
+    const down = verifier(config({ KEYCLOAK_JWKS_URI: jwksUri }));
+    await assert.rejects(
+      down.verifyAccessToken(await token()),
+      (error: unknown) =>
+        error instanceof TokenRefused && error.message === `signing keys unavailable from ${jwksUri}`,
+    );
+  });
 });
 
 describe("scopes per tool", () => {
@@ -210,6 +294,11 @@ describe("scopes per tool", () => {
       `scope="${needed}", resource_metadata="${base}/.well-known/oauth-protected-resource/mcp"`
     );
   };
+
+  const refusedTool = (name: string) => [
+    "warn",
+    `token refused: missing scope ${ADMIN_SCOPE} for tool ${name}; POST /mcp; client "tests", user "alice"`,
+  ];
 
   test("admin_only without its scope is refused before it runs, naming every scope the call needs", async () => {
     for (const name of ["admin_only", "spy"]) {
@@ -222,6 +311,7 @@ describe("scopes per tool", () => {
         error_description: `missing scope ${ADMIN_SCOPE}`,
       });
       assert.equal(spyCalls, before, `${name} ran`);
+      assert.deepEqual(logs(), [refusedTool(name)]);
     }
   });
 
@@ -234,6 +324,7 @@ describe("scopes per tool", () => {
     assert.equal(response.status, 403);
     assert.equal(response.headers.get("www-authenticate"), stepUp());
     assert.equal(spyCalls, before);
+    assert.deepEqual(logs(), [refusedTool("spy")]);
   });
 
   test("a 2026-07-28 request gets the same step-up", async () => {
@@ -242,6 +333,7 @@ describe("scopes per tool", () => {
     assert.equal(response.status, 403);
     assert.equal(response.headers.get("www-authenticate"), stepUp());
     assert.equal(spyCalls, before);
+    assert.deepEqual(logs(), [refusedTool("spy")]);
   });
 
   test("with the scope and the admin role, admin_only answers", async () => {

@@ -23,6 +23,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from .auth import Refusal
+
 META_KEY = "kcdev/requiredScopes"
 """The member of a tool's `_meta` that lists the scopes it needs."""
 
@@ -111,6 +113,9 @@ class ToolScopeGuard:
             declared = declared_scopes(tool)
             missing = [needed for needed in declared if needed not in user.scopes]
             if missing:
+                claims = user.access_token.claims or {}
+                reason = f"missing scope {' '.join(missing)} for tool {tool.name}"
+                Refusal(reason, claims, verified=True).log(scope)
                 refusal = self.refusal(missing, in_order(self.required_scopes, declared))
                 await refusal(scope, receive, send)
                 return

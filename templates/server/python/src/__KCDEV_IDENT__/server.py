@@ -3,6 +3,7 @@ at `MCP_SERVER_URL` + /mcp."""
 
 from __future__ import annotations
 
+import logging
 import sys
 from urllib.parse import urlsplit
 
@@ -16,7 +17,7 @@ from starlette.routing import Route
 from starlette.types import ASGIApp
 
 from . import tools
-from .auth import keycloak_auth
+from .auth import RefusalLog, keycloak_auth
 from .config import MCP_PATH, ConfigError, Settings
 from .scopes import ToolScopeGuard, in_order, tool_scopes, unoffered
 
@@ -54,11 +55,11 @@ def create_app(settings: Settings, verifier: TokenVerifier | None = None) -> ASG
     # Host allow-list against DNS rebinding: the server URL's host name, whatever it is (a
     # public name behind a proxy included).
     app = mcp.http_app(path=MCP_PATH, allowed_hosts=[urlsplit(settings.server_url).netloc])
-    # The tool scope check wraps FastMCP's own /mcp route, so it sees exactly the requests the
-    # MCP endpoint does (a path test in app-wide middleware could miss some).
+    # The tool scope check and the refusal log wrap FastMCP's own /mcp route, so they see exactly
+    # the requests the MCP endpoint does (a path test in app-wide middleware could miss some).
     [route] = [r for r in app.routes if isinstance(r, Route) and r.path == MCP_PATH]
     route.app = ToolScopeGuard(
-        route.app,
+        RefusalLog(route.app, required_scopes=settings.required_scopes),
         mcp=mcp,
         required_scopes=settings.required_scopes,
         resource_metadata_url=str(build_resource_metadata_url(AnyHttpUrl(settings.resource_url))),
@@ -74,8 +75,25 @@ def main() -> None:
         sys.exit(2)
     import uvicorn
 
+    log_to_stderr()
     print(
         f"MCP endpoint {settings.resource_url}, tokens from {settings.realm_url}",
         file=sys.stderr,
     )
     uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info")
+
+
+def log_to_stderr() -> None:
+    """This package's log lines (why a token was refused) on stderr, looking like uvicorn's:
+    uvicorn configures its own loggers only."""
+    from uvicorn.logging import DefaultFormatter
+
+    handler = logging.StreamHandler()
+    handler.setFormatter(DefaultFormatter("%(levelprefix)s %(message)s"))
+    package = logging.getLogger(__package__)
+    package.addHandler(handler)
+    package.setLevel(logging.INFO)
+    # FastMCP logs a few refusals itself, its own way, and "Auth error returned" after each: one
+    # line per refusal is enough.
+    for name in ("fastmcp.server.auth.providers.jwt", "fastmcp.server.auth.middleware"):
+        logging.getLogger(name).setLevel(logging.ERROR)

@@ -9,21 +9,23 @@ pub mod scopes;
 pub mod session;
 pub mod verify;
 
+use std::fmt;
 use std::sync::Arc;
 
 use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::http::header::{AUTHORIZATION, WWW_AUTHENTICATE};
-use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
+use serde_json::{Map, Value};
 
 pub use claims::Claims;
 use jwks::JwksCache;
 use scopes::ToolScopes;
 use session::SessionBindings;
-use verify::TokenVerifier;
+use verify::{Rejection, TokenVerifier, quoted};
 
 use crate::config::Config;
 
@@ -32,23 +34,82 @@ const SESSION_HEADER: &str = "mcp-session-id";
 /// The largest request body the auth layer reads to find the called tool.
 const MAX_BODY_BYTES: usize = 4 * 1024 * 1024;
 
-/// Why a request was refused.
+/// Why a request was refused. The text is the reason in the log line (see `refuse`).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum AuthError {
     /// No bearer token: the client has not logged in yet.
     #[error("no bearer token")]
     MissingToken,
     /// The token is not acceptable (expired, wrong audience, bad signature, ...).
-    #[error("invalid token: {0}")]
-    InvalidToken(String),
+    #[error("{reason}")]
+    InvalidToken {
+        /// Why.
+        reason: Rejection,
+        /// Whose token it says it is: unverified.
+        caller: Caller,
+    },
     /// A valid token without a scope the request needs.
-    #[error("insufficient scope: missing {}", missing.join(" "))]
+    #[error("missing scope {}{}", missing.join(" "), for_tool(tool.as_deref()))]
     InsufficientScope {
         /// The scopes the token lacks.
         missing: Vec<String>,
-        /// Every scope the request needs: what the client should ask for.
-        needed: Vec<String>,
+        /// The called tool, when the scopes are the ones it declared; otherwise they are the
+        /// required ones.
+        tool: Option<String>,
+        /// Whose token it is.
+        caller: Caller,
     },
+}
+
+fn for_tool(tool: Option<&str>) -> String {
+    tool.map(|tool| format!(" for tool {tool}"))
+        .unwrap_or_default()
+}
+
+/// Who a refused token was issued to, for the log line: the client (`azp`) and the user
+/// (`preferred_username`), and whether the token was verified (otherwise it may lie).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Caller {
+    client: Option<String>,
+    user: Option<String>,
+    verified: bool,
+}
+
+impl Caller {
+    /// The caller a verified token names.
+    pub fn verified(claims: &Claims) -> Self {
+        Self {
+            client: claims.azp.clone(),
+            user: claims.preferred_username.clone(),
+            verified: true,
+        }
+    }
+
+    /// The caller claims nobody checked name.
+    pub fn unverified(claims: &Map<String, Value>) -> Self {
+        let text = |claim: &str| claims.get(claim).and_then(Value::as_str).map(str::to_owned);
+        Self {
+            client: text("azp"),
+            user: text("preferred_username"),
+            verified: false,
+        }
+    }
+}
+
+/// `client "...", user "..."`, then `(unverified)` unless the token was verified; empty when
+/// the token named neither.
+impl fmt::Display for Caller {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let names: Vec<String> = [("client", &self.client), ("user", &self.user)]
+            .into_iter()
+            .filter_map(|(what, name)| Some(format!("{what} {}", quoted(name.as_deref()?))))
+            .collect();
+        f.write_str(&names.join(", "))?;
+        if !names.is_empty() && !self.verified {
+            f.write_str(" (unverified)")?;
+        }
+        Ok(())
+    }
 }
 
 /// Why the server cannot start checking tokens.
@@ -170,7 +231,7 @@ impl AuthState {
             })?;
         if let Some(tool) = scopes::called_tool(&bytes) {
             self.check_tool_scopes(&tool, claims)
-                .map_err(|error| self.refusal(&error))?;
+                .map_err(|error| self.refuse(&error, &parts.method, &parts.uri))?;
         }
         Ok(Request::from_parts(parts, Body::from(bytes)))
     }
@@ -182,8 +243,11 @@ impl AuthState {
         if missing.is_empty() {
             return Ok(());
         }
-        let needed = with_required(&self.required_scopes, declared.iter().map(String::as_str));
-        Err(AuthError::InsufficientScope { missing, needed })
+        Err(AuthError::InsufficientScope {
+            missing,
+            tool: Some(tool.to_owned()),
+            caller: Caller::verified(claims),
+        })
     }
 
     /// The caller's claims, from the request's bearer token.
@@ -192,31 +256,72 @@ impl AuthState {
         self.verifier.verify(token).await
     }
 
+    /// Refuses a `method` request to `uri` for `error`, and logs why: one line,
+    /// `token refused: <reason>; <method> <path>[; client "...", user "..."[ (unverified)]]`.
+    /// Never the token: its claims are enough to tell whose it is.
+    pub fn refuse(&self, error: &AuthError, method: &Method, uri: &Uri) -> Response {
+        let caller = match error {
+            AuthError::MissingToken => String::new(),
+            AuthError::InvalidToken { caller, .. }
+            | AuthError::InsufficientScope { caller, .. } => caller.to_string(),
+        };
+        let separator = if caller.is_empty() { "" } else { "; " };
+        let path = uri.path();
+        // A client's first request carries no token by design (the answer tells it where to log
+        // in): worth a line, not a warning.
+        if *error == AuthError::MissingToken {
+            tracing::info!("token refused: {error}; {method} {path}");
+        } else {
+            tracing::warn!("token refused: {error}; {method} {path}{separator}{caller}");
+        }
+        self.refusal(error)
+    }
+
     /// The refusal for `error`: status, `WWW-Authenticate` challenge (RFC 6750 and RFC 9728) and
     /// a JSON body.
     pub fn refusal(&self, error: &AuthError) -> Response {
         let (status, code, description, scopes) = match error {
-            AuthError::MissingToken => {
-                (StatusCode::UNAUTHORIZED, None, None, &self.required_scopes)
-            }
-            AuthError::InvalidToken(why) => (
+            AuthError::MissingToken => (
+                StatusCode::UNAUTHORIZED,
+                None,
+                None,
+                self.required_scopes.clone(),
+            ),
+            AuthError::InvalidToken { reason, .. } => (
                 StatusCode::UNAUTHORIZED,
                 Some("invalid_token"),
-                Some(why.clone()),
-                &self.required_scopes,
+                Some(reason.to_string()),
+                self.required_scopes.clone(),
             ),
-            AuthError::InsufficientScope { missing, needed } => (
+            // The tool is the log's business: the challenge says what to ask for.
+            AuthError::InsufficientScope { missing, tool, .. } => (
                 StatusCode::FORBIDDEN,
                 Some("insufficient_scope"),
                 Some(format!("missing scope {}", missing.join(" "))),
-                needed,
+                // Every scope the call needs: what the client should ask for.
+                match tool {
+                    Some(tool) => with_required(
+                        &self.required_scopes,
+                        self.tool_scopes.of(tool).iter().map(String::as_str),
+                    ),
+                    None => self.required_scopes.clone(),
+                },
             ),
         };
         let mut challenge = String::from("Bearer ");
         if let (Some(code), Some(description)) = (code, &description) {
+            // RFC 6750 allows printable ASCII but `"` and `\` there; what a token held may be
+            // anything.
+            let description: String = description
+                .chars()
+                .map(|c| match c {
+                    '"' | '\\' => '\'',
+                    ' '..='~' => c,
+                    _ => '?',
+                })
+                .collect();
             challenge.push_str(&format!(
-                "error=\"{code}\", error_description=\"{}\", ",
-                description.replace(['"', '\\'], "'")
+                "error=\"{code}\", error_description=\"{description}\", "
             ));
         }
         challenge.push_str(&format!(
@@ -295,7 +400,7 @@ pub async fn require_bearer(
 ) -> Response {
     let claims = match auth.authenticate(request.headers()).await {
         Ok(claims) => claims,
-        Err(error) => return auth.refusal(&error),
+        Err(error) => return auth.refuse(&error, request.method(), request.uri()),
     };
     let mut request = match auth.check_called_tool(request, &claims).await {
         Ok(request) => request,
