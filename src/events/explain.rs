@@ -233,10 +233,10 @@ fn explain_registration(
             let trusted = match (&realm.trusted_hosts, realm.extra_trusted_hosts.as_slice()) {
                 (None, _) => String::new(),
                 (Some(_), []) => {
-                    " (it trusts localhost, 127.0.0.1 and the MCP clients' own hosts)".to_owned()
+                    " (kcdev's policy trusts localhost, 127.0.0.1 and the MCP clients' own hosts)".to_owned()
                 }
                 (Some(_), extra) => format!(
-                    " (it trusts localhost, 127.0.0.1, the MCP clients' own hosts and {})",
+                    " (kcdev's policy trusts localhost, 127.0.0.1, the MCP clients' own hosts and {})",
                     extra.join(", ")
                 ),
             };
@@ -260,9 +260,13 @@ fn explain_registration(
                     )
                 }
                 (None, true) => format!(
-                    "`{}` adds the host of that URI (Keycloak's log names it: `{}`)",
+                    "`{}` adds the host of that URI ({})",
                     realm.command("up --trusted-host HOST"),
-                    realm.command("logs")
+                    if realm.managed {
+                        format!("Keycloak's log names it: `{}`", realm.command("logs"))
+                    } else {
+                        "the Keycloak server's log names it".to_owned()
+                    }
                 ),
                 (_, false) => format!(
                     "ask the server's admins to add {} to the realm's Trusted Hosts registration policy, or `{}` makes the policies kcdev's",

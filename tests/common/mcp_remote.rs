@@ -89,7 +89,16 @@ pub fn mcp_remote_client() -> PathBuf {
 /// registration kept in `config_dir`: it registers, the test user logs in where it says, and it
 /// lists the tools and exits. Returns what it printed.
 pub async fn list_tools_through_mcp_remote(resource: &str, config_dir: &Path) -> String {
-    let port = super::free_port();
+    list_tools_through_mcp_remote_on(resource, config_dir, super::free_port()).await
+}
+
+/// The same with its OAuth callback on `port`: a second run on the same port finds its stored
+/// registration still fits, and uses it.
+pub async fn list_tools_through_mcp_remote_on(
+    resource: &str,
+    config_dir: &Path,
+    port: u16,
+) -> String {
     let mut command = Command::new(mcp_remote_client());
     command
         .args([resource, &port.to_string(), "--auth-timeout", "90"])

@@ -43,8 +43,11 @@ class _Forms(HTMLParser):
             self.title = data.strip()
 
 
-async def login(authorize_url: str, redirect_uri: str, username: str, password: str) -> dict:
-    """Returns the redirect's query parameters (code, state, iss, ...)."""
+async def login(
+    authorize_url: str, redirect_uri: str, username: str, password: str, answer_consent: bool = True
+) -> dict:
+    """Returns the redirect's query parameters (code, state, iss, ...). With answer_consent=False
+    it leaves a consent page as a user who never answers it does (and raises)."""
     cookies = {}
 
     def remember(response):
@@ -69,6 +72,8 @@ async def login(authorize_url: str, redirect_uri: str, username: str, password: 
                 continue
             page = _Forms()
             page.feed(response.text)
+            if page.consent_action and page.consent_code and not answer_consent:
+                raise RuntimeError(f"login of {username} left at the consent page, unanswered")
             if page.consent_action and page.consent_code:
                 response = await http.post(
                     urljoin(str(response.url), page.consent_action),

@@ -4,7 +4,7 @@ kcdev realm. Only the browser is replaced: the redirect handler logs in headless
 
 Usage: python mcp_sdk_client.py <mcp url> <username> <password>
            [--client-id ID | --client-metadata-url URL] [--redirect-uri URI]
-           [--call TOOL ...] [--allow-http-metadata-url] [--mode legacy|auto]
+           [--call TOOL ...] [--allow-http-metadata-url] [--mode legacy|auto] [--leave-consent]
 
 Without a client option the SDK registers itself (DCR). With --client-id it starts with that
 client already known (a pre-registered client) and must not register. With
@@ -80,7 +80,15 @@ async def main(args) -> None:
         authorize_query.update(parse_qs(urlparse(authorize_url).query))
         authorized_scopes.append(authorize_query.get("scope", [None])[0])
         redirect.clear()
-        redirect.update(await login(authorize_url, args.redirect_uri, args.username, args.password))
+        redirect.update(
+            await login(
+                authorize_url,
+                args.redirect_uri,
+                args.username,
+                args.password,
+                answer_consent=not args.leave_consent,
+            )
+        )
 
     async def callback_handler() -> AuthorizationCodeResult:
         if "error" in redirect:
@@ -176,6 +184,9 @@ if __name__ == "__main__":
     parser.add_argument("--call", action="append", default=[])
     parser.add_argument("--allow-http-metadata-url", action="store_true")
     parser.add_argument("--mode", choices=["legacy", "auto"], default="legacy")
+    # Leave a consent page unanswered, as a user who never looks at the browser does (the login,
+    # and so the script, fails).
+    parser.add_argument("--leave-consent", action="store_true")
     # HOST=ADDRESS: reach HOST at ADDRESS, as if DNS said so (a public name in front of a balancer).
     parser.add_argument("--resolve")
     # A response header whose values are reported (which replica answered, say).
