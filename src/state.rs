@@ -317,6 +317,7 @@ mod tests {
         assert_eq!(store.load(&instance).unwrap(), None);
         let path = store.save(&sample(&instance)).unwrap();
         assert_eq!(store.load(&instance).unwrap(), Some(sample(&instance)));
+        assert!(path.is_file());
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;

@@ -119,5 +119,7 @@ fn interrupt(child: &tokio::process::Child) {
     }
 }
 
+/// Windows has no process group to signal: the console delivers Ctrl-C to every process attached
+/// to it, the step's own children included, so they stop without kcdev's help.
 #[cfg(not(unix))]
 fn interrupt(_child: &tokio::process::Child) {}

@@ -5,6 +5,7 @@
 mod boot;
 mod container;
 mod derive;
+mod discover;
 mod engine;
 mod error;
 mod image;
@@ -19,7 +20,7 @@ pub use container::{
     ContainerStatus, KeycloakContainer, ObservedContainer, SettingDifference, format_bytes,
 };
 pub use derive::{LABEL_DERIVED_KEY, OptimizedImages};
-pub use engine::{DEFAULT_DOCKER_HOST, Engine};
+pub use engine::{DEFAULT_DOCKER_HOST, Engine, default_host};
 pub use error::{DockerError, PortPurpose};
 pub use image::{ImageRef, ImageSummary, InvalidImageRef, PullPolicy, parse_keycloak_version};
 pub use lifecycle::{LogStream, ensure_ports_free};

@@ -181,11 +181,21 @@ fn oauth_hints(error: &OAuthError, instance: &str) -> Vec<String> {
     }
 }
 
+/// Where Podman's Docker-compatible API listens: a user socket on Linux, forwarded from the
+/// machine's VM on macOS and Windows (its path varies by version, so Podman is asked).
+#[cfg(not(any(target_os = "macos", windows)))]
+const PODMAN_DOCKER_HOST: &str = "DOCKER_HOST=unix://$XDG_RUNTIME_DIR/podman/podman.sock";
+#[cfg(target_os = "macos")]
+const PODMAN_DOCKER_HOST: &str =
+    "DOCKER_HOST=unix://$(podman machine inspect --format '{{.ConnectionInfo.PodmanSocket.Path}}')";
+#[cfg(windows)]
+const PODMAN_DOCKER_HOST: &str = "DOCKER_HOST=npipe:////./pipe/podman-machine-default";
+
 fn docker_hints(error: &DockerError, instance: &str) -> Vec<String> {
     match error {
         DockerError::EngineUnreachable { .. } => vec![
             "start Docker: `sudo systemctl start docker` (Linux), Docker Desktop (macOS, Windows), or `colima start`".to_owned(),
-            "to use another engine, set DOCKER_HOST, e.g. DOCKER_HOST=unix://$XDG_RUNTIME_DIR/podman/podman.sock for Podman".to_owned(),
+            format!("to use another engine, set DOCKER_HOST, e.g. {PODMAN_DOCKER_HOST} for Podman"),
         ],
         DockerError::PortTaken { port, purpose } => {
             let flag = match purpose {
