@@ -19,7 +19,7 @@ use kcdev::scaffold::Language;
 #[derive(Debug, Parser)]
 #[command(
     name = "kcdev",
-    version,
+    version = concat!(env!("CARGO_PKG_VERSION"), " (commit ", env!("KCDEV_COMMIT"), ")"),
     propagate_version = true,
     max_term_width = 100
 )]
