@@ -54,6 +54,8 @@ impl Lang {
 struct Server {
     lang: Lang,
     dir: PathBuf,
+    /// What `kcdev run` showed on stderr.
+    log: PathBuf,
     base: String,
     resource: String,
 }
@@ -93,10 +95,13 @@ async fn servers() -> &'static Servers {
                     std::process::id()
                 ));
                 generate_in(kcdev, &dir, lang.project(), lang.flag());
-                running.push(RunningServer::start(kcdev, &dir, Some(&base), &base).await);
+                let log = dir.with_extension("log");
+                running
+                    .push(RunningServer::start_logged(kcdev, &dir, Some(&base), &base, &log).await);
                 servers.push(Server {
                     lang,
                     dir,
+                    log,
                     resource: format!("{base}/mcp"),
                     base,
                 });
@@ -107,6 +112,7 @@ async fn servers() -> &'static Servers {
                 running.lock().unwrap().clear();
                 for dir in &dirs {
                     let _ = std::fs::remove_dir_all(dir);
+                    let _ = std::fs::remove_file(dir.with_extension("log"));
                 }
             });
             Servers {
@@ -343,17 +349,25 @@ async fn bad_tokens_are_refused() {
         URL_SAFE_NO_PAD.encode(json!({"alg": "none", "typ": "JWT"}).to_string()),
         parts[1]
     );
+    // Each refusal is one line of the server's log that `kcdev run` shows, saying why.
     let cases = [
         (
             "well-formed (the minted key is good)",
             mint(&claims(json!({}))),
             200,
+            "",
         ),
-        ("expired", mint(&claims(json!({"exp": now() - 600}))), 401),
+        (
+            "expired",
+            mint(&claims(json!({"exp": now() - 600}))),
+            401,
+            "token refused: expired",
+        ),
         (
             "wrong audience",
             mint(&claims(json!({"aud": "account"}))),
             401,
+            "token refused: audience",
         ),
         (
             "wrong issuer",
@@ -361,17 +375,27 @@ async fn bad_tokens_are_refused() {
                 json!({"iss": format!("{}/realms/elsewhere", servers.kcdev.base_url())}),
             )),
             401,
+            "token refused: issuer",
         ),
-        ("alg none", alg_none, 401),
-        ("tampered payload", tampered, 401),
+        ("alg none", alg_none, 401, "token refused: "),
+        (
+            "tampered payload",
+            tampered,
+            401,
+            "token refused: bad signature",
+        ),
         (
             "scope missing",
             mint(&claims(json!({"scope": "openid profile"}))),
             403,
+            "token refused: missing scope mcp:tools",
         ),
     ];
     for server in servers.each() {
-        for (case, token, status) in &cases {
+        for (case, token, status, logged) in &cases {
+            let logged_before = std::fs::read_to_string(&server.log)
+                .unwrap_or_default()
+                .len();
             let response = Mcp::new(&server.resource, Some(token.clone()))
                 .post(
                     &json!({"jsonrpc": "2.0", "id": 0, "method": "initialize", "params": {
@@ -399,8 +423,35 @@ async fn bad_tokens_are_refused() {
                 challenge.contains(&format!("resource_metadata=\"{}\"", metadata_url(server))),
                 "{lang:?}: {case}: {challenge}"
             );
+            let line = logged_line(server, logged_before, logged).await;
+            let signature = token.rsplit('.').next().filter(|part| !part.is_empty());
+            assert!(
+                !line.contains(token.as_str()) && signature.is_none_or(|part| !line.contains(part)),
+                "{lang:?}: {case}: the log shows the token: {line}"
+            );
         }
     }
+}
+
+/// The first line `kcdev run` showed after `offset` bytes of the server's log that contains
+/// `fragment`, waiting a little for it (a server may log after it answered).
+async fn logged_line(server: &Server, offset: usize, fragment: &str) -> String {
+    for _ in 0..50 {
+        let log = std::fs::read_to_string(&server.log).unwrap_or_default();
+        if let Some(line) = log
+            .get(offset..)
+            .and_then(|new| new.lines().find(|line| line.contains(fragment)))
+        {
+            return line.to_owned();
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let log = std::fs::read_to_string(&server.log).unwrap_or_default();
+    panic!(
+        "{:?}: no line with {fragment:?} in the server's log:\n{}",
+        server.lang,
+        log.get(offset..).unwrap_or_default()
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -104,6 +104,19 @@ impl RunningServer {
         Self::start_with(kcdev, dir, server_url, base, &[]).await
     }
 
+    /// The same with what `kcdev run` shows on stderr (kcdev's lines and the server's log)
+    /// written to `log`.
+    pub async fn start_logged(
+        kcdev: &Kcdev,
+        dir: &Path,
+        server_url: Option<&str>,
+        base: &str,
+        log: &Path,
+    ) -> Self {
+        let file = std::fs::File::create(log).expect("server log file");
+        Self::spawn(kcdev, dir, server_url, base, &[], Stdio::from(file)).await
+    }
+
     /// The same with extra environment variables for the server (`MCP_BIND`, say).
     pub async fn start_with(
         kcdev: &Kcdev,
@@ -111,6 +124,17 @@ impl RunningServer {
         server_url: Option<&str>,
         base: &str,
         env: &[(&str, &str)],
+    ) -> Self {
+        Self::spawn(kcdev, dir, server_url, base, env, Stdio::inherit()).await
+    }
+
+    async fn spawn(
+        kcdev: &Kcdev,
+        dir: &Path,
+        server_url: Option<&str>,
+        base: &str,
+        env: &[(&str, &str)],
+        stderr: Stdio,
     ) -> Self {
         let mut args = vec!["run", dir.to_str().unwrap()];
         if let Some(url) = server_url {
@@ -120,7 +144,11 @@ impl RunningServer {
         command.env("CARGO_TARGET_DIR", generated_target_dir());
         command.envs(env.iter().copied());
         let mut server = Self(Some(
-            command.stdout(Stdio::null()).spawn().expect("kcdev run"),
+            command
+                .stdout(Stdio::null())
+                .stderr(stderr)
+                .spawn()
+                .expect("kcdev run"),
         ));
         let health = format!("{base}/healthz");
         wait_until_answers(&health, BUILD_TIMEOUT, || {
