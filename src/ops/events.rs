@@ -5,6 +5,8 @@
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use futures_util::StreamExt as _;
+
 use serde::Serialize;
 
 use super::OpsError;
@@ -21,6 +23,9 @@ pub const FOLLOW_INTERVAL: Duration = Duration::from_secs(1);
 
 /// The most events one request reads: more than a day of a busy laptop realm.
 const MAX_FETCH: i32 = 2_000;
+
+/// How many clients or users are looked up at once.
+const LOOKUPS_AT_ONCE: usize = 8;
 
 /// How far before the first event that needs it the container's log is read.
 const LOG_MARGIN: Duration = Duration::from_secs(5);
@@ -183,16 +188,17 @@ impl EventFollower {
                 self.pending.remove(&id);
                 continue;
             };
-            let event = self.recent[index].clone();
-            let client = self.client_of(&event, None).await;
+            let event = &self.recent[index];
+            let client = self.client_of(event, None);
             match events::outcome(&self.recent, index, client.as_ref(), now) {
                 Outcome::Pending => {}
                 Outcome::Settled => {
                     self.pending.remove(&id);
                 }
                 Outcome::Stalled(stall) => {
+                    let event = event.clone();
                     self.pending.remove(&id);
-                    let username = self.username_of(&event).await;
+                    let username = self.username_of(&event);
                     let finding =
                         events::explain(&event, client.as_ref(), None, Some(stall), &self.facts);
                     out.push(Entry::new(&event, client.as_ref(), username, None, finding));
@@ -256,13 +262,19 @@ impl EventFollower {
     /// holds `batch`); what may still change is remembered as pending.
     async fn entries(&mut self, batch: &[Event], context: &[Event], now: i64) -> Vec<Entry> {
         let clues = self.clues(batch).await;
+        self.resolve(batch, &clues).await;
+        let positions: HashMap<&str, usize> = context
+            .iter()
+            .enumerate()
+            .map(|(index, event)| (event.id.as_str(), index))
+            .collect();
         let mut entries = Vec::with_capacity(batch.len());
         for event in batch {
             let clue = events::clue_for(event, &clues);
-            let client = self.client_of(event, clue).await;
-            let index = context
-                .iter()
-                .position(|known| known.id == event.id)
+            let client = self.client_of(event, clue);
+            let index = positions
+                .get(event.id.as_str())
+                .copied()
                 .unwrap_or_default();
             let stall = match events::outcome(context, index, client.as_ref(), now) {
                 Outcome::Stalled(stall) => Some(stall),
@@ -273,10 +285,50 @@ impl EventFollower {
                 Outcome::Settled => None,
             };
             let finding = events::explain(event, client.as_ref(), clue, stall, &self.facts);
-            let username = self.username_of(event).await;
+            let username = self.username_of(event);
             entries.push(Entry::new(event, client.as_ref(), username, clue, finding));
         }
         entries
+    }
+
+    /// Looks up, a few at a time, the clients and users of `batch` kcdev does not know yet. A
+    /// client the realm did not have is looked up again: Keycloak creates a CIMD client at its
+    /// first login.
+    async fn resolve(&mut self, batch: &[Event], clues: &[LogClue]) {
+        let client_ids: BTreeSet<String> = batch
+            .iter()
+            .filter_map(|event| client_id_of(event, events::clue_for(event, clues)))
+            .filter(|id| !self.clients.get(id).is_some_and(|known| known.exists))
+            .collect();
+        let user_ids: BTreeSet<String> = batch
+            .iter()
+            .filter(|event| event.detail("username").is_none())
+            .filter_map(|event| event.user_id.clone())
+            .filter(|id| !self.users.contains_key(id))
+            .collect();
+        let (session, facts) = (&self.session, &self.facts);
+        let clients: Vec<ClientFacts> = futures_util::stream::iter(client_ids)
+            .map(|client_id| lookup_client(session, facts, client_id))
+            .buffer_unordered(LOOKUPS_AT_ONCE)
+            .collect()
+            .await;
+        let users: Vec<(String, Option<String>)> = futures_util::stream::iter(user_ids)
+            .map(|user_id| async move {
+                let name = session
+                    .api()
+                    .realm_users_with_user_id_get(&facts.realm, &user_id, None)
+                    .await
+                    .ok()
+                    .and_then(|user| user.username.map(|name| name.to_string()));
+                (user_id, name)
+            })
+            .buffer_unordered(LOOKUPS_AT_ONCE)
+            .collect()
+            .await;
+        for client in clients {
+            self.clients.insert(client.client_id.clone(), client);
+        }
+        self.users.extend(users);
     }
 
     /// Keycloak's log lines that fill in what the events of `batch` lack; none when kcdev does
@@ -308,77 +360,23 @@ impl EventFollower {
     }
 
     /// What the realm holds for the client of `event` (or of its log line: a failed CIMD login
-    /// names its client only there).
-    async fn client_of(&mut self, event: &Event, clue: Option<&LogClue>) -> Option<ClientFacts> {
-        let client_id = event
-            .client_id
-            .clone()
-            .or_else(|| clue.and_then(LogClue::client_id).map(str::to_owned))?;
-        // A client not found may have been created since (a CIMD client at its first login).
-        if let Some(known) = self.clients.get(&client_id).filter(|known| known.exists) {
-            return Some(known.clone());
-        }
-        let found = self
-            .session
-            .find_client(&self.facts.realm, &client_id)
-            .await
-            .ok()
-            .flatten();
-        let facts = match found {
-            Some(client) => {
-                let scopes = client
-                    .default_client_scopes
-                    .iter()
-                    .chain(client.optional_client_scopes.iter())
-                    .flatten()
-                    .map(|scope| scope.to_string())
-                    .collect();
-                ClientFacts {
-                    origin: ClientOrigin::classify(
-                        &client_id,
-                        &self.facts.kcdev_clients,
-                        client.id.as_deref(),
-                    ),
-                    client_id: client_id.clone(),
-                    name: client
-                        .name
-                        .map(|name| name.to_string())
-                        .filter(|name| !name.is_empty()),
-                    exists: true,
-                    scopes,
-                    consent_required: client.consent_required.unwrap_or_default(),
-                    redirect_uris: client
-                        .redirect_uris
-                        .into_iter()
-                        .flatten()
-                        .map(|uri| uri.to_string())
-                        .collect(),
-                }
-            }
-            None => ClientFacts::missing(&client_id, &self.facts.kcdev_clients),
-        };
-        self.clients.insert(client_id, facts.clone());
-        Some(facts)
+    /// names its client only there), as [`EventFollower::resolve`] found it.
+    fn client_of(&self, event: &Event, clue: Option<&LogClue>) -> Option<ClientFacts> {
+        let client_id = client_id_of(event, clue)?;
+        Some(
+            self.clients
+                .get(&client_id)
+                .cloned()
+                .unwrap_or_else(|| ClientFacts::missing(&client_id, &self.facts.kcdev_clients)),
+        )
     }
 
     /// The user name of the user of `event`: from its details, else the realm's user.
-    async fn username_of(&mut self, event: &Event) -> Option<String> {
-        if let Some(name) = event.detail("username") {
-            return Some(name.to_owned());
-        }
-        let user_id = event.user_id.clone()?;
-        if let Some(known) = self.users.get(&user_id) {
-            return known.clone();
-        }
-        let name = self
-            .session
-            .api()
-            .realm_users_with_user_id_get(&self.facts.realm, &user_id, None)
-            .await
-            .ok()
-            .and_then(|user| user.username.map(|name| name.to_string()));
-        self.users.insert(user_id, name.clone());
-        name
+    fn username_of(&self, event: &Event) -> Option<String> {
+        event
+            .detail("username")
+            .map(str::to_owned)
+            .or_else(|| self.users.get(event.user_id.as_deref()?).cloned().flatten())
     }
 
     /// Whether `entry` passes `--client`, `--user` and `--errors`.
@@ -406,6 +404,53 @@ impl EventFollower {
             truncated,
             entries,
         }
+    }
+}
+
+/// The client id of `event`, or of its log line.
+fn client_id_of(event: &Event, clue: Option<&LogClue>) -> Option<String> {
+    event
+        .client_id
+        .clone()
+        .or_else(|| clue.and_then(LogClue::client_id).map(str::to_owned))
+}
+
+/// What the realm holds for the client `client_id`.
+async fn lookup_client(
+    session: &AdminSession,
+    facts: &RealmFacts,
+    client_id: String,
+) -> ClientFacts {
+    let found = session
+        .find_client(&facts.realm, &client_id)
+        .await
+        .ok()
+        .flatten();
+    let Some(client) = found else {
+        return ClientFacts::missing(&client_id, &facts.kcdev_clients);
+    };
+    ClientFacts {
+        origin: ClientOrigin::classify(&client_id, &facts.kcdev_clients, client.id.as_deref()),
+        name: client
+            .name
+            .map(|name| name.to_string())
+            .filter(|name| !name.is_empty()),
+        exists: true,
+        scopes: client
+            .default_client_scopes
+            .iter()
+            .chain(client.optional_client_scopes.iter())
+            .flatten()
+            .map(|scope| scope.to_string())
+            .collect(),
+        consent_required: client.consent_required.unwrap_or_default(),
+        redirect_uris: client
+            .redirect_uris
+            .into_iter()
+            .flatten()
+            .map(|uri| uri.to_string())
+            .collect(),
+        client_id,
     }
 }
 

@@ -114,3 +114,67 @@ pub fn render_events(report: &EventsReport) -> String {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use kcdev::events::{ClientFacts, Event, Finding, Problem};
+
+    use super::*;
+
+    fn entry(event_type: &str, time_ms: i64, finding: Option<Finding>) -> Entry {
+        let event = Event {
+            id: "e".into(),
+            time_ms,
+            event_type: event_type.into(),
+            client_id: Some("47f8ae2f-61a3-413c-896c-c5d2e69731c2".into()),
+            error: finding.as_ref().map(|_| "invalid_redirect_uri".to_owned()),
+            details: BTreeMap::from([("scope".to_owned(), "openid mcp:tools".to_owned())]),
+            ..Event::default()
+        };
+        let client = ClientFacts {
+            name: Some("Visual Studio Code".into()),
+            origin: ClientOrigin::Dynamic,
+            exists: true,
+            ..ClientFacts::missing("47f8ae2f-61a3-413c-896c-c5d2e69731c2", &[])
+        };
+        Entry::new(
+            &event,
+            Some(&client),
+            Some("testuser".into()),
+            None,
+            finding,
+        )
+    }
+
+    #[test]
+    fn a_timeline_names_the_day_once_and_puts_the_fix_under_a_failure() {
+        let mut timeline = Timeline::default();
+        let token = timeline.render(&entry("CODE_TO_TOKEN", 1_796_396_006_578, None));
+        assert_eq!(
+            token,
+            "\n2026-12-04\n  14:53:26  got token   \"Visual Studio Code\" (DCR 47f8ae2f…) as testuser: openid mcp:tools\n"
+        );
+        let failed = timeline.render(&entry(
+            "LOGIN_ERROR",
+            1_796_396_007_000,
+            Some(Finding {
+                problem: Problem::RedirectUriMismatch,
+                explanation: "what went wrong".into(),
+                fix: "the fix".into(),
+            }),
+        ));
+        assert!(!failed.contains("2026-12-04"), "{failed}");
+        let lines: Vec<&str> = failed.lines().collect();
+        assert!(lines[0].contains("FAILED"), "{failed}");
+        assert!(
+            lines[0].ends_with("[LOGIN_ERROR invalid_redirect_uri]"),
+            "{failed}"
+        );
+        assert_eq!(lines[1].trim(), "what: what went wrong");
+        assert_eq!(lines[2].trim(), "fix:  the fix");
+        // The explanation starts under the client, past the time and the kind.
+        assert_eq!(lines[1].find("what"), lines[0].find('"'));
+    }
+}
