@@ -233,7 +233,8 @@ fn explain_registration(
             let trusted = match (&realm.trusted_hosts, realm.extra_trusted_hosts.as_slice()) {
                 (None, _) => String::new(),
                 (Some(_), []) => {
-                    " (kcdev's policy trusts localhost, 127.0.0.1 and the MCP clients' own hosts)".to_owned()
+                    " (kcdev's policy trusts localhost, 127.0.0.1 and the MCP clients' own hosts)"
+                        .to_owned()
                 }
                 (Some(_), extra) => format!(
                     " (kcdev's policy trusts localhost, 127.0.0.1, the MCP clients' own hosts and {})",
