@@ -94,7 +94,9 @@ for target in "${targets[@]}"; do
     *-linux-gnu) compatibility=(--compatibility manylinux2014) ;;
     *-linux-musl) compatibility=(--compatibility musllinux_1_2) ;;
   esac
-  rustup target list --installed | grep -qx "$target" || rustup target add "$target" >&2
+  # Listed first, not piped: grep -q stops reading early, and pipefail takes the SIGPIPE.
+  installed=$(rustup target list --installed)
+  grep -qx "$target" <<<"$installed" || rustup target add "$target" >&2
   step "wheel for $target ($profile profile, zig linker)"
   (cd "$src" && maturin build --profile "$profile" --locked --zig --target "$target" \
     "${compatibility[@]}" --out "$out") >&2
@@ -104,7 +106,8 @@ for target in "${targets[@]}"; do
 done
 
 step "npm packages"
-mapfile -t packages < <(node npm/stage.mjs --version "$version" --out "$work/npm" "${binaries[@]}")
+staged=$(node npm/stage.mjs --version "$version" --out "$work/npm" "${binaries[@]}")
+mapfile -t packages <<<"$staged"
 for package in "${packages[@]}"; do
   (cd "$package" && npm pack --silent --pack-destination "$out") >/dev/null
 done
