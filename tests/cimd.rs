@@ -12,7 +12,7 @@ use std::process::Command;
 
 use common::fastmcp::FastMcpServer;
 use common::oauth::{self, audiences};
-use common::{Kcdev, free_port, run_interop_script, test_image};
+use common::{DOC_SERVER, Kcdev, free_port, run_interop_script, test_image};
 use serde_json::{Value, json};
 
 /// The host name the document server answers to on the test's network.
@@ -20,25 +20,6 @@ const DOCS_HOST: &str = "cimd-docs";
 /// The redirect URI the test client's document lists (nothing listens there: the login stops at
 /// the redirect).
 const REDIRECT_URI: &str = "http://localhost:39125/callback";
-
-/// A tiny HTTP server (Perl is in the test image's base system): answers `GET /<name>` with the
-/// environment variable `DOC_<name>` (non-alphanumerics as `_`), 404 otherwise.
-const DOC_SERVER: &str = r#"
-use IO::Socket::INET;
-my $s = IO::Socket::INET->new(LocalPort => 8080, Listen => 10, ReuseAddr => 1) or die "listen: $!";
-while (my $c = $s->accept) {
-  my $request = <$c>; my ($path) = $request =~ m{^GET /(\S*)};
-  while (my $line = <$c>) { last if $line =~ /^\r?\n$/ }
-  (my $name = $path // '') =~ s{[^A-Za-z0-9]}{_}g;
-  my $body = $ENV{"DOC_$name"};
-  if (defined $body) {
-    print $c "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: " . length($body) . "\r\nConnection: close\r\n\r\n$body";
-  } else {
-    print $c "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
-  }
-  close $c;
-}
-"#;
 
 fn docker(args: &[&str]) -> String {
     let output = Command::new("docker").args(args).output().unwrap();

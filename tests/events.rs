@@ -26,7 +26,7 @@ use std::time::{Duration, Instant};
 
 use common::fastmcp::{FastMcpServer, python};
 use common::mcp_remote::list_tools_through_mcp_remote_on;
-use common::{Kcdev, at_exit, free_port, oauth, shared, test_image};
+use common::{DOC_SERVER, Kcdev, at_exit, free_port, oauth, shared, test_image};
 use serde_json::{Value, json};
 use tokio::sync::{Mutex, RwLock};
 
@@ -163,25 +163,6 @@ fn text(entry: &Value, key: &str) -> String {
 }
 
 // -- CIMD documents ------------------------------------------------------------------------------
-
-/// A tiny HTTP server (Perl is in the test image's base system): answers `GET /<name>` with the
-/// environment variable `DOC_<name>` (non-alphanumerics as `_`), 404 otherwise.
-const DOC_SERVER: &str = r#"
-use IO::Socket::INET;
-my $s = IO::Socket::INET->new(LocalPort => 8080, Listen => 10, ReuseAddr => 1) or die "listen: $!";
-while (my $c = $s->accept) {
-  my $request = <$c>; my ($path) = $request =~ m{^GET /(\S*)};
-  while (my $line = <$c>) { last if $line =~ /^\r?\n$/ }
-  (my $name = $path // '') =~ s{[^A-Za-z0-9]}{_}g;
-  my $body = $ENV{"DOC_$name"};
-  if (defined $body) {
-    print $c "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: " . length($body) . "\r\nConnection: close\r\n\r\n$body";
-  } else {
-    print $c "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
-  }
-  close $c;
-}
-"#;
 
 /// The redirect URI of the consent document's client.
 fn consent_redirect() -> String {

@@ -466,6 +466,25 @@ fn run_script(mut interpreter: Command, script: &str, args: &[&str]) -> Value {
         .expect("the script prints JSON last")
 }
 
+/// A tiny HTTP server (Perl is in the test image's base system): answers `GET /<name>` with the
+/// environment variable `DOC_<name>` (non-alphanumerics as `_`), 404 otherwise.
+pub const DOC_SERVER: &str = r#"
+use IO::Socket::INET;
+my $s = IO::Socket::INET->new(LocalPort => 8080, Listen => 10, ReuseAddr => 1) or die "listen: $!";
+while (my $c = $s->accept) {
+  my $request = <$c>; my ($path) = $request =~ m{^GET /(\S*)};
+  while (my $line = <$c>) { last if $line =~ /^\r?\n$/ }
+  (my $name = $path // '') =~ s{[^A-Za-z0-9]}{_}g;
+  my $body = $ENV{"DOC_$name"};
+  if (defined $body) {
+    print $c "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: " . length($body) . "\r\nConnection: close\r\n\r\n$body";
+  } else {
+    print $c "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
+  }
+  close $c;
+}
+"#;
+
 /// A Docker client for checking what kcdev did.
 pub fn docker() -> bollard::Docker {
     let host = std::env::var("DOCKER_HOST")
