@@ -7,8 +7,8 @@
 #      (/opt/keycloak, entrypoint kc.sh, uid 1000), unless that tag already exists;
 #   4. installs Debian's podman and copies the test image into its store, for the Podman test;
 #   5. creates a Python virtual environment with the MCP SDK and FastMCP, and installs mcp-remote
-#      (Claude Desktop's bridge) and the TypeScript MCP SDK (1.x and 2.x's client) with npm, for
-#      the interop tests.
+#      (Claude Desktop's bridge), the TypeScript MCP SDK (1.x and 2.x's client) and three real MCP
+#      clients (Claude Code, Codex CLI, Gemini CLI) with npm, for the interop tests.
 #
 # Everything it downloads is kept in KCDEV_TEST_CACHE (default ~/.cache/kcdev-test), Maven's
 # repository included, so an empty KCDEV_TEST_CACHE is a cold start. With --distribution-only it
@@ -34,6 +34,12 @@ mcp_remote_version=0.15.1
 # package (Node 20 or later).
 ts_sdk_version=1.32.2
 ts_sdk2_version=2.4.0
+# The real MCP clients of tests/clis.rs, installed without their install scripts (Gemini CLI's
+# @github/keytar would download a prebuilt module from the internet); Claude Code's own
+# install.cjs then puts its bundled native binary in place, which needs nothing from the network.
+claude_code_version=2.1.332
+codex_version=0.171.0
+gemini_cli_version=0.61.0
 
 log() { printf '==> %s\n' "$*" >&2; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
@@ -147,21 +153,36 @@ prepare_python() {
   "$python_env/bin/pip" install -q -r "$here/interop-requirements.txt"
 }
 
-prepare_node() {
-  local installed=1 package version
-  for package in "mcp-remote@$mcp_remote_version" "@modelcontextprotocol/sdk@$ts_sdk_version" \
-    "@modelcontextprotocol/client@$ts_sdk2_version"; do
-    version=${package##*@}
-    local manifest="$node_dir/node_modules/${package%@*}/package.json"
-    [ -f "$manifest" ] && grep -q "\"version\": \"$version\"" "$manifest" || installed=
+# Whether every `name@version` given is installed in the node directory.
+node_packages_installed() {
+  local package manifest
+  for package in "$@"; do
+    manifest="$node_dir/node_modules/${package%@*}/package.json"
+    [ -f "$manifest" ] && grep -q "\"version\": \"${package##*@}\"" "$manifest" || return 1
   done
-  [ -n "$installed" ] && return
+}
+
+prepare_node() {
+  local sdks=("mcp-remote@$mcp_remote_version" "@modelcontextprotocol/sdk@$ts_sdk_version"
+    "@modelcontextprotocol/client@$ts_sdk2_version")
+  local clis=("@anthropic-ai/claude-code@$claude_code_version" "@openai/codex@$codex_version"
+    "@google/gemini-cli@$gemini_cli_version")
+  local claude_binary="$node_dir/node_modules/@anthropic-ai/claude-code/bin/claude.exe"
+  if node_packages_installed "${sdks[@]}" "${clis[@]}" && [ -s "$claude_binary" ] \
+    && [ "$(stat -c %s "$claude_binary")" -gt 1000000 ]; then
+    return
+  fi
   command -v npm >/dev/null || die "npm is needed for the Node interop tests (install Node.js 20 or later)"
-  log "installing mcp-remote@$mcp_remote_version, @modelcontextprotocol/sdk@$ts_sdk_version and @modelcontextprotocol/client@$ts_sdk2_version in $node_dir"
   mkdir -p "$node_dir"
-  npm install --silent --no-audit --no-fund --prefix "$node_dir" \
-    "mcp-remote@$mcp_remote_version" "@modelcontextprotocol/sdk@$ts_sdk_version" \
-    "@modelcontextprotocol/client@$ts_sdk2_version" >/dev/null
+  if ! node_packages_installed "${sdks[@]}"; then
+    log "installing ${sdks[*]} in $node_dir"
+    npm install --silent --no-audit --no-fund --prefix "$node_dir" "${sdks[@]}" >/dev/null
+  fi
+  log "installing ${clis[*]} in $node_dir"
+  npm install --silent --no-audit --no-fund --ignore-scripts --prefix "$node_dir" "${clis[@]}" >/dev/null
+  (cd "$node_dir/node_modules/@anthropic-ai/claude-code" && node install.cjs) >/dev/null
+  [ "$(stat -c %s "$claude_binary")" -gt 1000000 ] \
+    || die "Claude Code's install.cjs did not put its native binary in $claude_binary"
 }
 
 prepare() {
