@@ -62,7 +62,10 @@ async fn run() -> anyhow::Result<()> {
     )
     .await?;
     let baseline = Router::new()
-        .nest_service(MCP_PATH, app::mcp_service(&config, shutdown.clone()))
+        .nest_service(
+            MCP_PATH,
+            app::mcp_service(&config, shutdown.clone(), McpServer::new),
+        )
         .layer(axum::Extension(claims));
     let without_auth = serve(baseline, &shutdown).await?;
 

@@ -6,6 +6,7 @@ use axum::Router;
 use axum::http::{HeaderName, HeaderValue, Method, header};
 use axum::middleware::from_fn_with_state;
 use axum::routing::get;
+use rmcp::ServerHandler;
 use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
 use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, StreamableHttpService};
 use tokio_util::sync::CancellationToken;
@@ -18,9 +19,20 @@ use crate::tools::McpServer;
 
 /// The whole application.
 pub fn router(config: &Config, auth: Arc<AuthState>, shutdown: CancellationToken) -> Router {
+    router_serving(config, auth, shutdown, McpServer::new)
+}
+
+/// The whole application with another MCP handler than `McpServer` (a test's, or one composed
+/// of several), made by `server` for each session or self-contained request.
+pub fn router_serving<S: ServerHandler>(
+    config: &Config,
+    auth: Arc<AuthState>,
+    shutdown: CancellationToken,
+    server: impl Fn() -> S + Send + Sync + 'static,
+) -> Router {
     let document = Arc::new(ProtectedResourceMetadata::new(config, &auth));
     let protected = Router::new()
-        .nest_service(MCP_PATH, mcp_service(config, shutdown))
+        .nest_service(MCP_PATH, mcp_service(config, shutdown, server))
         .layer(from_fn_with_state(auth, require_bearer));
     let public = Router::new()
         .route(
@@ -36,12 +48,16 @@ pub fn router(config: &Config, auth: Arc<AuthState>, shutdown: CancellationToken
     public.merge(protected).layer(cors(config))
 }
 
-/// The MCP endpoint (Streamable HTTP) without the auth layer. Mount it only behind
-/// `require_bearer`: tools expect an authenticated caller.
-pub fn mcp_service(
+/// The MCP endpoint (Streamable HTTP), serving the handler `server` makes, without the auth
+/// layer. Mount it only behind `require_bearer`: tools expect an authenticated caller.
+///
+/// rmcp runs each request in a task of its own, also within one session (whose worker only
+/// relays messages), so a slow tool holds up no other call: tests/parallel_calls.rs.
+pub fn mcp_service<S: ServerHandler>(
     config: &Config,
     shutdown: CancellationToken,
-) -> StreamableHttpService<McpServer, LocalSessionManager> {
+    server: impl Fn() -> S + Send + Sync + 'static,
+) -> StreamableHttpService<S, LocalSessionManager> {
     // A stateless (2026-07-28) request whose tool sends nothing before its result is answered
     // with plain JSON instead of a one-event SSE stream (rmcp falls back to SSE when the tool
     // sends notifications). Sessions of older clients keep their streams.
@@ -50,7 +66,7 @@ pub fn mcp_service(
         .with_allowed_hosts(config.allowed_hosts())
         .with_cancellation_token(shutdown);
     StreamableHttpService::new(
-        || Ok(McpServer::new()),
+        move || Ok(server()),
         LocalSessionManager::default().into(),
         transport,
     )

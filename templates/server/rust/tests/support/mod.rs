@@ -3,7 +3,7 @@
 #![allow(dead_code)]
 
 use std::io;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -11,6 +11,7 @@ use axum::Router;
 use axum::routing::get;
 use jsonwebtoken::jwk::{Jwk, JwkSet};
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
+use rmcp::ServerHandler;
 use serde_json::{Value, json};
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
@@ -74,6 +75,13 @@ async fn serve(listener: TcpListener, router: Router, shutdown: CancellationToke
 
 /// Starts a fake issuer and the server configured against it.
 pub async fn start() -> Harness {
+    start_serving(McpServer::new).await
+}
+
+/// `start`, with the MCP handler `server` makes instead of `McpServer`.
+pub async fn start_serving<S: ServerHandler>(
+    server: impl Fn() -> S + Send + Sync + 'static,
+) -> Harness {
     let shutdown = CancellationToken::new();
     let issuer_listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let issuer = format!(
@@ -121,7 +129,7 @@ pub async fn start() -> Harness {
     );
     serve(
         listener,
-        app::router(&config, auth.clone(), shutdown.clone()),
+        app::router_serving(&config, auth.clone(), shutdown.clone(), server),
         shutdown.clone(),
     )
     .await;
@@ -172,6 +180,8 @@ impl Harness {
             url: self.resource.clone(),
             token,
             session: None,
+            protocol_version: "2025-06-18",
+            next_id: AtomicI64::new(1),
         }
     }
 }
@@ -246,6 +256,10 @@ pub struct Mcp {
     pub url: String,
     pub token: Option<String>,
     pub session: Option<String>,
+    /// Sent in `initialize` and in every request's `MCP-Protocol-Version`.
+    pub protocol_version: &'static str,
+    /// JSON-RPC ids, distinct within a session: requests may be in flight together.
+    next_id: AtomicI64,
 }
 
 impl Mcp {
@@ -255,7 +269,7 @@ impl Mcp {
             .http
             .post(&self.url)
             .header("accept", "application/json, text/event-stream")
-            .header("mcp-protocol-version", "2025-06-18")
+            .header("mcp-protocol-version", self.protocol_version)
             .json(message);
         if let Some(token) = &self.token {
             request = request.bearer_auth(token);
@@ -269,7 +283,12 @@ impl Mcp {
     /// Sends a request and returns its JSON-RPC response.
     pub async fn request(&self, method: &str, params: Value) -> Value {
         let response = self
-            .post(&json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params}))
+            .post(&json!({
+                "jsonrpc": "2.0",
+                "id": self.next_id.fetch_add(1, Ordering::Relaxed),
+                "method": method,
+                "params": params,
+            }))
             .await;
         assert!(
             response.status().is_success(),
@@ -284,7 +303,7 @@ impl Mcp {
         let response = self
             .post(
                 &json!({"jsonrpc": "2.0", "id": 0, "method": "initialize", "params": {
-                    "protocolVersion": "2025-06-18",
+                    "protocolVersion": self.protocol_version,
                     "capabilities": {},
                     "clientInfo": {"name": "test", "version": "0"}
                 }}),
@@ -309,8 +328,46 @@ impl Mcp {
 
     /// `tools/call` without arguments.
     pub async fn call_tool(&self, name: &str) -> Value {
-        self.request("tools/call", json!({"name": name, "arguments": {}}))
+        self.call_tool_with(name, json!({})).await
+    }
+
+    /// `tools/call` with `arguments`.
+    pub async fn call_tool_with(&self, name: &str, arguments: Value) -> Value {
+        self.request("tools/call", json!({"name": name, "arguments": arguments}))
             .await
+    }
+
+    /// A self-contained 2026-07-28 `tools/call`, outside any session: the protocol version in
+    /// the header and in `_meta`, the method and the tool named in headers.
+    pub async fn stateless_call(&self, name: &str, arguments: Value) -> Value {
+        let mut request = self
+            .http
+            .post(&self.url)
+            .header("accept", "application/json, text/event-stream")
+            .header("mcp-protocol-version", "2026-07-28")
+            .header("mcp-method", "tools/call")
+            .header("mcp-name", name)
+            .json(
+                &json!({"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {
+                    "name": name,
+                    "arguments": arguments,
+                    "_meta": {
+                        "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+                        "io.modelcontextprotocol/clientCapabilities": {},
+                    },
+                }}),
+            );
+        if let Some(token) = &self.token {
+            request = request.bearer_auth(token);
+        }
+        let response = request.send().await.unwrap();
+        assert!(
+            response.status().is_success(),
+            "{name}: HTTP {}",
+            response.status()
+        );
+        assert!(response.headers().get("mcp-session-id").is_none());
+        parse_response(&response.text().await.unwrap())
     }
 }
 
