@@ -8,7 +8,9 @@ pub mod fastmcp;
 pub mod generated;
 pub mod mcp;
 pub mod mcp_remote;
+pub mod netns;
 pub mod oauth;
+pub mod session;
 pub mod step_up;
 
 use std::path::PathBuf;

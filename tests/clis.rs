@@ -1,0 +1,588 @@
+//! Real MCP clients from npm (Claude Code, Codex CLI, Gemini CLI) against the real Keycloak and
+//! the generated Rust server: each configured only by `kcdev client-config <client> --write`
+//! into a HOME of its own, logged in headlessly on both registration paths (a fake browser fills
+//! in Keycloak's form and requests the client's own loopback callback), then connected without a
+//! model. They run inside a network namespace with only Keycloak's and the servers' ports bridged
+//! in (they phone home), one at a time; what they sent Keycloak is read from the bridge.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stderr)] // tests fail loudly
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use common::fastmcp::FastMcpServer;
+use common::generated::{RunningServer, generate};
+use common::netns::NetNs;
+use common::session::{Session, on_terminal};
+use common::{Kcdev, at_exit, free_port, shared};
+use serde_json::{Value, json};
+use tokio::sync::OnceCell;
+
+const REALM: &str = "fastmcp";
+const USER: &str = "testuser";
+const PASSWORD: &str = "password123";
+/// A bound on every client step: a login that cannot finish fails in this time, not in the
+/// clients' own five minutes.
+const STEP: Duration = Duration::from_secs(90);
+
+struct Fixture {
+    kcdev: &'static Kcdev,
+    /// The generated Rust server.
+    base: String,
+    /// The seed page's FastMCP server.
+    fastmcp_base: String,
+    namespace: NetNs,
+}
+
+async fn fixture() -> &'static Fixture {
+    static FIXTURE: OnceCell<Fixture> = OnceCell::const_new();
+    FIXTURE
+        .get_or_init(|| async {
+            let port = free_port();
+            let base = format!("http://localhost:{port}");
+            let kcdev = shared("clis", &["--server-url", &base]);
+            let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+                .join(format!("clis-server-{}", std::process::id()));
+            generate(kcdev, &dir);
+            let server = RunningServer::start(kcdev, &dir, None, &base).await;
+            let fastmcp_port = free_port();
+            let fastmcp_base = format!("http://localhost:{fastmcp_port}");
+            let issuer = format!("{}/realms/{REALM}", kcdev.base_url());
+            let fastmcp = FastMcpServer::start(&issuer, &fastmcp_base, fastmcp_port).await;
+            let namespace = NetNs::create("clis");
+            for bridged in [kcdev.port, port, fastmcp_port] {
+                namespace.bridge(bridged);
+            }
+            let servers = Mutex::new(Some((server, fastmcp)));
+            let namespace_name = namespace.name.clone();
+            at_exit(move || {
+                remove_namespace(&namespace_name);
+                drop(servers.lock().unwrap().take());
+                let _ = std::fs::remove_dir_all(&dir);
+            });
+            Fixture {
+                kcdev,
+                base,
+                fastmcp_base,
+                namespace,
+            }
+        })
+        .await
+}
+
+fn remove_namespace(name: &str) {
+    let pids = Command::new("ip").args(["netns", "pids", name]).output();
+    if let Ok(pids) = pids {
+        for pid in String::from_utf8_lossy(&pids.stdout).split_whitespace() {
+            let _ = Command::new("kill").args(["-KILL", pid]).output();
+        }
+    }
+    let _ = Command::new("ip").args(["netns", "delete", name]).output();
+}
+
+/// The clients run one at a time: they share the namespace and the machine's two cores.
+static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+fn node_bin(name: &str) -> String {
+    let modules = std::env::var("KCDEV_TEST_NODE_MODULES")
+        .expect("KCDEV_TEST_NODE_MODULES is set by scripts/prepare-test-env.sh");
+    let path = Path::new(&modules).join(".bin").join(name);
+    assert!(
+        path.exists(),
+        "{} is missing: run scripts/prepare-test-env.sh",
+        path.display()
+    );
+    path.to_string_lossy().into_owned()
+}
+
+/// The HOME a client runs with: a temporary directory, a fake browser as `xdg-open` and
+/// `$BROWSER` on its PATH, and a log of what that browser was asked to open.
+struct ClientHome {
+    dir: tempfile::TempDir,
+    /// Where the client runs (its project directory).
+    work: PathBuf,
+    browser_log: PathBuf,
+}
+
+impl ClientHome {
+    fn new(client: &str) -> Self {
+        let dir = tempfile::Builder::new()
+            .prefix(&format!("kcdev-clis-{client}-"))
+            .tempdir()
+            .unwrap();
+        let bin = dir.path().join("bin");
+        let work = dir.path().join("project");
+        std::fs::create_dir_all(&bin).unwrap();
+        std::fs::create_dir_all(&work).unwrap();
+        let browser_log = dir.path().join("browser.log");
+        let script = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/interop/fake_browser.mjs"
+        );
+        let node = which("node");
+        // It returns at once, as a browser launcher does; the login goes on in the background
+        // (inside the namespace, so the namespace's sweep ends it if it hangs).
+        let launcher = format!(
+            "#!/bin/sh\n'{node}' '{script}' '{log}' '{USER}' '{PASSWORD}' \"$1\" >>'{log}.out' 2>&1 </dev/null &\nexit 0\n",
+            log = browser_log.display(),
+        );
+        for name in ["xdg-open", "x-www-browser"] {
+            let path = bin.join(name);
+            std::fs::write(&path, &launcher).unwrap();
+            std::fs::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(0o755))
+                .unwrap();
+        }
+        Self {
+            dir,
+            work,
+            browser_log,
+        }
+    }
+
+    fn home(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// `program args` inside the namespace, in this HOME, from the project directory.
+    fn command(&self, namespace: &NetNs, program: &str, args: &[&str]) -> Command {
+        let mut command = namespace.command(program);
+        command.args(args);
+        self.environment(&mut command);
+        command
+    }
+
+    /// The same on a pseudo-terminal.
+    fn terminal(&self, namespace: &NetNs, args: &[&str]) -> Command {
+        let mut command = namespace.command("script");
+        command.args(on_terminal(args));
+        self.environment(&mut command);
+        command
+    }
+
+    fn environment(&self, command: &mut Command) {
+        let bin = self.dir.path().join("bin");
+        let path = format!(
+            "{}:{}",
+            bin.display(),
+            std::env::var("PATH").unwrap_or_default()
+        );
+        command
+            .current_dir(&self.work)
+            .env_clear()
+            .env("HOME", self.home())
+            .env("PATH", path)
+            .env("BROWSER", bin.join("xdg-open"))
+            // Clients that only open a browser on a desktop (Gemini CLI) see one.
+            .env("DISPLAY", ":0")
+            .env("TERM", "xterm-256color")
+            .env("LANG", "C.UTF-8")
+            .env("XDG_CONFIG_HOME", self.home().join(".config"))
+            .env("XDG_DATA_HOME", self.home().join(".local/share"))
+            .env("XDG_STATE_HOME", self.home().join(".local/state"))
+            .env("XDG_CACHE_HOME", self.home().join(".cache"))
+            .env("TMPDIR", self.home());
+    }
+
+    /// What the fake browser logged, one JSON object a step.
+    fn browser_steps(&self) -> Vec<Value> {
+        std::fs::read_to_string(&self.browser_log)
+            .unwrap_or_default()
+            .lines()
+            .filter_map(|line| serde_json::from_str(line).ok())
+            .collect()
+    }
+
+    /// The authorization URLs the client opened.
+    fn authorization_requests(&self) -> Vec<url::Url> {
+        self.browser_steps()
+            .iter()
+            .filter_map(|step| step["opened"].as_str())
+            .filter_map(|opened| url::Url::parse(opened).ok())
+            .collect()
+    }
+
+    /// The fake browser's log and its own output, for failure messages.
+    fn browser_story(&self) -> String {
+        let out = std::fs::read_to_string(format!("{}.out", self.browser_log.display()))
+            .unwrap_or_default();
+        format!(
+            "--- fake browser\n{}{out}",
+            std::fs::read_to_string(&self.browser_log).unwrap_or_default()
+        )
+    }
+
+    /// The claims of every access token the client stored anywhere under HOME (Keycloak's
+    /// access tokens are JWTs with `typ` Bearer).
+    fn stored_access_tokens(&self) -> Vec<Value> {
+        let mut claims = Vec::new();
+        for file in files_under(self.home()) {
+            let Ok(text) = std::fs::read_to_string(&file) else {
+                continue;
+            };
+            for token in jwts_in(&text) {
+                if let Some(payload) = jwt_claims(&token)
+                    && payload["typ"] == "Bearer"
+                    && !claims.contains(&payload)
+                {
+                    claims.push(payload);
+                }
+            }
+        }
+        claims
+    }
+}
+
+fn which(program: &str) -> String {
+    let output = Command::new("sh")
+        .args(["-c", &format!("command -v {program}")])
+        .output()
+        .unwrap();
+    let path = String::from_utf8_lossy(&output.stdout).trim().to_owned();
+    assert!(!path.is_empty(), "{program} is not on PATH");
+    path
+}
+
+fn files_under(dir: &Path) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    let mut pending = vec![dir.to_path_buf()];
+    while let Some(dir) = pending.pop() {
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            match entry.file_type() {
+                Ok(kind) if kind.is_dir() && !path.ends_with("node_modules") => pending.push(path),
+                Ok(kind) if kind.is_file() => files.push(path),
+                _ => {}
+            }
+        }
+    }
+    files
+}
+
+/// Every `header.payload.signature` in `text` whose header is base64url JSON (`eyJ`).
+fn jwts_in(text: &str) -> Vec<String> {
+    let is_part = |c: char| c.is_ascii_alphanumeric() || c == '-' || c == '_';
+    let mut found = Vec::new();
+    let mut rest = text;
+    while let Some(start) = rest.find("eyJ") {
+        let candidate: String = rest[start..]
+            .chars()
+            .take_while(|&c| is_part(c) || c == '.')
+            .collect();
+        rest = &rest[start + candidate.len().max(3)..];
+        if candidate.split('.').count() == 3 {
+            found.push(candidate);
+        }
+    }
+    found
+}
+
+fn jwt_claims(token: &str) -> Option<Value> {
+    let payload = token.split('.').nth(1)?;
+    serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).ok()?).ok()
+}
+
+/// `kcdev client-config <client> --registration <registration> --server-url <base> --write
+/// [path]` with HOME pointed at the client's; returns what it printed.
+fn client_config(
+    fixture: &Fixture,
+    home: &ClientHome,
+    client: &str,
+    registration: &str,
+    base: &str,
+    path: Option<&Path>,
+) -> String {
+    let mut args = vec![
+        "client-config",
+        client,
+        "--registration",
+        registration,
+        "--server-url",
+        base,
+        "--write",
+    ];
+    let path = path.map(|p| p.to_string_lossy().into_owned());
+    if let Some(path) = &path {
+        args.push(path);
+    }
+    let mut command = fixture.kcdev.command(&args);
+    command.env("HOME", home.home()).current_dir(&home.work);
+    let run = fixture.kcdev.run_command(command).ok();
+    format!("{}{}", run.stdout, run.stderr)
+}
+
+/// The dynamic registration requests among `requests` (what a client POSTed to the realm's
+/// registration endpoint), as JSON.
+fn registrations(requests: &[String]) -> Vec<Value> {
+    requests
+        .iter()
+        .filter(|request| {
+            request.starts_with(&format!(
+                "POST /realms/{REALM}/clients-registrations/openid-connect"
+            ))
+        })
+        .filter_map(|request| {
+            let body = request.split_once("\r\n\r\n")?.1;
+            serde_json::from_str(body).ok()
+        })
+        .collect()
+}
+
+/// What a test learned about one client's login, printed for the report and checked.
+struct Login {
+    client_id: String,
+    authorization: url::Url,
+    registration: Option<Value>,
+    token: Value,
+}
+
+/// Checks what a client did on one path: it registered (DCR) or did not (pre-registered), it
+/// logged in through the fake browser with `client_id`, and the access token it stored is for
+/// `resource` and that client.
+fn check_login(
+    fixture: &Fixture,
+    home: &ClientHome,
+    mark: usize,
+    expected_client_id: Option<&str>,
+    resource: &str,
+    context: &str,
+) -> Login {
+    let story = || format!("{context}\n{}", home.browser_story());
+    let authorization = home
+        .authorization_requests()
+        .pop()
+        .unwrap_or_else(|| panic!("the client never opened the browser:\n{}", story()));
+    let client_id = authorization
+        .query_pairs()
+        .find(|(name, _)| name == "client_id")
+        .map(|(_, value)| value.into_owned())
+        .unwrap_or_else(|| panic!("no client_id in {authorization}"));
+    let registered = registrations(&fixture.namespace.requests_since(mark));
+    let registration = match expected_client_id {
+        Some(expected) => {
+            assert_eq!(client_id, expected, "pre-registered client id\n{}", story());
+            assert!(
+                registered.is_empty(),
+                "a pre-registered client registered anyway: {registered:?}\n{}",
+                story()
+            );
+            None
+        }
+        None => {
+            assert!(
+                !registered.is_empty(),
+                "no dynamic registration seen\n{}",
+                story()
+            );
+            Some(registered.last().unwrap().clone())
+        }
+    };
+    let tokens = home.stored_access_tokens();
+    let token = tokens
+        .iter()
+        .rev()
+        .find(|claims| claims["azp"] == client_id.as_str())
+        .cloned()
+        .unwrap_or_else(|| {
+            panic!(
+                "no stored access token of {client_id} under {} (found {tokens:?})\n{}",
+                home.home().display(),
+                story()
+            )
+        });
+    let audience = match &token["aud"] {
+        Value::Array(values) => values.clone(),
+        one => vec![one.clone()],
+    };
+    assert!(
+        audience.contains(&json!(resource)),
+        "the stored token's aud {audience:?} lacks {resource}"
+    );
+    Login {
+        client_id,
+        authorization,
+        registration,
+        token,
+    }
+}
+
+impl Login {
+    /// One paragraph for the log (`cargo test -- --nocapture` shows it).
+    fn describe(&self, client: &str, path: &str) {
+        let param = |name: &str| {
+            self.authorization
+                .query_pairs()
+                .find(|(n, _)| n == name)
+                .map(|(_, v)| v.into_owned())
+                .unwrap_or_default()
+        };
+        eprintln!(
+            "{client} ({path}): client_id {}; registration {}; redirect_uri {}; scope {:?}; resource {:?}; prompt {:?}; token aud {}, azp {}, scope {:?}",
+            self.client_id,
+            self.registration
+                .as_ref()
+                .map_or("none".to_owned(), Value::to_string),
+            param("redirect_uri"),
+            param("scope"),
+            param("resource"),
+            param("prompt"),
+            self.token["aud"],
+            self.token["azp"],
+            self.token["scope"],
+        );
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Claude Code
+
+async fn claude_code(registration: &str, expected_client_id: Option<&str>) {
+    let _turn = ONE_AT_A_TIME.lock().await;
+    let fixture = fixture().await;
+    let namespace = &fixture.namespace;
+    let home = ClientHome::new("claude-code");
+    let resource = format!("{}/mcp", fixture.base);
+    // User scope (~/.claude.json): a project .mcp.json waits for an approval only an interactive
+    // session gives.
+    let configured = client_config(
+        fixture,
+        &home,
+        "claude-code",
+        registration,
+        &fixture.base,
+        Some(&home.home().join(".claude.json")),
+    );
+    let claude = node_bin("claude");
+    let mark = namespace.mark();
+    let mut login = Session::spawn(
+        home.terminal(namespace, &[&claude, "mcp", "login", "kcdev"]),
+        "claude mcp login kcdev",
+    );
+    let status = login.wait(STEP);
+    let login_output = login.output();
+    drop(login);
+    let context = format!(
+        "--- kcdev client-config\n{configured}\n--- claude mcp login kcdev ({status:?})\n{login_output}"
+    );
+    assert!(
+        status.is_some_and(|s| s.success()),
+        "claude mcp login failed\n{context}\n{}",
+        home.browser_story()
+    );
+    let login = check_login(
+        fixture,
+        &home,
+        mark,
+        expected_client_id,
+        &resource,
+        &context,
+    );
+    login.describe("Claude Code", registration);
+
+    let list = Session::spawn(
+        home.command(namespace, &claude, &["mcp", "list"]),
+        "claude mcp list",
+    )
+    .success(STEP);
+    assert!(
+        list.lines()
+            .any(|line| line.contains("kcdev") && line.contains("Connected")),
+        "claude mcp list does not show kcdev Connected:\n{list}"
+    );
+
+    let tools = claude_mcp_status(&home, namespace, &claude);
+    let kcdev = tools
+        .iter()
+        .find(|server| server["name"] == "kcdev")
+        .unwrap_or_else(|| panic!("mcp_status lacks kcdev: {tools:?}"));
+    assert_eq!(kcdev["status"], "connected", "{kcdev}");
+    let names: Vec<&str> = kcdev["tools"]
+        .as_array()
+        .map(|tools| tools.iter().filter_map(|t| t["name"].as_str()).collect())
+        .unwrap_or_default();
+    assert!(names.contains(&"whoami"), "the server's tools: {kcdev}");
+    namespace.kill_everything();
+}
+
+/// `claude -p` in stream-json mode fed only control requests (`initialize`, then `mcp_status`):
+/// no model is asked anything; returns the `mcpServers` of the `mcp_status` answer.
+fn claude_mcp_status(home: &ClientHome, namespace: &NetNs, claude: &str) -> Vec<Value> {
+    let mut session = Session::spawn(
+        home.command(
+            namespace,
+            claude,
+            &[
+                "-p",
+                "--input-format",
+                "stream-json",
+                "--output-format",
+                "stream-json",
+                "--verbose",
+            ],
+        ),
+        "claude -p --input-format stream-json",
+    );
+    let request = |id: &str, subtype: &str| {
+        format!(
+            "{}\n",
+            json!({"type": "control_request", "request_id": id, "request": {"subtype": subtype}})
+        )
+    };
+    session.send(&request("init-1", "initialize"));
+    session.wait_for("init-1", STEP);
+    session.send(&request("status-1", "mcp_status"));
+    session.wait_for("status-1", STEP);
+    let output = session.output();
+    let answer = output
+        .lines()
+        .filter_map(|line| serde_json::from_str::<Value>(line).ok())
+        .find(|message| message["response"]["request_id"] == "status-1")
+        .unwrap_or_else(|| panic!("no mcp_status answer:\n{output}"));
+    answer["response"]["response"]["mcpServers"]
+        .as_array()
+        .cloned()
+        .unwrap_or_else(|| panic!("mcp_status answer without mcpServers: {answer}"))
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn claude_code_logs_in_with_the_pre_registered_client() {
+    claude_code("pre-registered", Some("kcdev-claude-code")).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn claude_code_logs_in_after_dynamic_registration() {
+    claude_code("dcr", None).await;
+}
+
+/// Sets everything up and waits, for trying clients by hand: `KCDEV_CLIS_PLAYGROUND=<seconds>
+/// cargo test --test clis -- --ignored --nocapture playground`.
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "by hand only"]
+async fn playground() {
+    let fixture = fixture().await;
+    let home = ClientHome::new("playground");
+    eprintln!(
+        "namespace {}; server {}; fastmcp {}; keycloak {}; HOME {}; kcdev instance {} (XDG_STATE_HOME {})",
+        fixture.namespace.name,
+        fixture.base,
+        fixture.fastmcp_base,
+        fixture.kcdev.base_url(),
+        home.home().display(),
+        fixture.kcdev.instance,
+        fixture.kcdev.state_home().display(),
+    );
+    let seconds = std::env::var("KCDEV_CLIS_PLAYGROUND")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(600);
+    std::thread::sleep(Duration::from_secs(seconds));
+    let _ = home;
+}
