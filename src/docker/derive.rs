@@ -10,13 +10,15 @@ use std::time::{Duration, Instant};
 use bollard::models::{ContainerConfig, ContainerCreateBody, ExecConfig, HostConfig};
 use bollard::query_parameters::{
     CommitContainerOptionsBuilder, CreateContainerOptionsBuilder, ListContainersOptionsBuilder,
-    ListImagesOptionsBuilder, RemoveImageOptionsBuilder,
+    ListImagesOptionsBuilder, RemoveImageOptionsBuilder, UploadToContainerOptionsBuilder,
 };
 use futures_util::StreamExt;
+use sha2::{Digest, Sha256};
 
 use super::boot::{Boot, BuildOptions, DERIVED_REPOSITORY, DerivedNames, runtime_args};
 use super::container::QUICK_START_JVM;
 use super::error::{is_conflict, is_not_found};
+use super::provider::KEYCLOAK_UID;
 use super::{ContainerStatus, DockerError, Engine, ImageSummary};
 use crate::instance::{LABEL_BASE_IMAGE, LABEL_MANAGED_BY};
 use crate::progress::Reporter;
@@ -26,6 +28,8 @@ pub const LABEL_DERIVED_KEY: &str = "dev.kcdev.derived-key";
 const POLL: Duration = Duration::from_millis(500);
 const LOG_TAIL_LINES: usize = 30;
 const KEYCLOAK_HOME: &str = "/opt/keycloak";
+/// The file the seeding imports the default realm from, under `data/import`.
+const SEED_REALM_FILE: &str = "kcdev-realm.json";
 
 /// Initializes the database and stops: Keycloak starts without an admin user (none is created
 /// on an existing master realm later either; kcdev creates one per instance), and is stopped
@@ -34,6 +38,66 @@ const SEED_SCRIPT: &str = include_str!("seed-database.sh");
 /// Creates a master-realm admin through Keycloak's welcome page, which allows that only from
 /// inside the container and only while the master realm has no user.
 const INITIAL_ADMIN_SCRIPT: &str = include_str!("initial-admin.sh");
+
+/// The realm the seeded database carries: a realm representation, which the seeding imports
+/// (`kc.sh start --import-realm`). Its digest is in the seeded image's name, so another realm
+/// (a kcdev with another default realm) seeds another image.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SeedRealm {
+    pub name: String,
+    document: Vec<u8>,
+    digest: String,
+}
+
+impl SeedRealm {
+    pub fn new(name: String, document: Vec<u8>) -> Self {
+        let digest = Sha256::digest(&document)
+            .iter()
+            .take(4)
+            .map(|byte| format!("{byte:02x}"))
+            .collect();
+        Self {
+            name,
+            document,
+            digest,
+        }
+    }
+
+    /// The seeded image and its seeding container for this realm.
+    fn names(&self, names: DerivedNames) -> DerivedNames {
+        DerivedNames {
+            seeded: format!("{}-{}", names.seeded, self.digest),
+            seed_container: format!("{}-{}", names.seed_container, self.digest),
+            ..names
+        }
+    }
+
+    /// A tar archive of `data/import/<realm>.json`, owned by Keycloak's user, to extract in
+    /// Keycloak's home (the directories as the images have them: group-writable, group root).
+    fn archive(&self) -> std::io::Result<Vec<u8>> {
+        let mut builder = tar::Builder::new(Vec::new());
+        for directory in ["data/", "data/import/"] {
+            let mut header = tar::Header::new_gnu();
+            header.set_entry_type(tar::EntryType::Directory);
+            header.set_mode(0o775);
+            header.set_uid(KEYCLOAK_UID);
+            header.set_gid(0);
+            header.set_size(0);
+            builder.append_data(&mut header, directory, std::io::empty())?;
+        }
+        let mut header = tar::Header::new_gnu();
+        header.set_mode(0o644);
+        header.set_uid(KEYCLOAK_UID);
+        header.set_gid(0);
+        header.set_size(self.document.len() as u64);
+        builder.append_data(
+            &mut header,
+            format!("data/import/{SEED_REALM_FILE}"),
+            self.document.as_slice(),
+        )?;
+        builder.into_inner()
+    }
+}
 
 /// What the optimized boot of an image can use right now.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -49,11 +113,12 @@ impl Engine {
         &self,
         base: &ImageSummary,
         options: &BuildOptions,
+        seed: &SeedRealm,
         timeout: Duration,
         reporter: &dyn Reporter,
     ) -> Result<OptimizedImages, DockerError> {
         let version = base.keycloak_version.as_ref().map(ToString::to_string);
-        let names = DerivedNames::new(&base.id, version.as_deref(), options);
+        let names = seed.names(DerivedNames::new(&base.id, version.as_deref(), options));
         if let Some(seeded) = self.seeded_image(&names).await? {
             return Ok(OptimizedImages {
                 boot: Boot::Optimized {
@@ -109,11 +174,12 @@ impl Engine {
         }
     }
 
-    /// Starts initializing a database for `names.seeded` in the background, unless that image or
-    /// its seeding exists. Returns whether it started one.
+    /// Starts initializing a database for `names.seeded`, with `seed` imported, in the
+    /// background, unless that image or its seeding exists. Returns whether it started one.
     pub async fn start_seeding(
         &self,
         names: &DerivedNames,
+        seed: &SeedRealm,
         base_image: &str,
         heap_options: &str,
     ) -> Result<bool, DockerError> {
@@ -136,9 +202,11 @@ impl Engine {
                 ]
                 .into_iter()
                 .chain(runtime_args())
+                .chain(["--import-realm".to_owned()])
                 .collect(),
             ),
             env: Some(vec![
+                format!("KCDEV_SEED_REALM={}", seed.name),
                 format!("JAVA_OPTS_KC_HEAP={heap_options}"),
                 format!("JAVA_OPTS_APPEND={QUICK_START_JVM}"),
             ]),
@@ -163,6 +231,32 @@ impl Engine {
                     &names.seed_container,
                 )(err));
             }
+        }
+        let copied = match seed.archive() {
+            Ok(archive) => {
+                let options = UploadToContainerOptionsBuilder::default()
+                    .path(KEYCLOAK_HOME)
+                    .build();
+                self.docker
+                    .upload_to_container(
+                        &names.seed_container,
+                        Some(options),
+                        bollard::body_full(archive.into()),
+                    )
+                    .await
+                    .map_err(DockerError::operation(
+                        "copy the default realm into",
+                        &names.seed_container,
+                    ))
+            }
+            Err(source) => Err(DockerError::ProviderArchive {
+                what: "the default realm",
+                source,
+            }),
+        };
+        if let Err(err) = copied {
+            self.remove_container(&names.seed_container).await?;
+            return Err(err);
         }
         self.start(&names.seed_container).await?;
         Ok(true)

@@ -66,10 +66,12 @@ pub enum DockerError {
         /// The last lines it logged.
         log_tail: Vec<String>,
     },
-    /// The tar archive that carries kcdev's Keycloak provider into a container could not be
-    /// written (in memory: a bug, not the machine).
-    #[error("cannot pack kcdev's Keycloak provider for the container")]
+    /// A tar archive that carries a file of kcdev's into a container (its Keycloak provider, the
+    /// default realm for the seeding) could not be written (in memory: a bug, not the machine).
+    #[error("cannot pack {what} for the container")]
     ProviderArchive {
+        /// What the archive was to carry.
+        what: &'static str,
         /// What the archive writer reported.
         #[source]
         source: std::io::Error,

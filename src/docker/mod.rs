@@ -19,7 +19,7 @@ pub use boot::{
 pub use container::{
     ContainerStatus, KeycloakContainer, ObservedContainer, SettingDifference, format_bytes,
 };
-pub use derive::{LABEL_DERIVED_KEY, OptimizedImages};
+pub use derive::{LABEL_DERIVED_KEY, OptimizedImages, SeedRealm};
 pub use engine::{DEFAULT_DOCKER_HOST, Engine, default_host};
 pub use error::{DockerError, PortPurpose};
 pub use image::{ImageRef, ImageSummary, InvalidImageRef, PullPolicy, parse_keycloak_version};

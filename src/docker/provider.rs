@@ -10,7 +10,7 @@ use crate::provider::{PROVIDER_JAR, PROVIDER_JAR_NAME, PROVIDERS_DIR};
 
 /// Owner of the jar in the container: the official image's `keycloak` user and the root group,
 /// as every file under /opt/keycloak (OpenShift runs it as a random uid in group 0).
-const KEYCLOAK_UID: u64 = 1000;
+pub(super) const KEYCLOAK_UID: u64 = 1000;
 const ROOT_GID: u64 = 0;
 /// A fixed modification time (the jar's own build timestamp, 2026-01-01), so that images derived
 /// from a container with the jar do not differ by when kcdev copied it.
@@ -33,8 +33,10 @@ fn provider_archive() -> std::io::Result<Vec<u8>> {
 impl Engine {
     /// Copies the provider jar into a created (not yet started) container's providers directory.
     pub(super) async fn install_provider(&self, container: &str) -> Result<(), DockerError> {
-        let archive =
-            provider_archive().map_err(|source| DockerError::ProviderArchive { source })?;
+        let archive = provider_archive().map_err(|source| DockerError::ProviderArchive {
+            what: "kcdev's Keycloak provider",
+            source,
+        })?;
         let options = UploadToContainerOptionsBuilder::default()
             .path(PROVIDERS_DIR)
             .build();

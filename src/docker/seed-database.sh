@@ -1,20 +1,29 @@
-# Runs in a container of kcdev's built image, with Keycloak's runtime arguments: starts Keycloak on
-# the empty data directory (the database is migrated and the master realm created, without an
-# admin user), waits until it is ready, and stops it cleanly so that H2 closes its file.
+# Runs in a container of kcdev's built image, with Keycloak's runtime arguments (`--import-realm`
+# among them): starts Keycloak on the empty data directory (the database is migrated, the master
+# realm created without an admin user, and kcdev's default realm imported from data/import), waits
+# until it is ready, checks that the realm $KCDEV_SEED_REALM is there, and stops Keycloak cleanly
+# so that H2 closes its file. The import file goes: instances get the realm from the database.
 /opt/keycloak/bin/kc.sh "$@" &
 keycloak=$!
-ready() {
-  exec 3<>/dev/tcp/127.0.0.1/9000 &&
-    printf 'GET /health/ready HTTP/1.0\r\n\r\n' >&3 &&
-    grep -q '"UP"' <&3
+answers() { # port path pattern
+  exec 3<>"/dev/tcp/127.0.0.1/$1" &&
+    printf 'GET %s HTTP/1.0\r\n\r\n' "$2" >&3 &&
+    grep -q "$3" <&3
 }
-until (ready) 2>/dev/null; do
+until (answers 9000 /health/ready '"UP"') 2>/dev/null; do
   if ! kill -0 "$keycloak" 2>/dev/null; then
     echo "seed-database: Keycloak exited before it was ready" >&2
     exit 1
   fi
   sleep 0.5
 done
+imported=0
+(answers 8080 "/realms/$KCDEV_SEED_REALM" '^HTTP/[0-9.]* 200') 2>/dev/null && imported=1
 kill -TERM "$keycloak"
 wait "$keycloak"
+rm -rf /opt/keycloak/data/import
+if [ "$imported" -ne 1 ]; then
+  echo "seed-database: the realm $KCDEV_SEED_REALM was not imported" >&2
+  exit 1
+fi
 test -s /opt/keycloak/data/h2/keycloakdb.mv.db

@@ -12,7 +12,7 @@ use super::settings::{
 use crate::defaults;
 use crate::docker::{
     BUILT_LABEL, Boot, BootMode, BuildOptions, ContainerStatus, DerivedNames, Engine, ImageRef,
-    ImageSummary, KeycloakContainer, ObservedContainer, PullPolicy, SEEDED_LABEL,
+    ImageSummary, KeycloakContainer, ObservedContainer, PullPolicy, SEEDED_LABEL, SeedRealm,
     ensure_ports_free, parse_keycloak_version, probe_ready,
 };
 use crate::keycloak::{AdminLogin, AdminSession, KeycloakApiError, PreparedKeys, RealmUrls};
@@ -354,6 +354,8 @@ async fn up_container(
         admin_password: admin.password.clone(),
     };
 
+    let default_realm = realm::default_realm()?;
+    let seed = SeedRealm::new(default_realm.name, default_realm.document);
     let mut derived = None;
     let mut new_volume = false;
     let (action, container_id, boot, run_image) = match existing {
@@ -375,7 +377,8 @@ async fn up_container(
         }
         replaced => {
             // Derive (the slow part) before the old container goes.
-            let prepared = prepare_boot(&engine, &mut wanted, &image, options, reporter).await?;
+            let prepared =
+                prepare_boot(&engine, &mut wanted, &image, &seed, options, reporter).await?;
             let action = match replaced {
                 Some(old) => {
                     reporter.step("Replacing the container (the data volume stays)");
@@ -480,13 +483,21 @@ async fn up_container(
                 Ok(None)
             }
         },
-        realm::reconcile(
-            &session,
-            &spec,
-            options.reset_realm,
-            realm_keys,
-            &state.password_marks
-        )
+        async {
+            // A new volume from a seeded image holds kcdev's default realm already.
+            if seeded && new_volume && !options.reset_realm {
+                realm::reconcile_seeded(&session, &spec, realm_keys, &state.password_marks).await
+            } else {
+                realm::reconcile(
+                    &session,
+                    &spec,
+                    options.reset_realm,
+                    realm_keys,
+                    &state.password_marks,
+                )
+                .await
+            }
+        }
     );
     let provisioning = provisioning?;
     if provisioning.password_marks != state.password_marks {
@@ -502,7 +513,7 @@ async fn up_container(
         // This up ran on the built image; the next new instance starts faster from one with
         // its database initialized, prepared now while the user gets going.
         if engine
-            .start_seeding(&names, &wanted.base_image, &wanted.heap_options())
+            .start_seeding(&names, &seed, &wanted.base_image, &wanted.heap_options())
             .await?
         {
             reporter
@@ -732,6 +743,7 @@ async fn prepare_boot(
     engine: &Engine,
     wanted: &mut KeycloakContainer,
     image: &ImageRef,
+    seed: &SeedRealm,
     options: &UpOptions,
     reporter: &dyn Reporter,
 ) -> Result<PreparedBoot, OpsError> {
@@ -749,6 +761,7 @@ async fn prepare_boot(
                     &BuildOptions {
                         features: wanted.features.clone(),
                     },
+                    seed,
                     options.timeout,
                     reporter,
                 )

@@ -10,6 +10,7 @@ mod observe;
 mod password;
 mod plan;
 mod render;
+mod seeded;
 mod spec;
 
 pub use declared::{
@@ -20,6 +21,7 @@ pub use export::{Placeholder, RealmExport, export, kubernetes_name, operator_res
 pub use observe::{ObservedRealm, ObservedUser, observe};
 pub use password::PasswordMarks;
 pub use plan::{Change, ChangeKind, Plan, plan};
+pub use seeded::{DefaultRealm, default_realm, reconcile_seeded};
 use serde::Serialize;
 pub use spec::{
     Assigned, CimdOptions, CimdSpec, ClientScopeSpec, GroupSpec, PolicySpec, RealmSpec,
@@ -81,6 +83,10 @@ pub struct ReconcileReport {
     pub changes: Vec<Change>,
     /// Objects left as they were.
     pub unchanged_objects: Vec<String>,
+    /// Whether the realm came with the seeded database image (given keys, secrets and passwords
+    /// of this instance's own) instead of being created.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub from_seed: bool,
     /// For the instance's state: the next run knows the passwords without logging in.
     #[serde(skip)]
     pub password_marks: PasswordMarks,
@@ -102,6 +108,7 @@ impl ReconcileReport {
             unchanged: plan.unchanged.len(),
             changes: plan.changes,
             unchanged_objects: plan.unchanged,
+            from_seed: false,
             password_marks,
         }
     }
