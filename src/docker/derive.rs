@@ -28,8 +28,6 @@ pub const LABEL_DERIVED_KEY: &str = "dev.kcdev.derived-key";
 const POLL: Duration = Duration::from_millis(500);
 const LOG_TAIL_LINES: usize = 30;
 const KEYCLOAK_HOME: &str = "/opt/keycloak";
-/// The file the seeding imports the default realm from, under `data/import`.
-const SEED_REALM_FILE: &str = "kcdev-realm.json";
 
 /// Initializes the database and stops: Keycloak starts without an admin user (none is created
 /// on an existing master realm later either; kcdev creates one per instance), and is stopped
@@ -72,7 +70,7 @@ impl SeedRealm {
         }
     }
 
-    /// A tar archive of `data/import/<realm>.json`, owned by Keycloak's user, to extract in
+    /// A tar archive of `data/import/<realm>-realm.json`, owned by Keycloak's user, to extract in
     /// Keycloak's home (the directories as the images have them: group-writable, group root).
     fn archive(&self) -> std::io::Result<Vec<u8>> {
         let mut builder = tar::Builder::new(Vec::new());
@@ -92,7 +90,8 @@ impl SeedRealm {
         header.set_size(self.document.len() as u64);
         builder.append_data(
             &mut header,
-            format!("data/import/{SEED_REALM_FILE}"),
+            // Keycloak imports `<realm>-realm.json` only, and refuses another name.
+            format!("data/import/{}-realm.json", self.name),
             self.document.as_slice(),
         )?;
         builder.into_inner()
