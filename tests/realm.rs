@@ -242,6 +242,62 @@ async fn every_client_kind_gets_audience_roles_and_subject() {
     }
 }
 
+/// What real clients ask for beyond the server's scopes: Gemini CLI registers naming every scope
+/// discovery advertises (and asks for them all), Claude Code and Codex name `openid
+/// offline_access` when a server advertises only `openid`. Each registers, logs in, and gets a
+/// token with the audiences, the roles and `mcp:tools` (the realm's default scope, which kcdev's
+/// registration policy gives a client that named others).
+#[tokio::test(flavor = "multi_thread")]
+async fn registrations_naming_every_advertised_scope_or_only_openid_get_what_servers_need() {
+    let kcdev = kcdev();
+    let _read = REALM_LOCK.read().await;
+    let discovery: Value = reqwest::get(&oauth::urls(kcdev, REALM).discovery)
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let advertised: Vec<&str> = discovery["scopes_supported"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    assert!(advertised.len() > 10, "scopes_supported: {advertised:?}");
+    let every_scope = advertised.join(" ");
+    for (client, scope, redirect) in [
+        (
+            "Gemini CLI",
+            every_scope.as_str(),
+            "http://localhost:40002/oauth/callback",
+        ),
+        (
+            "Claude Code / Codex",
+            "openid offline_access",
+            "http://127.0.0.1:40003/callback",
+        ),
+    ] {
+        let mut body = oauth::public_client(redirect, Some(scope));
+        body["application_type"] = json!("native");
+        let registered = oauth::register(kcdev, REALM, &body).await;
+        let tokens =
+            oauth::login(kcdev, REALM, &registered, "testuser", PASSWORD, Some(scope)).await;
+        let claims = oauth::validate(kcdev, REALM, &tokens.access_token, RESOURCE).await;
+        let aud = audiences(&claims);
+        assert!(aud.contains(&BASE.to_owned()), "{client}: aud {aud:?}");
+        assert!(
+            realm_roles(&claims).contains(&"user".to_owned()),
+            "{client}: {claims}"
+        );
+        let granted = claims["scope"].as_str().unwrap_or_default();
+        assert!(
+            granted.split(' ').any(|s| s == "mcp:tools"),
+            "{client}: scope {granted:?}"
+        );
+        assert_eq!(claims["azp"], registered.client_id.as_str(), "{client}");
+    }
+}
+
 /// Step-up: a token asked for with `mcp:tools` lacks `mcp:admin`; asking again with both gets a
 /// token with both, the same audiences and the admin role. Pre-registered clients and clients
 /// registered without `scope` have `mcp:admin` as an optional scope (the realm's optional scope),
@@ -554,7 +610,11 @@ async fn drift_is_repaired_by_the_next_up() {
     // Repaired: registration is policed again and testuser's tokens are right.
     let tokens = oauth::mcp_client_login(kcdev, REALM, "testuser").await;
     let claims = oauth::validate(kcdev, REALM, &tokens.access_token, RESOURCE).await;
-    assert_eq!(audiences(&claims).len(), 2, "{claims}");
+    let aud = audiences(&claims);
+    assert!(
+        aud.contains(&RESOURCE.to_owned()) && aud.contains(&BASE.to_owned()),
+        "{claims}"
+    );
     // Keycloak counts from the second it issued the token: 3599 when that second had begun.
     assert!(
         (3590..=3600).contains(&tokens.expires_in),

@@ -214,10 +214,13 @@ fn registration_line(paths: &RegistrationPaths) -> String {
         paths.pre_registered.join(", ")
     )];
     if paths.dynamic && paths.registered_clients_step_up {
-        offered.push("dynamic client registration (with step-up to optional scopes)".to_owned());
+        offered.push(
+            "dynamic client registration (with the realm's default scopes and step-up to optional ones)"
+                .to_owned(),
+        );
     } else if paths.dynamic {
         offered.push(
-            "dynamic client registration (no step-up: this Keycloak lacks kcdev's registration provider; `kcdev up --recreate` gives a container kcdev runs the provider, `kcdev export --provider-jar` writes it for a server's admins)"
+            "dynamic client registration (a client that names scopes gets only those: no `mcp:tools` unless it asks, no step-up; this Keycloak lacks kcdev's registration provider: `kcdev up --recreate` gives a container kcdev runs the provider, `kcdev export --provider-jar` writes it for a server's admins)"
                 .to_owned(),
         );
     }

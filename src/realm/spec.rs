@@ -48,8 +48,9 @@ pub struct RealmVariables {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum RegisteredClientScopes {
-    /// The realm's optional scopes too, through kcdev's client-registration policy (its Keycloak
-    /// provider): a registered client can step up.
+    /// The realm's default and optional scopes too, through kcdev's client-registration policy
+    /// (its Keycloak provider): a registered client's tokens carry `mcp:tools` whatever it named,
+    /// and it can step up.
     #[default]
     RealmOptional,
     /// Keycloak's own rule: only the scopes named at registration (the server lacks kcdev's

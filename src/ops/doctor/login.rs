@@ -5,11 +5,20 @@ use serde_json::{Value, json};
 
 use super::Checks;
 use crate::oauth::{self, AuthorizationRequest, RegisteredClient};
-use crate::ops::settings::ResolvedSettings;
+use crate::ops::settings::{RegistrationPaths, ResolvedSettings};
 use crate::ops::token::KCDEV_CLIENT_ID;
 use crate::realm::{ClaimSource, Declared, DeclaredUser, RealmSpec, resource_url_of};
 
-/// The registration MCP Inspector sends (with the scope the server advertises).
+/// How the registration check registers, and what its client then asks for at login.
+pub(super) struct Probe {
+    pub client: RegisteredClient,
+    pub login_scope: String,
+}
+
+/// What Claude Code and Codex send to a server that advertises only `openid` (the seed page's
+/// FastMCP defaults): kcdev's registration policy must still give the client `mcp:tools`.
+const OPENID_ONLY: &str = "openid offline_access";
+
 fn probe_registration(scope: &str) -> Value {
     json!({
         "client_name": "kcdev doctor",
@@ -18,6 +27,7 @@ fn probe_registration(scope: &str) -> Value {
         "grant_types": ["authorization_code", "refresh_token"],
         "response_types": ["code"],
         "token_endpoint_auth_method": "none",
+        "application_type": "native",
         "scope": scope,
     })
 }
@@ -27,16 +37,43 @@ pub(super) async fn check_registration(
     http: &reqwest::Client,
     settings: &ResolvedSettings,
     spec: &RealmSpec,
-) -> Option<RegisteredClient> {
+) -> Option<Probe> {
     let endpoint = format!(
         "{}/realms/{}/clients-registrations/openid-connect",
         settings.admin_url(),
         settings.realm.name
     );
-    match oauth::register(http, &endpoint, &probe_registration(&spec.mcp_scope)).await {
+    // With kcdev's policy, the hardest case real clients send; without it, a client that names
+    // `openid` alone never gets `mcp:tools`, so the check registers as MCP Inspector does.
+    let realm_scopes = RegistrationPaths::of(spec).registered_clients_step_up;
+    let (scope, login_scope, request) = if realm_scopes {
+        (
+            OPENID_ONLY.to_owned(),
+            OPENID_ONLY.to_owned(),
+            "Claude Code's and Codex's request naming only `openid offline_access`",
+        )
+    } else {
+        (
+            spec.mcp_scope.clone(),
+            format!("openid {}", spec.mcp_scope),
+            "MCP Inspector's request",
+        )
+    };
+    match oauth::register(http, &endpoint, &probe_registration(&scope)).await {
         Ok(client) => {
-            checks.pass("registration", "anonymous dynamic client registration accepts an MCP client (MCP Inspector's request)".to_owned());
-            Some(client)
+            let detail = if realm_scopes {
+                format!("anonymous dynamic client registration accepts an MCP client ({request})")
+            } else {
+                format!(
+                    "anonymous dynamic client registration accepts an MCP client ({request}); but this Keycloak lacks kcdev's registration provider, so a client that names scopes (Claude Code and Codex name `{OPENID_ONLY}` for a server advertising only `openid`) gets no `{}` and cannot step up (`kcdev export --provider-jar` writes the provider for the server's admins)",
+                    spec.mcp_scope
+                )
+            };
+            checks.pass("registration", detail);
+            Some(Probe {
+                client,
+                login_scope,
+            })
         }
         Err(err) => {
             checks.fail_recorded(
@@ -84,6 +121,7 @@ pub(super) async fn check_login(
     settings: &ResolvedSettings,
     spec: &RealmSpec,
     client: &RegisteredClient,
+    scope: &str,
     server_url: &str,
 ) -> Option<String> {
     let urls = settings.realm_urls();
@@ -100,7 +138,7 @@ pub(super) async fn check_login(
         authorization_endpoint: urls.authorization.clone(),
         client_id: client.client_id.clone(),
         redirect_uri: redirect_uri.clone(),
-        scope: Some(format!("openid {}", spec.mcp_scope)),
+        scope: Some(scope.to_owned()),
         resource: requested,
         expected_issuer: Some(urls.issuer.clone()),
     };
@@ -142,7 +180,7 @@ pub(super) async fn check_login(
         checks.pass(
             "login",
             format!(
-                "{} logs in; the token has sub, aud {}, realm roles and scope {}",
+                "{} logs in asking for `{scope}`; the token has sub, aud {}, realm roles and scope {}",
                 user.0,
                 audiences.join(" and "),
                 spec.mcp_scope

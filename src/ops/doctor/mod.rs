@@ -223,12 +223,12 @@ async fn run(checks: &mut Checks, server_url: Option<String>) -> Result<(), OpsE
     if spec.cimd.is_some() {
         login::check_cimd(checks, &http, &settings).await;
     }
-    let client = if spec.anonymous_registration_policies.is_some() {
-        let Some(client) = login::check_registration(checks, &http, &settings, &spec).await else {
+    let probe = if spec.anonymous_registration_policies.is_some() {
+        let Some(probe) = login::check_registration(checks, &http, &settings, &spec).await else {
             checks.skip(&["login", "server"], "needs a registered client");
             return Ok(());
         };
-        Some(client)
+        Some(probe)
     } else {
         checks.skip(
             &["registration"],
@@ -243,8 +243,12 @@ async fn run(checks: &mut Checks, server_url: Option<String>) -> Result<(), OpsE
         );
         return Ok(());
     }
-    let registered = client.is_some();
-    let client = client.unwrap_or_else(login::pre_registered_client);
+    let registered = probe.is_some();
+    let probe = probe.unwrap_or_else(|| login::Probe {
+        client: login::pre_registered_client(),
+        login_scope: format!("openid {}", spec.mcp_scope),
+    });
+    let client = probe.client;
     let server_url = server_url.unwrap_or_else(|| settings.realm.server_url.clone());
     let token = login::check_login(
         checks,
@@ -252,6 +256,7 @@ async fn run(checks: &mut Checks, server_url: Option<String>) -> Result<(), OpsE
         &settings,
         &spec,
         &client,
+        &probe.login_scope,
         server_url.trim_end_matches('/'),
     )
     .await;

@@ -27,7 +27,7 @@ public final class OptionalScopesPolicyFactory extends AbstractClientRegistratio
         return PROVIDER_ID;
     }
 
-    /** Nothing to configure: every realm optional scope is given. */
+    /** Nothing to configure: every realm default and optional scope is given. */
     @Override
     public List<ProviderConfigProperty> getConfigProperties() {
         return List.of();
@@ -36,7 +36,8 @@ public final class OptionalScopesPolicyFactory extends AbstractClientRegistratio
     @Override
     public String getHelpText() {
         return "Gives every client registered through Dynamic Client Registration the realm's "
-                + "optional client scopes as optional scopes, so that it can ask for one later "
-                + "(step-up) that it did not name when it registered.";
+                + "default client scopes as default scopes and its optional client scopes as "
+                + "optional ones, so that its tokens carry the realm's default scopes and it can "
+                + "ask for an optional one later (step-up) that it did not name when it registered.";
     }
 }
