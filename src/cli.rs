@@ -212,6 +212,10 @@ pub enum ClientArg {
     Vscode,
     /// Cursor.
     Cursor,
+    /// OpenAI Codex CLI.
+    Codex,
+    /// Google Gemini CLI.
+    GeminiCli,
 }
 
 impl From<ClientArg> for Client {
@@ -222,6 +226,8 @@ impl From<ClientArg> for Client {
             ClientArg::Inspector => Self::Inspector,
             ClientArg::Vscode => Self::Vscode,
             ClientArg::Cursor => Self::Cursor,
+            ClientArg::Codex => Self::Codex,
+            ClientArg::GeminiCli => Self::GeminiCli,
         }
     }
 }

@@ -127,6 +127,31 @@ fn every_client_gets_a_config_that_parses_and_points_at_the_server() {
         snippet("cursor"),
         json!({"mcpServers": {"kcdev": {"url": RESOURCE}}})
     );
+    // Codex needs both callback settings, Gemini CLI its own callback path and named scopes.
+    assert_eq!(
+        snippet("codex"),
+        json!({"mcp_servers": {"kcdev": {"url": RESOURCE, "oauth": {
+            "client_id": "kcdev-codex",
+            "callback_url": "http://localhost:33422/callback",
+            "callback_port": 33422}}}})
+    );
+    assert_eq!(
+        dcr("codex"),
+        json!({"mcp_servers": {"kcdev": {"url": RESOURCE}}})
+    );
+    assert_eq!(
+        snippet("gemini-cli"),
+        json!({"mcpServers": {"kcdev": {"url": RESOURCE, "type": "http", "oauth": {
+            "enabled": true,
+            "clientId": "kcdev-gemini-cli",
+            "redirectUri": "http://localhost:33423/oauth/callback",
+            "scopes": ["openid", "mcp:tools"]}}}})
+    );
+    assert_eq!(
+        dcr("gemini-cli"),
+        json!({"mcpServers": {"kcdev": {"url": RESOURCE, "type": "http", "oauth": {
+            "enabled": true, "scopes": ["openid", "mcp:tools"]}}}})
+    );
 
     let named = client_config(
         &kcdev,
@@ -201,10 +226,12 @@ fn every_client_gets_a_config_that_parses_and_points_at_the_server() {
         "inspector",
         "vscode",
         "cursor",
+        "codex",
+        "gemini-cli",
     ] {
         assert!(list.stdout.contains(client), "{}", list.stdout);
     }
-    client_config(&kcdev, home.path(), &["zed"])
+    client_config(&kcdev, home.path(), &["emacs"])
         .failed_with(2)
         .stderr_has(&["claude-desktop"]);
     client_config(
@@ -303,6 +330,116 @@ fn write_merges_into_the_real_file_safely() {
         std::fs::read_to_string(&broken).unwrap(),
         "{ \"mcpServers\": { // a comment\n } }"
     );
+}
+
+/// Codex and Gemini CLI: `--write` finds the file where the client reads it (HOME, or the
+/// client's own variable), merges in the file's format keeping the user's comments, and refuses a
+/// file that does not parse, naming the line.
+#[test]
+fn write_uses_each_clients_own_file_and_format() {
+    let kcdev = Kcdev::new("write-fmt");
+    let home = tempfile::tempdir().unwrap();
+    let codex = home.path().join(".codex/config.toml");
+    std::fs::create_dir_all(codex.parent().unwrap()).unwrap();
+    std::fs::write(
+        &codex,
+        "# mine\nmodel = \"o3\" # keep\n\n[mcp_servers.other]\ncommand = \"x\"\n",
+    )
+    .unwrap();
+    client_config(
+        &kcdev,
+        home.path(),
+        &["codex", "--server-url", SERVER, "--write"],
+    )
+    .ok();
+    let text = std::fs::read_to_string(&codex).unwrap();
+    assert!(
+        text.starts_with("# mine\nmodel = \"o3\" # keep\n\n[mcp_servers.other]\n"),
+        "{text}"
+    );
+    let parsed: toml::Table = toml::from_str(&text).unwrap();
+    assert_eq!(
+        parsed["mcp_servers"]["kcdev"]["url"].as_str(),
+        Some(RESOURCE)
+    );
+    assert_eq!(
+        parsed["mcp_servers"]["kcdev"]["oauth"]["callback_port"].as_integer(),
+        Some(33422)
+    );
+
+    // CODEX_HOME moves Codex's directory.
+    let codex_home = home.path().join("elsewhere");
+    let mut command = kcdev.command(&["client-config", "codex", "--server-url", SERVER, "--write"]);
+    command
+        .env("HOME", home.path())
+        .env("CODEX_HOME", &codex_home)
+        .current_dir(home.path());
+    kcdev.run_command(command).ok();
+    assert!(codex_home.join("config.toml").exists());
+
+    let gemini = home.path().join(".gemini/settings.json");
+    std::fs::create_dir_all(gemini.parent().unwrap()).unwrap();
+    std::fs::write(&gemini, "{\n  // theme\n  \"theme\": \"Dracula\"\n}\n").unwrap();
+    client_config(
+        &kcdev,
+        home.path(),
+        &["gemini-cli", "--server-url", SERVER, "--write"],
+    )
+    .ok();
+    let text = std::fs::read_to_string(&gemini).unwrap();
+    assert!(
+        text.contains("// theme") && text.contains("kcdev-gemini-cli"),
+        "{text}"
+    );
+
+    let broken = "[mcp_servers\nurl = 1\n";
+    std::fs::write(&codex, broken).unwrap();
+    client_config(
+        &kcdev,
+        home.path(),
+        &["codex", "--server-url", SERVER, "--write"],
+    )
+    .failed_with(1)
+    .stderr_has(&["config.toml:1 is not valid TOML", "paste the entry by hand"]);
+    assert_eq!(std::fs::read_to_string(&codex).unwrap(), broken);
+}
+
+/// Every client id `client-config` hands out exists in the real realm, public with PKCE, with
+/// exactly the redirect URIs that client sends at the callback port it is given.
+#[tokio::test(flavor = "multi_thread")]
+async fn pre_registered_clients_exist_in_the_realm_with_their_redirects() {
+    let kcdev = kcdev();
+    let _read = LOCK.read().await;
+    let admin = kcdev.admin().await;
+    let mut checked = vec![];
+    for client in kcdev::clients::Client::ALL {
+        let Some(pre) = client.pre_registered() else {
+            continue;
+        };
+        let found = admin
+            .find_client("fastmcp", pre.client_id)
+            .await
+            .unwrap()
+            .unwrap_or_else(|| panic!("{client}: {} is not in the realm", pre.client_id));
+        assert_eq!(found.public_client, Some(true), "{client}");
+        let attributes = found.attributes.clone().unwrap_or_default();
+        assert_eq!(
+            attributes
+                .get("pkce.code.challenge.method")
+                .map(String::as_str),
+            Some("S256"),
+            "{client}"
+        );
+        let mut redirects = found.redirect_uris.clone().unwrap_or_default();
+        redirects.sort();
+        let mut expected: Vec<String> = pre.redirect_uris.iter().map(|u| (*u).to_owned()).collect();
+        expected.sort();
+        assert_eq!(redirects, expected, "{client}");
+        checked.push(pre.client_id);
+    }
+    for client_id in ["kcdev-claude-code", "kcdev-codex", "kcdev-gemini-cli"] {
+        assert!(checked.contains(&client_id), "{checked:?}");
+    }
 }
 
 #[tokio::test(flavor = "multi_thread")]

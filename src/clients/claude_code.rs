@@ -32,6 +32,7 @@ pub(super) fn config(values: &ConnectionValues, pre: Option<PreRegisteredClient>
     ClientConfig {
         client: Client::ClaudeCode,
         registration: Registration::of(pre),
+        format: super::ConfigFormat::Json,
         snippet,
         entry_path,
         locations: vec![

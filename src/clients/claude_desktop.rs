@@ -90,6 +90,7 @@ pub(super) fn config(values: &ConnectionValues, pre: Option<PreRegisteredClient>
     ClientConfig {
         client: Client::ClaudeDesktop,
         registration: Registration::of(pre),
+        format: super::ConfigFormat::Json,
         snippet,
         entry_path,
         locations,

@@ -19,6 +19,7 @@ pub(super) fn config(values: &ConnectionValues) -> ClientConfig {
     ClientConfig {
         client: Client::Cursor,
         registration: Registration::Dynamic,
+        format: super::ConfigFormat::Json,
         snippet,
         entry_path,
         locations: vec![

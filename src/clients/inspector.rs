@@ -84,6 +84,7 @@ pub(super) fn config(values: &ConnectionValues, pre: Option<PreRegisteredClient>
     ClientConfig {
         client: Client::Inspector,
         registration: Registration::of(pre),
+        format: super::ConfigFormat::Json,
         snippet,
         entry_path,
         locations: vec![ConfigLocation {

@@ -4,7 +4,9 @@
 
 mod claude_code;
 mod claude_desktop;
+mod codex;
 mod cursor;
+mod gemini_cli;
 mod inspector;
 mod merge;
 mod vscode;
@@ -16,7 +18,7 @@ use std::str::FromStr;
 use serde::Serialize;
 use serde_json::Value;
 
-pub use merge::{MergeError, MergeOutcome, merge_entry};
+pub use merge::{ConfigFormat, MergeError, MergeOutcome, merge_entry};
 
 /// The clients kcdev knows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -32,16 +34,22 @@ pub enum Client {
     Vscode,
     /// Cursor.
     Cursor,
+    /// OpenAI Codex CLI.
+    Codex,
+    /// Google Gemini CLI.
+    GeminiCli,
 }
 
 impl Client {
     /// Every client.
-    pub const ALL: [Self; 5] = [
+    pub const ALL: [Self; 7] = [
         Self::ClaudeDesktop,
         Self::ClaudeCode,
         Self::Inspector,
         Self::Vscode,
         Self::Cursor,
+        Self::Codex,
+        Self::GeminiCli,
     ];
 
     /// The name used on the command line.
@@ -52,6 +60,8 @@ impl Client {
             Self::Inspector => "inspector",
             Self::Vscode => "vscode",
             Self::Cursor => "cursor",
+            Self::Codex => "codex",
+            Self::GeminiCli => "gemini-cli",
         }
     }
 
@@ -63,6 +73,8 @@ impl Client {
             Self::Inspector => "MCP Inspector",
             Self::Vscode => "VS Code",
             Self::Cursor => "Cursor",
+            Self::Codex => "Codex CLI",
+            Self::GeminiCli => "Gemini CLI",
         }
     }
 
@@ -75,6 +87,8 @@ impl Client {
             Self::Inspector => inspector::REGISTRATION_HOSTS,
             Self::Vscode => vscode::REGISTRATION_HOSTS,
             Self::Cursor => cursor::REGISTRATION_HOSTS,
+            Self::Codex => codex::REGISTRATION_HOSTS,
+            Self::GeminiCli => gemini_cli::REGISTRATION_HOSTS,
         }
     }
 
@@ -84,6 +98,8 @@ impl Client {
             Self::ClaudeDesktop => Some(claude_desktop::PRE_REGISTERED),
             Self::ClaudeCode => Some(claude_code::PRE_REGISTERED),
             Self::Inspector => Some(inspector::PRE_REGISTERED),
+            Self::Codex => Some(codex::PRE_REGISTERED),
+            Self::GeminiCli => Some(gemini_cli::PRE_REGISTERED),
             Self::Vscode | Self::Cursor => None,
         }
     }
@@ -125,6 +141,8 @@ impl Client {
             Self::Inspector => inspector::config(values, pre),
             Self::Vscode => vscode::config(values),
             Self::Cursor => cursor::config(values),
+            Self::Codex => codex::config(values, pre),
+            Self::GeminiCli => gemini_cli::config(values, pre),
         }
     }
 }
@@ -190,9 +208,7 @@ impl fmt::Display for Client {
 
 /// A client name kcdev does not know.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
-#[error(
-    "unknown client {0:?}; choose one of claude-desktop, claude-code, inspector, vscode, cursor"
-)]
+#[error("unknown client {name:?}; choose one of {}", Client::ALL.map(Client::id).join(", "), name = .0)]
 pub struct UnknownClient(String);
 
 impl FromStr for Client {
@@ -221,6 +237,50 @@ pub struct ConnectionValues {
     pub user: (String, String),
     /// The user's home directory (for config file locations).
     pub home: PathBuf,
+    /// The variables clients read their config directory from, where set.
+    pub dirs: ConfigDirs,
+}
+
+/// Environment variables that move a client's config directory away from the home directory.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct ConfigDirs {
+    /// `CODEX_HOME` (Codex; default `~/.codex`).
+    pub codex_home: Option<PathBuf>,
+    /// `GEMINI_CLI_HOME` (Gemini CLI; the directory holding `.gemini`, default `~`).
+    pub gemini_cli_home: Option<PathBuf>,
+    /// `XDG_CONFIG_HOME` (Goose and Zed on Linux; default `~/.config`).
+    pub xdg_config_home: Option<PathBuf>,
+}
+
+impl ConfigDirs {
+    /// Reads the variables through `env` (empty counts as unset).
+    pub fn from_env(env: impl Fn(&str) -> Option<String>) -> Self {
+        let dir = |name: &str| env(name).filter(|v| !v.is_empty()).map(PathBuf::from);
+        Self {
+            codex_home: dir("CODEX_HOME"),
+            gemini_cli_home: dir("GEMINI_CLI_HOME"),
+            xdg_config_home: dir("XDG_CONFIG_HOME"),
+        }
+    }
+
+    fn codex_home(&self, home: &std::path::Path) -> PathBuf {
+        self.codex_home
+            .clone()
+            .unwrap_or_else(|| home.join(".codex"))
+    }
+
+    fn gemini_cli_home(&self, home: &std::path::Path) -> PathBuf {
+        self.gemini_cli_home
+            .clone()
+            .unwrap_or_else(|| home.to_owned())
+    }
+
+    #[allow(dead_code)]
+    fn xdg_config_home(&self, home: &std::path::Path) -> PathBuf {
+        self.xdg_config_home
+            .clone()
+            .unwrap_or_else(|| home.join(".config"))
+    }
 }
 
 /// Where a client keeps its configuration.
@@ -237,7 +297,9 @@ pub struct ConfigLocation {
 pub struct ClientConfig {
     pub client: Client,
     pub registration: Registration,
-    /// The JSON to put in the client's config file.
+    /// The config file's format (the snippet is printed and merged in it).
+    pub format: ConfigFormat,
+    /// The entry to put in the client's config file, as JSON.
     pub snippet: Value,
     /// The key path of the entry inside the file (e.g. `["mcpServers", "kcdev"]`).
     pub entry_path: Vec<String>,
@@ -283,6 +345,7 @@ mod tests {
             scope: "mcp:tools".into(),
             user: ("testuser".into(), "password123".into()),
             home: PathBuf::from("/home/dev"),
+            dirs: ConfigDirs::default(),
         }
     }
 

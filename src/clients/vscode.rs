@@ -23,6 +23,7 @@ pub(super) fn config(values: &ConnectionValues) -> ClientConfig {
     ClientConfig {
         client: Client::Vscode,
         registration: Registration::Dynamic,
+        format: super::ConfigFormat::Json,
         snippet,
         entry_path,
         locations: vec![ConfigLocation {

@@ -6,7 +6,7 @@ use super::OpsError;
 use super::env::ServerScopes;
 use super::settings::InstanceContext;
 use crate::clients::{
-    Client, ClientConfig, ConnectionValues, MergeOutcome, Registration, merge_entry,
+    Client, ClientConfig, ConfigDirs, ConnectionValues, MergeOutcome, Registration, merge_entry,
 };
 use crate::realm::{RealmSpec, RealmVariables};
 
@@ -96,6 +96,7 @@ pub fn client_config(options: ClientConfigOptions) -> Result<ClientConfigReport,
         scope: scopes.required.join(" "),
         user,
         home: etcetera::home_dir().map_err(crate::state::StateError::from)?,
+        dirs: ConfigDirs::from_env(|name| std::env::var(name).ok()),
     };
     let config = match options.registration {
         Some(registration) => options.client.config(&values, registration)?,
@@ -105,7 +106,7 @@ pub fn client_config(options: ClientConfigOptions) -> Result<ClientConfigReport,
         None => None,
         Some(path) => {
             let path = path.unwrap_or_else(|| config.locations[0].path.clone());
-            let outcome = merge_entry(&path, &config.entry_path, config.entry())?;
+            let outcome = merge_entry(&path, config.format, &config.entry_path, config.entry())?;
             Some((path, outcome))
         }
     };

@@ -31,7 +31,7 @@ pub fn render_client_config(report: &ClientConfigReport) -> String {
         location.path.display(),
         location.scope
     );
-    let snippet = serde_json::to_string_pretty(&config.snippet).unwrap_or_default();
+    let snippet = config.format.render(&config.snippet);
     let _ = writeln!(out, "{CUT}\n{snippet}\n{CUT}");
     for other in &config.locations[1..] {
         let _ = writeln!(
@@ -138,6 +138,7 @@ fn list_values() -> ConnectionValues {
         scope: String::new(),
         user: (String::new(), String::new()),
         home: "~".into(),
+        dirs: Default::default(),
     }
 }
 

@@ -109,7 +109,7 @@ fn ops_hints(error: &OpsError, instance: &str) -> Vec<String> {
         ],
         OpsError::Scaffold(_) => vec![],
         OpsError::OAuth(err) => oauth_hints(err, instance),
-        OpsError::ClientConfigFile(MergeError::NotJson { .. }) => vec![
+        OpsError::ClientConfigFile(MergeError::Unparsable { .. } | MergeError::NotATable { .. }) => vec![
             "fix the file, or paste the entry by hand (kcdev prints it without --write)".to_owned(),
         ],
         OpsError::ClientConfigFile(_) => vec![],
