@@ -5,12 +5,13 @@
 # so that H2 closes its file. The import file goes: instances get the realm from the database.
 /opt/keycloak/bin/kc.sh "$@" &
 keycloak=$!
-answers() { # port path pattern
+answers() { # port, path, a pattern the response matches
   exec 3<>"/dev/tcp/127.0.0.1/$1" &&
     printf 'GET %s HTTP/1.0\r\n\r\n' "$2" >&3 &&
     grep -q "$3" <&3
 }
-until (answers 9000 /health/ready '"UP"') 2>/dev/null; do
+# By the status code: a body that says DOWN still has a check that says UP.
+until (answers 9000 /health/ready '^HTTP/[0-9.]* 200') 2>/dev/null; do
   if ! kill -0 "$keycloak" 2>/dev/null; then
     echo "seed-database: Keycloak exited before it was ready" >&2
     exit 1
