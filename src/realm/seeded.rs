@@ -168,7 +168,8 @@ async fn renew_client_secrets(session: &AdminSession, realm: &str) -> Result<(),
     try_join_all(
         clients
             .iter()
-            .filter(|client| client.public_client != Some(true))
+            // Keycloak lists the secrets there are (`realm-management` has none, and refuses one).
+            .filter(|client| client.public_client != Some(true) && client.secret.is_some())
             .filter_map(|client| Some((client.id.as_deref()?, client.client_id.as_deref()?)))
             .map(|(id, client_id)| async move {
                 api.realm_clients_with_client_uuid_client_secret_post(realm, id)
