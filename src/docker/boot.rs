@@ -11,6 +11,7 @@
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use super::jvm;
 use crate::provider::PROVIDER_JAR_SHA256;
 
 /// Where an instance boots from, as asked for (`up --boot`) and kept in the state.
@@ -83,6 +84,15 @@ impl Boot {
         }
     }
 
+    /// `JAVA_OPTS_APPEND`: an optimized boot's JVM options (see [`jvm`]); a dev boot keeps the
+    /// image's.
+    pub fn jvm_options(&self) -> Option<String> {
+        match self {
+            Self::Dev => None,
+            Self::Optimized { seeded, .. } => Some(jvm::runtime_options(*seeded)),
+        }
+    }
+
     /// Keycloak's command line.
     pub fn command(&self) -> Vec<String> {
         match self {
@@ -127,17 +137,25 @@ pub const DERIVED_REPOSITORY: &str = "kcdev/keycloak-optimized";
 
 impl DerivedNames {
     /// Names from the base image's id (a changed base, even under the same tag, derives anew),
-    /// the build options and kcdev's Keycloak provider, which `kc.sh build` builds in (a kcdev
-    /// with another provider jar derives anew).
+    /// the build options, kcdev's Keycloak provider, which `kc.sh build` builds in (a kcdev
+    /// with another provider jar derives anew), and the JVM options the seeding trains the
+    /// class archive with (another way of making it derives anew).
     pub fn new(base_id: &str, version: Option<&str>, options: &BuildOptions) -> Self {
-        Self::with_provider(base_id, version, options, PROVIDER_JAR_SHA256)
+        Self::with_inputs(
+            base_id,
+            version,
+            options,
+            PROVIDER_JAR_SHA256,
+            &jvm::derivation_fingerprint(),
+        )
     }
 
-    fn with_provider(
+    fn with_inputs(
         base_id: &str,
         version: Option<&str>,
         options: &BuildOptions,
         provider_sha256: &str,
+        jvm_fingerprint: &str,
     ) -> Self {
         let mut hasher = Sha256::new();
         hasher.update(base_id.as_bytes());
@@ -147,6 +165,8 @@ impl DerivedNames {
         }
         hasher.update([0]);
         hasher.update(provider_sha256.as_bytes());
+        hasher.update([0]);
+        hasher.update(jvm_fingerprint.as_bytes());
         let key: String = hasher
             .finalize()
             .iter()
@@ -183,17 +203,29 @@ mod tests {
             features: vec!["cimd".into()],
         };
         let other_options = DerivedNames::new("sha256:aaa", Some("26.7.5"), &features);
-        let other_provider = DerivedNames::with_provider(
+        let other_provider = DerivedNames::with_inputs(
             "sha256:aaa",
             Some("26.7.5"),
             &BuildOptions::default(),
             "000000000000",
+            &jvm::derivation_fingerprint(),
+        );
+        let other_jvm = DerivedNames::with_inputs(
+            "sha256:aaa",
+            Some("26.7.5"),
+            &BuildOptions::default(),
+            PROVIDER_JAR_SHA256,
+            "-XX:SomethingElse",
         );
         assert_ne!(plain.key, other_base.key);
         assert_ne!(plain.key, other_options.key);
         assert_ne!(
             plain.key, other_provider.key,
             "a new provider jar derives anew"
+        );
+        assert_ne!(
+            plain.key, other_jvm.key,
+            "another way of training the class archive derives anew"
         );
         assert!(
             features
@@ -220,5 +252,17 @@ mod tests {
             ]
         );
         assert_eq!(Boot::Dev.command()[0], "start-dev");
+    }
+
+    #[test]
+    fn only_a_seeded_image_boots_from_the_class_archive() {
+        let boot = |seeded| Boot::Optimized {
+            image: "x".into(),
+            seeded,
+        };
+        let archive = format!("-XX:SharedArchiveFile={}", jvm::CLASS_ARCHIVE);
+        assert!(boot(true).jvm_options().unwrap().contains(&archive));
+        assert!(!boot(false).jvm_options().unwrap().contains(&archive));
+        assert_eq!(Boot::Dev.jvm_options(), None);
     }
 }

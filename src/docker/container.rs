@@ -18,10 +18,6 @@ const LOOPBACK: &str = "127.0.0.1";
 const ADMIN_PASSWORD_ENV: &str = "KC_BOOTSTRAP_ADMIN_PASSWORD";
 const SECOND_NS: i64 = 1_000_000_000;
 const MIB: u64 = 1 << 20;
-/// Only the quick (C1) JIT compiler: on two cores the optimizing one competes with Keycloak for
-/// the CPU through boot and the first requests (measured: about 2.5 s of a new instance's 12),
-/// and a local identity provider never runs long enough to pay it back.
-pub const QUICK_START_JVM: &str = "-XX:TieredStopAtLevel=1";
 /// What the JVM needs beside the heap (metaspace, code cache, threads, direct buffers) in
 /// Keycloak 26, with room to spare: the container limit minus this is the heap.
 const NON_HEAP_BYTES: u64 = 350 * MIB;
@@ -168,7 +164,10 @@ impl KeycloakContainer {
                     env.push(format!("KC_FEATURES={}", self.features.join(",")));
                 }
             }
-            Boot::Optimized { .. } => env.push(format!("JAVA_OPTS_APPEND={QUICK_START_JVM}")),
+            Boot::Optimized { .. } => {}
+        }
+        if let Some(options) = boot.jvm_options() {
+            env.push(format!("JAVA_OPTS_APPEND={options}"));
         }
         let bind = |port: u16| {
             Some(vec![PortBinding {
@@ -469,7 +468,12 @@ mod tests {
             "a build option"
         );
         assert!(env.contains(&"JAVA_OPTS_KC_HEAP=-Xms256m -Xmx418m".to_owned()));
-        assert!(env.contains(&"JAVA_OPTS_APPEND=-XX:TieredStopAtLevel=1".to_owned()));
+        let jvm = env
+            .iter()
+            .find_map(|e| e.strip_prefix("JAVA_OPTS_APPEND="))
+            .unwrap();
+        assert!(jvm.starts_with("-XX:TieredStopAtLevel=1"), "{jvm}");
+        assert!(jvm.contains("-XX:SharedArchiveFile="), "seeded: {jvm}");
         let observed = observed_from(&optimized.create_body(&seeded));
         assert_eq!(observed.base_image, "kc:26.7.5");
         assert_eq!(observed.boot, "seeded");

@@ -16,8 +16,8 @@ use futures_util::StreamExt;
 use sha2::{Digest, Sha256};
 
 use super::boot::{Boot, BuildOptions, DERIVED_REPOSITORY, DerivedNames, runtime_args};
-use super::container::QUICK_START_JVM;
 use super::error::{is_conflict, is_not_found};
+use super::jvm;
 use super::provider::KEYCLOAK_UID;
 use super::{ContainerStatus, DockerError, Engine, ImageSummary};
 use crate::instance::{LABEL_BASE_IMAGE, LABEL_MANAGED_BY};
@@ -207,7 +207,7 @@ impl Engine {
             env: Some(vec![
                 format!("KCDEV_SEED_REALM={}", seed.name),
                 format!("JAVA_OPTS_KC_HEAP={heap_options}"),
-                format!("JAVA_OPTS_APPEND={QUICK_START_JVM}"),
+                format!("JAVA_OPTS_APPEND={}", jvm::training_options()),
             ]),
             labels: Some(derivation_labels(names, base_image)),
             host_config: Some(HostConfig {

@@ -9,6 +9,7 @@ mod discover;
 mod engine;
 mod error;
 mod image;
+mod jvm;
 mod lifecycle;
 mod provider;
 mod wait;
