@@ -319,21 +319,56 @@ fn client_config(
     format!("{}{}", run.stdout, run.stderr)
 }
 
-/// The dynamic registration requests among `requests` (what a client POSTed to the realm's
+/// The dynamic registration requests among `connections` (what clients POSTed to the realm's
 /// registration endpoint), as JSON.
-fn registrations(requests: &[String]) -> Vec<Value> {
-    requests
+fn registrations(connections: &[String]) -> Vec<Value> {
+    let endpoint = format!("POST /realms/{REALM}/clients-registrations/openid-connect ");
+    connections
         .iter()
-        .filter(|request| {
-            request.starts_with(&format!(
-                "POST /realms/{REALM}/clients-registrations/openid-connect"
-            ))
-        })
-        .filter_map(|request| {
-            let body = request.split_once("\r\n\r\n")?.1;
-            serde_json::from_str(body).ok()
-        })
+        .flat_map(|connection| http_requests(connection))
+        .filter(|(head, _)| head.starts_with(&endpoint))
+        .filter_map(|(_, body)| serde_json::from_str(&body).ok())
         .collect()
+}
+
+/// The HTTP/1.1 requests one connection carried (keep-alive puts several on one), as head and
+/// body (`Content-Length` or chunked).
+fn http_requests(mut stream: &str) -> Vec<(String, String)> {
+    let mut requests = Vec::new();
+    while let Some((head, rest)) = stream.split_once("\r\n\r\n") {
+        let header = |name: &str| {
+            head.lines().find_map(|line| {
+                let (key, value) = line.split_once(':')?;
+                key.trim()
+                    .eq_ignore_ascii_case(name)
+                    .then(|| value.trim().to_owned())
+            })
+        };
+        let (body, after) = if header("transfer-encoding").is_some_and(|v| v.contains("chunked")) {
+            let mut body = String::new();
+            let mut rest = rest;
+            loop {
+                let Some((size, data)) = rest.split_once("\r\n") else {
+                    break (body, "");
+                };
+                let size = usize::from_str_radix(size.trim(), 16).unwrap_or(0);
+                if size == 0 || data.len() < size {
+                    break (body, data.get(2..).unwrap_or(""));
+                }
+                body.push_str(&data[..size]);
+                rest = data[size..].strip_prefix("\r\n").unwrap_or(&data[size..]);
+            }
+        } else {
+            let length = header("content-length")
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(0usize)
+                .min(rest.len());
+            (rest[..length].to_owned(), &rest[length..])
+        };
+        requests.push((head.to_owned(), body));
+        stream = after;
+    }
+    requests
 }
 
 /// What a test learned about one client's login, printed for the report and checked.
@@ -537,19 +572,28 @@ fn claude_mcp_status(home: &ClientHome, namespace: &NetNs, claude: &str) -> Vec<
         )
     };
     session.send(&request("init-1", "initialize"));
-    session.wait_for("init-1", STEP);
+    session.wait_for_line(
+        |line| answer_to(line, "init-1"),
+        "the initialize answer",
+        STEP,
+    );
     session.send(&request("status-1", "mcp_status"));
-    session.wait_for("status-1", STEP);
-    let output = session.output();
-    let answer = output
-        .lines()
-        .filter_map(|line| serde_json::from_str::<Value>(line).ok())
-        .find(|message| message["response"]["request_id"] == "status-1")
-        .unwrap_or_else(|| panic!("no mcp_status answer:\n{output}"));
+    let answer = session.wait_for_line(
+        |line| answer_to(line, "status-1"),
+        "the mcp_status answer",
+        STEP,
+    );
     answer["response"]["response"]["mcpServers"]
         .as_array()
         .cloned()
         .unwrap_or_else(|| panic!("mcp_status answer without mcpServers: {answer}"))
+}
+
+/// A stream-json line answering the control request `id`.
+fn answer_to(line: &str, id: &str) -> Option<Value> {
+    let message: Value = serde_json::from_str(line).ok()?;
+    (message["type"] == "control_response" && message["response"]["request_id"] == id)
+        .then_some(message)
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -560,6 +604,206 @@ async fn claude_code_logs_in_with_the_pre_registered_client() {
 #[tokio::test(flavor = "multi_thread")]
 async fn claude_code_logs_in_after_dynamic_registration() {
     claude_code("dcr", None).await;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Codex CLI
+
+async fn codex(registration: &str, expected_client_id: Option<&str>) {
+    let _turn = ONE_AT_A_TIME.lock().await;
+    let fixture = fixture().await;
+    let namespace = &fixture.namespace;
+    let home = ClientHome::new("codex");
+    let resource = format!("{}/mcp", fixture.base);
+    let configured = client_config(fixture, &home, "codex", registration, &fixture.base, None);
+    let codex = node_bin("codex");
+    let mark = namespace.mark();
+    let mut login = Session::spawn(
+        home.command(namespace, &codex, &["mcp", "login", "kcdev"]),
+        "codex mcp login kcdev",
+    );
+    let status = login.wait(STEP);
+    let login_output = login.output();
+    drop(login);
+    let config =
+        std::fs::read_to_string(home.home().join(".codex/config.toml")).unwrap_or_default();
+    let context = format!(
+        "--- kcdev client-config\n{configured}\n--- ~/.codex/config.toml\n{config}\n--- codex mcp login kcdev ({status:?})\n{login_output}"
+    );
+    assert!(
+        status.is_some_and(|s| s.success()),
+        "codex mcp login failed\n{context}\n{}",
+        home.browser_story()
+    );
+    let login = check_login(
+        fixture,
+        &home,
+        mark,
+        expected_client_id,
+        &resource,
+        &context,
+    );
+    login.describe("Codex", registration);
+
+    let mut server = JsonRpc::start(
+        home.command(namespace, &codex, &["app-server"]),
+        "codex app-server",
+    );
+    server.call(
+        "initialize",
+        json!({"clientInfo": {"name": "kcdev-tests", "version": "0"}}),
+    );
+    server.notify("initialized");
+    let status = server.call("mcpServerStatus/list", json!({}));
+    let kcdev = status["data"]
+        .as_array()
+        .and_then(|servers| servers.iter().find(|s| s["name"] == "kcdev"))
+        .cloned()
+        .unwrap_or_else(|| panic!("mcpServerStatus/list lacks kcdev: {status}"));
+    assert!(
+        kcdev.to_string().contains("whoami"),
+        "kcdev's tools as Codex lists them: {kcdev}"
+    );
+    let thread = server.call("thread/start", json!({}));
+    let thread_id = thread["thread"]["id"].as_str().unwrap().to_owned();
+    let called = server.call(
+        "mcpServer/tool/call",
+        json!({"threadId": thread_id, "server": "kcdev", "tool": "whoami", "arguments": {}}),
+    );
+    assert!(
+        called.to_string().contains(USER),
+        "whoami through Codex does not name {USER}: {called}"
+    );
+    drop(server);
+    namespace.kill_everything();
+}
+
+/// A JSON-RPC peer on a child's stdio, one JSON object a line (Codex's app server).
+struct JsonRpc {
+    session: Session,
+    next_id: u64,
+}
+
+impl JsonRpc {
+    fn start(command: Command, what: &str) -> Self {
+        Self {
+            session: Session::spawn(command, what),
+            next_id: 1,
+        }
+    }
+
+    fn notify(&mut self, method: &str) {
+        self.session.send(&format!(
+            "{}\n",
+            json!({"jsonrpc": "2.0", "method": method})
+        ));
+    }
+
+    /// Sends a request and returns its result; panics with everything printed on an error.
+    fn call(&mut self, method: &str, params: Value) -> Value {
+        let id = self.next_id;
+        self.next_id += 1;
+        self.session.send(&format!(
+            "{}\n",
+            json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params})
+        ));
+        let answer = self.session.wait_for_line(
+            |line| {
+                let message: Value = serde_json::from_str(line).ok()?;
+                (message["id"] == id && message.get("method").is_none()).then_some(message)
+            },
+            &format!("the answer to {method}"),
+            STEP,
+        );
+        if let Some(result) = answer.get("result") {
+            return result.clone();
+        }
+        panic!(
+            "{method} failed: {answer}\n--- everything printed\n{}",
+            self.session.output()
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn codex_logs_in_with_the_pre_registered_client() {
+    codex("pre-registered", Some("kcdev-codex")).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn codex_logs_in_after_dynamic_registration() {
+    codex("dcr", None).await;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Gemini CLI
+
+/// Configures Gemini CLI for `base` and logs in with `/mcp auth kcdev` on a terminal (it wants
+/// an auth type, so a placeholder API key it never uses, and a trusted folder).
+async fn gemini(registration: &str, expected_client_id: Option<&str>, base: &str) {
+    let _turn = ONE_AT_A_TIME.lock().await;
+    let fixture = fixture().await;
+    let namespace = &fixture.namespace;
+    let home = ClientHome::new("gemini");
+    let resource = format!("{base}/mcp");
+    let configured = client_config(fixture, &home, "gemini-cli", registration, base, None);
+    // Not the server's configuration: the folder a user trusts when Gemini CLI asks.
+    std::fs::write(
+        home.home().join(".gemini/trustedFolders.json"),
+        json!({ home.work.to_string_lossy(): "TRUST_FOLDER" }).to_string(),
+    )
+    .unwrap();
+    let gemini = node_bin("gemini");
+    let mark = namespace.mark();
+    let mut command = home.terminal(namespace, &[&gemini, "-p", "/mcp auth kcdev"]);
+    command.env("GEMINI_API_KEY", "placeholder-never-used");
+    let mut login = Session::spawn(command, "gemini -p '/mcp auth kcdev'");
+    login.wait_for("Do you want to continue?", STEP);
+    login.send("y\r");
+    let status = login.wait(STEP);
+    let login_output = login.output();
+    drop(login);
+    let settings =
+        std::fs::read_to_string(home.home().join(".gemini/settings.json")).unwrap_or_default();
+    let context = format!(
+        "--- kcdev client-config\n{configured}\n--- ~/.gemini/settings.json\n{settings}\n--- gemini -p '/mcp auth kcdev' ({status:?})\n{login_output}"
+    );
+    assert!(
+        status.is_some(),
+        "gemini /mcp auth did not finish\n{context}\n{}",
+        home.browser_story()
+    );
+    let login = check_login(
+        fixture,
+        &home,
+        mark,
+        expected_client_id,
+        &resource,
+        &context,
+    );
+    login.describe("Gemini CLI", registration);
+
+    let mut command = home.command(namespace, &gemini, &["mcp", "list"]);
+    command.env("GEMINI_API_KEY", "placeholder-never-used");
+    let list = Session::spawn(command, "gemini mcp list").success(STEP);
+    assert!(
+        list.lines()
+            .any(|line| line.contains("kcdev") && line.contains("Connected")),
+        "gemini mcp list does not show kcdev Connected:\n{list}"
+    );
+    namespace.kill_everything();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn gemini_cli_logs_in_with_the_pre_registered_client() {
+    let base = fixture().await.base.clone();
+    gemini("pre-registered", Some("kcdev-gemini-cli"), &base).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn gemini_cli_logs_in_after_dynamic_registration() {
+    let base = fixture().await.base.clone();
+    gemini("dcr", None, &base).await;
 }
 
 /// Sets everything up and waits, for trying clients by hand: `KCDEV_CLIS_PLAYGROUND=<seconds>

@@ -9,11 +9,15 @@ use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+type Shared = Arc<Mutex<Vec<u8>>>;
+type Stream = Box<dyn Read + Send>;
+
 pub struct Session {
     what: String,
     child: Child,
     stdin: Option<ChildStdin>,
     output: Arc<Mutex<Vec<u8>>>,
+    stdout: Arc<Mutex<Vec<u8>>>,
 }
 
 impl Session {
@@ -28,15 +32,16 @@ impl Session {
             .spawn()
             .unwrap_or_else(|err| panic!("cannot start {what}: {err}"));
         let output = Arc::<Mutex<Vec<u8>>>::default();
-        let stdout = child
-            .stdout
-            .take()
-            .map(|s| Box::new(s) as Box<dyn Read + Send>);
-        let stderr = child
-            .stderr
-            .take()
-            .map(|s| Box::new(s) as Box<dyn Read + Send>);
-        for mut stream in [stdout, stderr].into_iter().flatten() {
+        let stdout_only = Arc::<Mutex<Vec<u8>>>::default();
+        let streams: [(Option<Stream>, Option<Shared>); 2] = [
+            (
+                child.stdout.take().map(|s| Box::new(s) as Stream),
+                Some(Arc::clone(&stdout_only)),
+            ),
+            (child.stderr.take().map(|s| Box::new(s) as Stream), None),
+        ];
+        for (stream, also) in streams {
+            let Some(mut stream) = stream else { continue };
             let output = Arc::clone(&output);
             std::thread::spawn(move || {
                 let mut buffer = [0u8; 8192];
@@ -45,6 +50,9 @@ impl Session {
                         break;
                     }
                     output.lock().unwrap().extend_from_slice(&buffer[..read]);
+                    if let Some(also) = &also {
+                        also.lock().unwrap().extend_from_slice(&buffer[..read]);
+                    }
                 }
             });
         }
@@ -53,12 +61,50 @@ impl Session {
             stdin: child.stdin.take(),
             child,
             output,
+            stdout: stdout_only,
         }
     }
 
     /// What it printed so far, terminal escapes removed.
     pub fn output(&self) -> String {
         plain_text(&String::from_utf8_lossy(&self.output.lock().unwrap()))
+    }
+
+    /// What it printed on stdout alone, as is.
+    pub fn stdout(&self) -> String {
+        String::from_utf8_lossy(&self.stdout.lock().unwrap()).into_owned()
+    }
+
+    /// Waits until `found` picks something from its stdout lines; panics with the whole output
+    /// if it exits first or `timeout` passes.
+    pub fn wait_for_line<T>(
+        &mut self,
+        mut found: impl FnMut(&str) -> Option<T>,
+        what: &str,
+        timeout: Duration,
+    ) -> T {
+        let started = Instant::now();
+        loop {
+            if let Some(value) = self.stdout().lines().find_map(&mut found) {
+                return value;
+            }
+            let exited = matches!(self.child.try_wait(), Ok(Some(_)));
+            if exited || started.elapsed() > timeout {
+                if exited {
+                    std::thread::sleep(Duration::from_millis(300));
+                    if let Some(value) = self.stdout().lines().find_map(&mut found) {
+                        return value;
+                    }
+                }
+                panic!(
+                    "{} {} before {what}:\n{}",
+                    self.what,
+                    if exited { "exited" } else { "timed out" },
+                    self.output()
+                );
+            }
+            std::thread::sleep(Duration::from_millis(200));
+        }
     }
 
     /// Waits until its output contains `needle`; panics with the output if it exits first or
