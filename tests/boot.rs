@@ -6,6 +6,7 @@
 
 mod common;
 
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use common::{Kcdev, derive_test_image, docker};
@@ -36,6 +37,18 @@ async fn master_key_ids(kcdev: &Kcdev) -> Vec<String> {
         .iter()
         .map(|key| key["kid"].as_str().unwrap().to_owned())
         .collect()
+}
+
+/// Whether the JVM in `instance`'s Keycloak container has the class-data sharing archive of a
+/// seeded image mapped: it is in the process's memory map only when the JVM uses it (with
+/// `-Xshare:auto` an unusable archive is dropped without a word).
+fn maps_class_archive(kcdev: &Kcdev) -> bool {
+    let container = format!("kcdev-{}-keycloak", kcdev.instance);
+    let output = Command::new("docker")
+        .args(["exec", &container, "bash", "-c", "cat /proc/[0-9]*/maps"])
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&output.stdout).contains("/opt/keycloak/lib/kcdev-classes.jsa")
 }
 
 async fn wait_until_exited(container: &str, timeout: Duration) {
@@ -87,14 +100,34 @@ async fn the_optimized_image_is_derived_once_and_seeded_instances_are_their_own(
         .unwrap()
         .to_owned();
     first.run(&["token", "-q"]).ok();
+    assert!(!maps_class_archive(&first), "a built image has no archive");
 
     // The seeding finishes by itself; the next new instance starts from its database.
-    wait_until_exited(&format!("kcdev-seed-{key}"), Duration::from_secs(240)).await;
+    // (Its name ends in the digest of the realm it imports.)
+    let seeding = Command::new("docker")
+        .args(["ps", "-a", "--format", "{{.Names}}", "--filter"])
+        .arg(format!("name=kcdev-seed-{key}"))
+        .output()
+        .unwrap();
+    let seeding = String::from_utf8_lossy(&seeding.stdout).trim().to_owned();
+    assert!(!seeding.is_empty(), "no seeding container for {key}");
+    wait_until_exited(&seeding, Duration::from_secs(240)).await;
     let second = Kcdev::new("bootsecond");
     let (report, stderr) = up(&second, &base.0, &[]);
     assert_eq!(report["boot"], "seeded", "{stderr}");
     assert!(!stderr.contains("Building"), "derived once: {stderr}");
-    assert_eq!(report["run_image"], built.replace("-built", "-seeded"));
+    // The seeding trained a class archive; the seeded image's JVM boots from it.
+    assert!(
+        maps_class_archive(&second),
+        "the JVM of a seeded boot did not map the class archive"
+    );
+    assert!(
+        report["run_image"]
+            .as_str()
+            .unwrap()
+            .starts_with(&built.replace("-built", "-seeded")),
+        "{report}"
+    );
     assert_eq!(
         report["provisioning"]["changes"][0]["object"],
         "realm fastmcp"

@@ -7,8 +7,9 @@
 //! test image's JDK 17 and the official image's JDK 21 alike), on top of the JDK's own base
 //! archive, and the seeded image carries it. A container booting from the seeded image maps it
 //! (`-XX:SharedArchiveFile`) instead of loading those classes one by one: measured on the test
-//! image, two thirds of the classes come from the archive and the boot to ready uses about a
-//! quarter less CPU.
+//! image, 16,000 of the 23,000 classes come from the archive and the boot to ready uses about a
+//! quarter less CPU (6.3 s instead of 8.6 s, median of three; the serial collector, one compiler
+//! thread, a smaller thread stack or no perf data saved nothing measurable beyond that).
 //!
 //! The archive is valid only for the classpath and the JVM it was made with; both are the
 //! image's own (`kc.sh` launches `-cp lib/quarkus-run.jar`, Quarkus's class loader reads the
@@ -32,12 +33,22 @@ pub fn training_options() -> String {
     format!("{QUICK_START} -XX:ArchiveClassesAtExit={CLASS_ARCHIVE} -Xlog:cds*=error")
 }
 
+/// The archive is mapped where it was made to be, not at a random address: recent JDK 17 and 21
+/// builds default to the random one, whose pointer relocation costs the JVM's creation 0.4 s with
+/// an archive this size (0.07 s instead of 0.5 s measured). ASLR of class metadata matters little
+/// to a local development server. The option is a diagnostic one in both JDKs; should a later JDK
+/// drop it, the JVM ignores it instead of refusing to start.
+const FIXED_ARCHIVE_ADDRESS: &str =
+    "-XX:+IgnoreUnrecognizedVMOptions -XX:+UnlockDiagnosticVMOptions -XX:ArchiveRelocationMode=0";
+
 /// `JAVA_OPTS_APPEND` of an instance's optimized boot, `with_archive` when its image is a seeded
 /// one (a built image has no archive, and naming a missing one would turn off the JDK's base
 /// archive too).
 pub fn runtime_options(with_archive: bool) -> String {
     if with_archive {
-        format!("{QUICK_START} -Xshare:auto -XX:SharedArchiveFile={CLASS_ARCHIVE}")
+        format!(
+            "{QUICK_START} -Xshare:auto -XX:SharedArchiveFile={CLASS_ARCHIVE} {FIXED_ARCHIVE_ADDRESS}"
+        )
     } else {
         QUICK_START.to_owned()
     }
