@@ -738,9 +738,28 @@ async fn codex_logs_in_after_dynamic_registration() {
 // ---------------------------------------------------------------------------------------------
 // Gemini CLI
 
-/// Configures Gemini CLI for `base` and logs in with `/mcp auth kcdev` on a terminal (it wants
-/// an auth type, so a placeholder API key it never uses, and a trusted folder).
-async fn gemini(registration: &str, expected_client_id: Option<&str>, base: &str) {
+/// How Gemini CLI logs in.
+#[derive(Clone, Copy, PartialEq)]
+enum GeminiLogin {
+    /// `/mcp auth kcdev`, with the configured client id and scopes; the automatic login at
+    /// start-up, which ignores both, is declined.
+    McpAuth,
+    /// The automatic login at start-up, as a user who never ran `/mcp auth` meets it: it
+    /// registers dynamically asking for every scope the realm advertises, whatever the settings
+    /// say.
+    AtStartUp,
+}
+
+const GEMINI_QUESTION: &str = "Do you want to continue? [Y/n]";
+
+/// Configures Gemini CLI for `base` and logs in on a terminal (it wants an auth type, so a
+/// placeholder API key it never uses, and a trusted folder).
+async fn gemini(
+    registration: &str,
+    expected_client_id: Option<&str>,
+    base: &str,
+    how: GeminiLogin,
+) -> Login {
     let _turn = ONE_AT_A_TIME.lock().await;
     let fixture = fixture().await;
     let namespace = &fixture.namespace;
@@ -755,10 +774,20 @@ async fn gemini(registration: &str, expected_client_id: Option<&str>, base: &str
     .unwrap();
     let gemini = node_bin("gemini");
     let mark = namespace.mark();
-    let mut command = home.terminal(namespace, &[&gemini, "-p", "/mcp auth kcdev"]);
+    let prompt = match how {
+        GeminiLogin::McpAuth => "/mcp auth kcdev",
+        GeminiLogin::AtStartUp => "/mcp list",
+    };
+    let mut command = home.terminal(namespace, &[&gemini, "-p", prompt]);
     command.env("GEMINI_API_KEY", "placeholder-never-used");
-    let mut login = Session::spawn(command, "gemini -p '/mcp auth kcdev'");
-    login.wait_for("Do you want to continue?", STEP);
+    let mut login = Session::spawn(command, &format!("gemini -p '{prompt}'"));
+    // First the automatic login at start-up asks.
+    login.wait_for(GEMINI_QUESTION, STEP);
+    if how == GeminiLogin::McpAuth {
+        login.send("n\r");
+        login.wait_for("Starting OAuth authentication for MCP server 'kcdev'", STEP);
+        login.wait_for_nth(GEMINI_QUESTION, 2, STEP);
+    }
     login.send("y\r");
     let status = login.wait(STEP);
     let login_output = login.output();
@@ -766,11 +795,12 @@ async fn gemini(registration: &str, expected_client_id: Option<&str>, base: &str
     let settings =
         std::fs::read_to_string(home.home().join(".gemini/settings.json")).unwrap_or_default();
     let context = format!(
-        "--- kcdev client-config\n{configured}\n--- ~/.gemini/settings.json\n{settings}\n--- gemini -p '/mcp auth kcdev' ({status:?})\n{login_output}"
+        "--- kcdev client-config\n{configured}\n--- ~/.gemini/settings.json\n{settings}\n--- gemini -p '{prompt}' ({status:?})\n{login_output}"
     );
+    // `/mcp auth` exits 42 ("not supported in non-interactive mode") once the token is saved.
     assert!(
         status.is_some(),
-        "gemini /mcp auth did not finish\n{context}\n{}",
+        "gemini -p '{prompt}' did not finish\n{context}\n{}",
         home.browser_story()
     );
     let login = check_login(
@@ -781,7 +811,17 @@ async fn gemini(registration: &str, expected_client_id: Option<&str>, base: &str
         &resource,
         &context,
     );
-    login.describe("Gemini CLI", registration);
+    login.describe(
+        "Gemini CLI",
+        &format!(
+            "{registration}, {}",
+            if how == GeminiLogin::McpAuth {
+                "/mcp auth"
+            } else {
+                "login at start-up"
+            }
+        ),
+    );
 
     let mut command = home.command(namespace, &gemini, &["mcp", "list"]);
     command.env("GEMINI_API_KEY", "placeholder-never-used");
@@ -789,21 +829,48 @@ async fn gemini(registration: &str, expected_client_id: Option<&str>, base: &str
     assert!(
         list.lines()
             .any(|line| line.contains("kcdev") && line.contains("Connected")),
-        "gemini mcp list does not show kcdev Connected:\n{list}"
+        "gemini mcp list does not show kcdev Connected:\n{list}\n{context}"
     );
     namespace.kill_everything();
+    login
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn gemini_cli_logs_in_with_the_pre_registered_client() {
     let base = fixture().await.base.clone();
-    gemini("pre-registered", Some("kcdev-gemini-cli"), &base).await;
+    gemini(
+        "pre-registered",
+        Some("kcdev-gemini-cli"),
+        &base,
+        GeminiLogin::McpAuth,
+    )
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn gemini_cli_logs_in_after_dynamic_registration() {
     let base = fixture().await.base.clone();
-    gemini("dcr", None, &base).await;
+    gemini("dcr", None, &base, GeminiLogin::McpAuth).await;
+}
+
+/// Gemini CLI as it comes: its automatic login asks dynamic registration for every scope the
+/// realm advertises, against the seed page's FastMCP server.
+#[tokio::test(flavor = "multi_thread")]
+async fn gemini_cli_registers_with_every_advertised_scope_against_the_fastmcp_server() {
+    let base = fixture().await.fastmcp_base.clone();
+    let login = gemini("dcr", None, &base, GeminiLogin::AtStartUp).await;
+    let registration = login.registration.unwrap();
+    let asked: Vec<&str> = registration["scope"]
+        .as_str()
+        .unwrap_or_default()
+        .split(' ')
+        .collect();
+    for scope in ["openid", "profile", "email", "offline_access"] {
+        assert!(
+            asked.contains(&scope),
+            "Gemini CLI's default registration asks for every advertised scope, {scope} too: {registration}"
+        );
+    }
 }
 
 /// Sets everything up and waits, for trying clients by hand: `KCDEV_CLIS_PLAYGROUND=<seconds>

@@ -110,26 +110,31 @@ impl Session {
     /// Waits until its output contains `needle`; panics with the output if it exits first or
     /// `timeout` passes.
     pub fn wait_for(&mut self, needle: &str, timeout: Duration) {
+        self.wait_for_nth(needle, 1, timeout);
+    }
+
+    /// Waits until its output contains `needle` `n` times (a question asked again, say).
+    pub fn wait_for_nth(&mut self, needle: &str, n: usize, timeout: Duration) {
         let started = Instant::now();
         loop {
-            if self.output().contains(needle) {
+            if self.output().matches(needle).count() >= n {
                 return;
             }
             if let Ok(Some(status)) = self.child.try_wait() {
                 // Its last words may still be in the pipe.
                 std::thread::sleep(Duration::from_millis(300));
-                if self.output().contains(needle) {
+                if self.output().matches(needle).count() >= n {
                     return;
                 }
                 panic!(
-                    "{} exited ({status}) before printing {needle:?}:\n{}",
+                    "{} exited ({status}) before printing {needle:?} (#{n}):\n{}",
                     self.what,
                     self.output()
                 );
             }
             if started.elapsed() > timeout {
                 panic!(
-                    "{} did not print {needle:?} within {} s:\n{}",
+                    "{} did not print {needle:?} (#{n}) within {} s:\n{}",
                     self.what,
                     timeout.as_secs(),
                     self.output()
