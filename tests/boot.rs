@@ -51,6 +51,71 @@ fn maps_class_archive(kcdev: &Kcdev) -> bool {
     String::from_utf8_lossy(&output.stdout).contains("/opt/keycloak/lib/kcdev-classes.jsa")
 }
 
+/// The key ids of `realm`'s JWKS.
+async fn realm_key_ids(kcdev: &Kcdev, realm: &str) -> Vec<String> {
+    let port = kcdev.state()["container"]["http_port"].as_u64().unwrap();
+    let jwks: Value = reqwest::get(format!(
+        "http://127.0.0.1:{port}/realms/{realm}/protocol/openid-connect/certs"
+    ))
+    .await
+    .unwrap()
+    .json()
+    .await
+    .unwrap();
+    jwks["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|key| key["kid"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+/// What an instance's default realm holds that must be its own: the keys (id and public key),
+/// the resource client's secret, the test user's password credential.
+async fn realm_secrets(kcdev: &Kcdev) -> (Vec<String>, String, String) {
+    let admin = kcdev.admin().await;
+    let api = admin.api();
+    let keys = api.realm_keys_get("fastmcp").await.unwrap();
+    let public_keys = keys
+        .keys
+        .unwrap_or_default()
+        .into_iter()
+        .map(|key| format!("{:?} {:?}", key.kid, key.public_key))
+        .collect();
+    let resource = api
+        .realm_clients_get(
+            "fastmcp",
+            Some("http://localhost:8000/mcp".to_owned()),
+            None,
+            None,
+            None,
+            None,
+            None,
+        )
+        .await
+        .unwrap();
+    let secret = api
+        .realm_clients_with_client_uuid_client_secret_get(
+            "fastmcp",
+            resource[0].id.as_deref().unwrap(),
+        )
+        .await
+        .unwrap()
+        .value
+        .unwrap();
+    let user = admin
+        .find_user("fastmcp", "testuser")
+        .await
+        .unwrap()
+        .unwrap();
+    let credentials = api
+        .realm_users_with_user_id_credentials_get("fastmcp", user.id.as_deref().unwrap())
+        .await
+        .unwrap();
+    let credential = format!("{:?}", credentials[0].id);
+    (public_keys, secret, credential)
+}
+
 async fn wait_until_exited(container: &str, timeout: Duration) {
     let started = Instant::now();
     loop {
@@ -128,10 +193,11 @@ async fn the_optimized_image_is_derived_once_and_seeded_instances_are_their_own(
             .starts_with(&built.replace("-built", "-seeded")),
         "{report}"
     );
-    assert_eq!(
-        report["provisioning"]["changes"][0]["object"],
-        "realm fastmcp"
-    );
+    // The default realm came with the database: nothing to create, nothing left to plan.
+    assert_eq!(report["provisioning"]["from_seed"], true, "{report}");
+    assert_eq!(report["provisioning"]["changes"], serde_json::json!([]));
+    let plan = second.run(&["plan", "--json"]).ok().json();
+    assert_eq!(plan["changes"], serde_json::json!([]), "{plan}");
     let token = second.run(&["token", "--decode"]).ok().json();
     assert_eq!(token["preferred_username"], "testuser");
     // An admin of its own (kcdev's password), and master realm keys of its own.
@@ -145,6 +211,28 @@ async fn the_optimized_image_is_derived_once_and_seeded_instances_are_their_own(
         second_keys.iter().all(|kid| !third_keys.contains(kid)),
         "two instances share master keys: {second_keys:?} {third_keys:?}"
     );
+    // The default realm's keys, client secret and password credentials are each instance's own.
+    let (second_realm, third_realm) = (
+        realm_key_ids(&second, "fastmcp").await,
+        realm_key_ids(&third, "fastmcp").await,
+    );
+    assert!(!second_realm.is_empty());
+    assert!(
+        second_realm.iter().all(|kid| !third_realm.contains(kid)),
+        "two instances share realm keys: {second_realm:?} {third_realm:?}"
+    );
+    let (second_secrets, third_secrets) =
+        (realm_secrets(&second).await, realm_secrets(&third).await);
+    assert!(
+        second_secrets
+            .0
+            .iter()
+            .all(|key| !third_secrets.0.contains(key)),
+        "{second_secrets:?} {third_secrets:?}"
+    );
+    assert_ne!(second_secrets.1, third_secrets.1, "resource client secret");
+    assert_ne!(second_secrets.2, third_secrets.2, "testuser's credential");
+    third.run(&["token", "-q"]).ok();
     let admin = third.admin().await;
     let providers = admin
         .api()
@@ -169,6 +257,56 @@ async fn the_optimized_image_is_derived_once_and_seeded_instances_are_their_own(
     let (again, _) = up(&third, &base.0, &[]);
     assert_eq!(again["provisioning"]["changes"], serde_json::json!([]));
 
+    // Another server URL: the seeded realm, with the plan's changes on top, ends as a created
+    // one would (no resource client for the default URL).
+    let other_url = Kcdev::new("boototherurl");
+    let (report, _) = up(
+        &other_url,
+        &base.0,
+        &["--server-url", "http://localhost:9100"],
+    );
+    assert_eq!(report["provisioning"]["from_seed"], true, "{report}");
+    let plan = other_url.run(&["plan", "--json"]).ok().json();
+    assert_eq!(plan["changes"], serde_json::json!([]), "{plan}");
+    let admin = other_url.admin().await;
+    let clients = admin
+        .api()
+        .realm_clients_get("fastmcp", None, None, None, None, None, None)
+        .await
+        .unwrap();
+    let client_ids: Vec<&str> = clients
+        .iter()
+        .filter_map(|client| client.client_id.as_deref())
+        .collect();
+    assert!(
+        client_ids.contains(&"http://localhost:9100/mcp"),
+        "{client_ids:?}"
+    );
+    assert!(
+        !client_ids.contains(&"http://localhost:8000/mcp"),
+        "{client_ids:?}"
+    );
+    other_url.run(&["token", "-q"]).ok();
+    // Another realm name: created as on any Keycloak, and the seeded realm goes.
+    let other_realm = Kcdev::new("boototherrealm");
+    let (report, _) = up(&other_realm, &base.0, &["--realm", "elsewhere"]);
+    assert_eq!(report["boot"], "seeded");
+    assert_eq!(
+        report["provisioning"]["changes"][0]["object"],
+        "realm elsewhere"
+    );
+    let realms = other_realm
+        .admin()
+        .await
+        .api()
+        .get(Some(true))
+        .await
+        .unwrap();
+    let names: Vec<&str> = realms.iter().filter_map(|r| r.realm.as_deref()).collect();
+    assert_eq!(names.len(), 2, "master and elsewhere only: {names:?}");
+    assert!(names.contains(&"elsewhere"), "{names:?}");
+    other_realm.run(&["token", "-q"]).ok();
+
     // Prune keeps what containers use, then removes the rest.
     let prune = first
         .run(&["prune", "--image", &base.0, "--json"])
@@ -178,7 +316,7 @@ async fn the_optimized_image_is_derived_once_and_seeded_instances_are_their_own(
         !prune["removed"].to_string().contains(&key),
         "removed images in use: {prune}"
     );
-    for kcdev in [&first, &second, &third] {
+    for kcdev in [&first, &second, &third, &other_url, &other_realm] {
         kcdev.run(&["down", "--volumes", "-q"]).ok();
     }
     let prune = first
