@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use kcdev::clients::{Client, Registration};
+use kcdev::clients::{Client, ConfigScope, Registration};
 use kcdev::docker::{BootMode, PullPolicy};
 use kcdev::instance::Instance;
 use kcdev::ops::PortRequest;
@@ -216,6 +216,12 @@ pub enum ClientArg {
     Codex,
     /// Google Gemini CLI.
     GeminiCli,
+    /// Goose.
+    Goose,
+    /// Windsurf.
+    Windsurf,
+    /// Zed.
+    Zed,
 }
 
 impl From<ClientArg> for Client {
@@ -228,6 +234,9 @@ impl From<ClientArg> for Client {
             ClientArg::Cursor => Self::Cursor,
             ClientArg::Codex => Self::Codex,
             ClientArg::GeminiCli => Self::GeminiCli,
+            ClientArg::Goose => Self::Goose,
+            ClientArg::Windsurf => Self::Windsurf,
+            ClientArg::Zed => Self::Zed,
         }
     }
 }
@@ -246,6 +255,24 @@ impl From<RegistrationArg> for Registration {
         match registration {
             RegistrationArg::PreRegistered => Self::PreRegistered,
             RegistrationArg::Dcr => Self::Dynamic,
+        }
+    }
+}
+
+/// The config files `client-config --scope` chooses between.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ScopeArg {
+    /// The user's file, for every project.
+    User,
+    /// The project's file in the working directory, shared with whoever checks it out.
+    Project,
+}
+
+impl From<ScopeArg> for ConfigScope {
+    fn from(scope: ScopeArg) -> Self {
+        match scope {
+            ScopeArg::User => Self::User,
+            ScopeArg::Project => Self::Project,
         }
     }
 }
@@ -270,13 +297,20 @@ pub struct ClientConfigArgs {
     pub name: String,
 
     /// How the client gets its client id [default: pre-registered where the client accepts a
-    /// client id (Claude Code, Inspector, Claude Desktop), dcr for the others].
+    /// client id (Claude Code, Codex, Gemini CLI, Goose, Inspector, Claude Desktop), dcr for the
+    /// others].
     #[arg(long, value_enum, value_name = "PATH")]
     pub registration: Option<RegistrationArg>,
 
     /// Merge the entry into the client's config file (or PATH), keeping a backup.
     #[arg(long, value_name = "PATH", num_args = 0..=1)]
     pub write: Option<Option<PathBuf>>,
+
+    /// Which file, for clients with a user and a project file (Claude Code, Cursor, Gemini CLI,
+    /// Zed) [default: the client's own default: user for Claude Code, whose project servers wait
+    /// for an approval in `claude`].
+    #[arg(long, value_enum)]
+    pub scope: Option<ScopeArg>,
 }
 
 /// What `kcdev new` creates.

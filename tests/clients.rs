@@ -147,6 +147,18 @@ fn every_client_gets_a_config_that_parses_and_points_at_the_server() {
             "redirectUri": "http://localhost:33423/oauth/callback",
             "scopes": ["openid", "mcp:tools"]}}}})
     );
+    let goose = snippet("goose");
+    assert_eq!(goose["extensions"]["kcdev"]["type"], "streamable_http");
+    assert_eq!(goose["extensions"]["kcdev"]["uri"], RESOURCE);
+    assert_eq!(goose["extensions"]["kcdev"]["client_id"], "kcdev-goose");
+    assert_eq!(
+        snippet("windsurf"),
+        json!({"mcpServers": {"kcdev": {"serverUrl": RESOURCE}}})
+    );
+    assert_eq!(
+        snippet("zed"),
+        json!({"context_servers": {"kcdev": {"url": RESOURCE}}})
+    );
     assert_eq!(
         dcr("gemini-cli"),
         json!({"mcpServers": {"kcdev": {"url": RESOURCE, "type": "http", "oauth": {
@@ -228,6 +240,9 @@ fn every_client_gets_a_config_that_parses_and_points_at_the_server() {
         "cursor",
         "codex",
         "gemini-cli",
+        "goose",
+        "windsurf",
+        "zed",
     ] {
         assert!(list.stdout.contains(client), "{}", list.stdout);
     }
@@ -392,6 +407,55 @@ fn write_uses_each_clients_own_file_and_format() {
         "{text}"
     );
 
+    // Claude Code: the user's ~/.claude.json by default (no approval step); the project's
+    // .mcp.json on request, with the approval step said.
+    let user = client_config(
+        &kcdev,
+        home.path(),
+        &["claude-code", "--server-url", SERVER, "--write"],
+    )
+    .ok();
+    let claude: Value =
+        serde_json::from_str(&std::fs::read_to_string(home.path().join(".claude.json")).unwrap())
+            .unwrap();
+    assert_eq!(
+        claude["mcpServers"]["kcdev"]["oauth"]["clientId"],
+        "kcdev-claude-code"
+    );
+    assert!(!home.path().join(".mcp.json").exists());
+    for fragment in [
+        "claude mcp add --transport http --scope user --client-id kcdev-claude-code --callback-port 33420 kcdev http://localhost:9123/mcp",
+        "awaiting approval",
+        "claude mcp login kcdev",
+    ] {
+        assert!(
+            user.stdout.contains(fragment),
+            "{fragment:?}:\n{}",
+            user.stdout
+        );
+    }
+    client_config(
+        &kcdev,
+        home.path(),
+        &[
+            "claude-code",
+            "--server-url",
+            SERVER,
+            "--scope",
+            "project",
+            "--write",
+        ],
+    )
+    .ok();
+    assert!(home.path().join(".mcp.json").exists());
+    client_config(
+        &kcdev,
+        home.path(),
+        &["codex", "--server-url", SERVER, "--scope", "project"],
+    )
+    .failed_with(1)
+    .stderr_has(&["--scope"]);
+
     let broken = "[mcp_servers\nurl = 1\n";
     std::fs::write(&codex, broken).unwrap();
     client_config(
@@ -437,7 +501,12 @@ async fn pre_registered_clients_exist_in_the_realm_with_their_redirects() {
         assert_eq!(redirects, expected, "{client}");
         checked.push(pre.client_id);
     }
-    for client_id in ["kcdev-claude-code", "kcdev-codex", "kcdev-gemini-cli"] {
+    for client_id in [
+        "kcdev-claude-code",
+        "kcdev-codex",
+        "kcdev-gemini-cli",
+        "kcdev-goose",
+    ] {
         assert!(checked.contains(&client_id), "{checked:?}");
     }
 }

@@ -67,14 +67,17 @@ pub(super) fn config(values: &ConnectionValues, pre: Option<PreRegisteredClient>
     let mut locations = vec![
         ConfigLocation {
             scope: "macOS",
+            kind: None,
             path: home.join("Library/Application Support/Claude/claude_desktop_config.json"),
         },
         ConfigLocation {
             scope: "Windows",
+            kind: None,
             path: home.join("AppData/Roaming/Claude/claude_desktop_config.json"),
         },
         ConfigLocation {
             scope: "Linux (unofficial builds)",
+            kind: None,
             path: home.join(".config/Claude/claude_desktop_config.json"),
         },
     ];

@@ -56,6 +56,7 @@ pub(super) fn config(values: &ConnectionValues, pre: Option<PreRegisteredClient>
         entry_path,
         locations: vec![ConfigLocation {
             scope: "user; $CODEX_HOME moves it",
+            kind: Some(super::ConfigScope::User),
             path: values.dirs.codex_home(&values.home).join("config.toml"),
         }],
         commands: vec![

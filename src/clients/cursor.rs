@@ -25,10 +25,12 @@ pub(super) fn config(values: &ConnectionValues) -> ClientConfig {
         locations: vec![
             ConfigLocation {
                 scope: "project",
+                kind: Some(super::ConfigScope::Project),
                 path: ".cursor/mcp.json".into(),
             },
             ConfigLocation {
                 scope: "user",
+                kind: Some(super::ConfigScope::User),
                 path: values.home.join(".cursor/mcp.json"),
             },
         ],

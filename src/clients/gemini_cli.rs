@@ -45,10 +45,12 @@ pub(super) fn config(values: &ConnectionValues, pre: Option<PreRegisteredClient>
         locations: vec![
             ConfigLocation {
                 scope: "user; $GEMINI_CLI_HOME moves it",
+                kind: Some(super::ConfigScope::User),
                 path: gemini_dir.join("settings.json"),
             },
             ConfigLocation {
                 scope: "project",
+                kind: Some(super::ConfigScope::Project),
                 path: ".gemini/settings.json".into(),
             },
         ],

@@ -89,6 +89,7 @@ pub(super) fn config(values: &ConnectionValues, pre: Option<PreRegisteredClient>
         entry_path,
         locations: vec![ConfigLocation {
             scope: "Inspector's server catalog (--config / --catalog)",
+            kind: None,
             path: catalog,
         }],
         commands: vec![

@@ -95,6 +95,15 @@ pub enum MergeError {
         /// The key.
         key: String,
     },
+    /// The edited text did not read back as the old file plus the entry (a bug in kcdev or in
+    /// the format's editor); nothing was written.
+    #[error("kcdev could not merge the entry into {} without changing other parts of this {} file; nothing was written", path.display(), format.title())]
+    Unfaithful {
+        /// The file.
+        path: PathBuf,
+        /// Its format.
+        format: ConfigFormat,
+    },
     /// Reading or writing failed.
     #[error("cannot {action} {}", path.display())]
     Io {
@@ -147,6 +156,17 @@ pub fn merge_entry(
     let Some(text) = text else {
         return Ok(MergeOutcome::Unchanged);
     };
+    // The new text, read back, must be the old document with exactly this entry changed: a
+    // format-preserving editor that got something wrong is caught before anything is written.
+    let mut expected = edit.read(old)?;
+    json_patch::merge(&mut expected, &nested(entry_path, Value::Null));
+    json_patch::merge(&mut expected, &nested(entry_path, entry.clone()));
+    if edit.read(&text).ok() != Some(expected) {
+        return Err(MergeError::Unfaithful {
+            path: path.to_owned(),
+            format,
+        });
+    }
     if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
         fs::create_dir_all(parent).map_err(io_error("create the directory of", path))?;
     }
@@ -225,6 +245,33 @@ impl Edit<'_> {
             path: self.path.to_owned(),
             key: key.to_owned(),
         }
+    }
+
+    /// The file's text as plain values (an empty file is an empty table).
+    fn read(&self, text: &str) -> Result<Value, MergeError> {
+        if text.trim().is_empty() {
+            return Ok(Value::Object(Map::new()));
+        }
+        let value = match self.format {
+            ConfigFormat::Json => serde_json::from_str::<Value>(text)
+                .map_err(|err| self.unparsable(Some(err.line()), err.to_string()))?,
+            ConfigFormat::JsonWithComments => {
+                jsonc_parser::cst::CstRootNode::parse(text, &Default::default())
+                    .map_err(|err| self.unparsable(None, err.to_string()))?
+                    .to_serde_value()
+                    .unwrap_or(Value::Object(Map::new()))
+            }
+            ConfigFormat::Toml => toml::from_str::<Value>(text)
+                .map_err(|err| self.unparsable(None, err.to_string()))?,
+            ConfigFormat::Yaml => match serde_norway::from_str::<Value>(text) {
+                Ok(Value::Null) => Value::Object(Map::new()),
+                Ok(value) => value,
+                Err(err) => {
+                    return Err(self.unparsable(err.location().map(|l| l.line()), err.to_string()));
+                }
+            },
+        };
+        Ok(value)
     }
 
     fn has_entry(&self, document: &Value) -> bool {
@@ -317,8 +364,7 @@ impl Edit<'_> {
                 .map(|span| old[..span.start.min(old.len())].lines().count().max(1));
             self.unparsable(line, err.message())
         })?;
-        // The same text read as plain values, to compare the entry with.
-        let current = toml::from_str::<Value>(old).unwrap_or(Value::Null);
+        let current = self.read(old)?;
         if self.has_entry(&current) {
             return Ok(None);
         }
@@ -356,18 +402,10 @@ impl Edit<'_> {
     }
 
     fn yaml(&self, old: &str) -> Result<Option<String>, MergeError> {
-        let current = if old.trim().is_empty() {
-            Value::Object(Map::new())
-        } else {
-            match serde_norway::from_str::<Value>(old) {
-                Ok(value @ Value::Object(_)) => value,
-                Ok(Value::Null) => Value::Object(Map::new()),
-                Ok(_) => return Err(self.unparsable(None, "the top level is not a mapping")),
-                Err(err) => {
-                    return Err(self.unparsable(err.location().map(|l| l.line()), err.to_string()));
-                }
-            }
-        };
+        let current = self.read(old)?;
+        if !current.is_object() {
+            return Err(self.unparsable(None, "the top level is not a mapping"));
+        }
         if self.has_entry(&current) {
             return Ok(None);
         }
@@ -469,16 +507,97 @@ fn backup_path(path: &Path) -> PathBuf {
         .unwrap_or_else(|| PathBuf::from(base))
 }
 
+/// YAML through yaml-edit's lossless tree: comments, order and quoting elsewhere stay as written.
 mod yaml {
+    use std::str::FromStr as _;
+
     use serde_json::Value;
+    use yaml_edit::{Document, Mapping, Sequence, YamlFile};
 
     pub(super) fn render(snippet: &Value) -> String {
-        serde_norway::to_string(snippet).unwrap_or_default()
+        merge("", &[], snippet).unwrap_or_default()
     }
 
-    pub(super) fn merge(old: &str, _path: &[String], _entry: &Value) -> Result<String, String> {
-        let _ = old;
-        Err("YAML writing is not available yet".to_owned())
+    /// `entry` at `path` in `old`; with an empty path, `entry`'s keys go at the top level.
+    pub(super) fn merge(old: &str, path: &[String], entry: &Value) -> Result<String, String> {
+        // The whole file, so comments outside the document (a file of comments only) stay.
+        let file = YamlFile::from_str(old).map_err(|err| err.to_string())?;
+        if file.documents().count() > 1 {
+            return Err("it holds more than one YAML document".to_owned());
+        }
+        let document = file.ensure_document();
+        let Some((name, parents)) = path.split_last() else {
+            if let Value::Object(map) = entry {
+                for (key, value) in map {
+                    set(&top(&document)?, key, value);
+                }
+            }
+            return Ok(file.to_string());
+        };
+        let mut mapping = top(&document)?;
+        for key in parents {
+            if mapping.get_mapping(key.as_str()).is_none() {
+                mapping.set(key.as_str(), Mapping::new());
+            }
+            mapping = mapping
+                .get_mapping(key.as_str())
+                .ok_or_else(|| format!("`{key}` is not a mapping"))?;
+        }
+        set(&mapping, name, entry);
+        Ok(file.to_string())
+    }
+
+    fn top(document: &Document) -> Result<Mapping, String> {
+        if let Some(mapping) = document.as_mapping() {
+            return Ok(mapping);
+        }
+        // An empty document (or comments only): setting a key makes it a mapping.
+        document.set("kcdev-placeholder", Mapping::new());
+        let mapping = document
+            .as_mapping()
+            .ok_or_else(|| "the top level is not a mapping".to_owned())?;
+        mapping.remove("kcdev-placeholder");
+        Ok(mapping)
+    }
+
+    fn set(mapping: &Mapping, key: &str, value: &Value) {
+        match value {
+            Value::Null => mapping.set(key, Option::<String>::None),
+            Value::Bool(b) => mapping.set(key, *b),
+            Value::Number(n) => match n.as_i64() {
+                Some(i) => mapping.set(key, i),
+                None => mapping.set(key, n.as_f64().unwrap_or_default()),
+            },
+            Value::String(s) => mapping.set(key, s.as_str()),
+            Value::Array(items) => mapping.set(key, sequence(items)),
+            Value::Object(map) => mapping.set(key, nested(map)),
+        }
+    }
+
+    fn nested(map: &serde_json::Map<String, Value>) -> Mapping {
+        let mapping = Mapping::new();
+        for (key, value) in map {
+            set(&mapping, key, value);
+        }
+        mapping
+    }
+
+    fn sequence(items: &[Value]) -> Sequence {
+        let sequence = Sequence::new();
+        for item in items {
+            match item {
+                Value::Null => sequence.push(Option::<String>::None),
+                Value::Bool(b) => sequence.push(*b),
+                Value::Number(n) => match n.as_i64() {
+                    Some(i) => sequence.push(i),
+                    None => sequence.push(n.as_f64().unwrap_or_default()),
+                },
+                Value::String(s) => sequence.push(s.as_str()),
+                Value::Array(inner) => sequence.push(self::sequence(inner)),
+                Value::Object(map) => sequence.push(nested(map)),
+            }
+        }
+        sequence
     }
 }
 
@@ -574,7 +693,9 @@ mod tests {
         let err = merge_entry(&file, format, &path(), &json!({"url": "u"})).unwrap_err();
         match &err {
             MergeError::Unparsable { line: at, .. } => {
-                assert_eq!(*at, Some(line), "{format:?}: {err}")
+                // 0: the file parses but is not a table at the top (no line to name).
+                let expected = (line > 0).then_some(line);
+                assert_eq!(*at, expected, "{format:?}: {err}")
             }
             other => panic!("{format:?}: {other:?}"),
         }
@@ -745,6 +866,68 @@ model = "mini"
             fs::read_to_string(&file).unwrap(),
             "# top\nmodel = \"gpt-5\"\n\n[mcp_servers.kcdev]\nurl = \"u\"\n\n[mcp_servers.kcdev.oauth]\nclient_id = \"c\"\n"
         );
+    }
+
+    #[test]
+    fn yaml_keeps_comments_order_and_other_entries() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("config.yaml");
+        let original = "# my goose\nGOOSE_PROVIDER: openai # provider\nextensions:\n  developer:\n    enabled: true\n    type: builtin # built in\n  kcdev:\n    type: sse\n    uri: old\n    stale: true\n# models\nGOOSE_MODEL: gpt-4o\n";
+        fs::write(&file, original).unwrap();
+        let entry = json!({"enabled": true, "type": "streamable_http", "uri": "http://localhost:8000/mcp",
+            "timeout": 300, "client_id": "kcdev-goose", "scopes": ["openid", "mcp:tools"]});
+        let path = vec!["extensions".to_owned(), "kcdev".to_owned()];
+        let outcome = merge_entry(&file, ConfigFormat::Yaml, &path, &entry).unwrap();
+        assert!(matches!(outcome, MergeOutcome::Updated { .. }));
+        let text = fs::read_to_string(&file).unwrap();
+        for kept in [
+            "# my goose\nGOOSE_PROVIDER: openai # provider\nextensions:\n  developer:\n    enabled: true\n    type: builtin # built in\n",
+            "# models\nGOOSE_MODEL: gpt-4o\n",
+        ] {
+            assert!(text.contains(kept), "{kept:?} lost:\n{text}");
+        }
+        assert!(!text.contains("stale"), "{text}");
+        let read: Value = serde_norway::from_str(&text).unwrap();
+        assert_eq!(read["extensions"]["kcdev"], entry);
+        assert_eq!(read["GOOSE_MODEL"], "gpt-4o");
+        assert_eq!(
+            merge_entry(&file, ConfigFormat::Yaml, &path, &entry).unwrap(),
+            MergeOutcome::Unchanged
+        );
+    }
+
+    #[test]
+    fn yaml_adds_to_files_without_the_table() {
+        let path = vec!["extensions".to_owned(), "kcdev".to_owned()];
+        let entry = json!({"type": "streamable_http", "uri": "u"});
+        for original in [
+            "",
+            "# only a comment\n",
+            "GOOSE_MODEL: x\n",
+            "extensions: {}\n",
+        ] {
+            let dir = tempfile::tempdir().unwrap();
+            let file = dir.path().join("config.yaml");
+            fs::write(&file, original).unwrap();
+            merge_entry(&file, ConfigFormat::Yaml, &path, &entry)
+                .unwrap_or_else(|err| panic!("{original:?}: {err}"));
+            let text = fs::read_to_string(&file).unwrap();
+            let read: Value = serde_norway::from_str(&text).unwrap();
+            assert_eq!(read["extensions"]["kcdev"], entry, "{original:?}:\n{text}");
+            if original.starts_with('#') {
+                assert!(text.contains("# only a comment"), "{text}");
+            }
+        }
+    }
+
+    #[test]
+    fn yaml_refuses_broken_files_untouched() {
+        assert_refused(
+            ConfigFormat::Yaml,
+            "GOOSE_MODEL: x\nextensions:\n  a: [1, 2\n",
+            4,
+        );
+        assert_refused(ConfigFormat::Yaml, "- a list\n- not a mapping\n", 0);
     }
 
     #[test]

@@ -7,9 +7,12 @@ mod claude_desktop;
 mod codex;
 mod cursor;
 mod gemini_cli;
+mod goose;
 mod inspector;
 mod merge;
 mod vscode;
+mod windsurf;
+mod zed;
 
 use std::fmt;
 use std::path::PathBuf;
@@ -38,11 +41,17 @@ pub enum Client {
     Codex,
     /// Google Gemini CLI.
     GeminiCli,
+    /// Goose (Block).
+    Goose,
+    /// Windsurf.
+    Windsurf,
+    /// Zed.
+    Zed,
 }
 
 impl Client {
     /// Every client.
-    pub const ALL: [Self; 7] = [
+    pub const ALL: [Self; 10] = [
         Self::ClaudeDesktop,
         Self::ClaudeCode,
         Self::Inspector,
@@ -50,6 +59,9 @@ impl Client {
         Self::Cursor,
         Self::Codex,
         Self::GeminiCli,
+        Self::Goose,
+        Self::Windsurf,
+        Self::Zed,
     ];
 
     /// The name used on the command line.
@@ -62,6 +74,9 @@ impl Client {
             Self::Cursor => "cursor",
             Self::Codex => "codex",
             Self::GeminiCli => "gemini-cli",
+            Self::Goose => "goose",
+            Self::Windsurf => "windsurf",
+            Self::Zed => "zed",
         }
     }
 
@@ -75,6 +90,9 @@ impl Client {
             Self::Cursor => "Cursor",
             Self::Codex => "Codex CLI",
             Self::GeminiCli => "Gemini CLI",
+            Self::Goose => "Goose",
+            Self::Windsurf => "Windsurf",
+            Self::Zed => "Zed",
         }
     }
 
@@ -89,6 +107,9 @@ impl Client {
             Self::Cursor => cursor::REGISTRATION_HOSTS,
             Self::Codex => codex::REGISTRATION_HOSTS,
             Self::GeminiCli => gemini_cli::REGISTRATION_HOSTS,
+            Self::Goose => goose::REGISTRATION_HOSTS,
+            Self::Windsurf => windsurf::REGISTRATION_HOSTS,
+            Self::Zed => zed::REGISTRATION_HOSTS,
         }
     }
 
@@ -100,7 +121,8 @@ impl Client {
             Self::Inspector => Some(inspector::PRE_REGISTERED),
             Self::Codex => Some(codex::PRE_REGISTERED),
             Self::GeminiCli => Some(gemini_cli::PRE_REGISTERED),
-            Self::Vscode | Self::Cursor => None,
+            Self::Goose => Some(goose::PRE_REGISTERED),
+            Self::Vscode | Self::Cursor | Self::Windsurf | Self::Zed => None,
         }
     }
 
@@ -143,6 +165,9 @@ impl Client {
             Self::Cursor => cursor::config(values),
             Self::Codex => codex::config(values, pre),
             Self::GeminiCli => gemini_cli::config(values, pre),
+            Self::Goose => goose::config(values, pre),
+            Self::Windsurf => windsurf::config(values),
+            Self::Zed => zed::config(values),
         }
     }
 }
@@ -248,8 +273,10 @@ pub struct ConfigDirs {
     pub codex_home: Option<PathBuf>,
     /// `GEMINI_CLI_HOME` (Gemini CLI; the directory holding `.gemini`, default `~`).
     pub gemini_cli_home: Option<PathBuf>,
-    /// `XDG_CONFIG_HOME` (Goose and Zed on Linux; default `~/.config`).
+    /// `XDG_CONFIG_HOME` (Goose and Zed; default `~/.config`).
     pub xdg_config_home: Option<PathBuf>,
+    /// `GOOSE_PATH_ROOT` (Goose keeps its config in `config/` under it).
+    pub goose_path_root: Option<PathBuf>,
 }
 
 impl ConfigDirs {
@@ -260,6 +287,7 @@ impl ConfigDirs {
             codex_home: dir("CODEX_HOME"),
             gemini_cli_home: dir("GEMINI_CLI_HOME"),
             xdg_config_home: dir("XDG_CONFIG_HOME"),
+            goose_path_root: dir("GOOSE_PATH_ROOT"),
         }
     }
 
@@ -275,11 +303,40 @@ impl ConfigDirs {
             .unwrap_or_else(|| home.to_owned())
     }
 
-    #[allow(dead_code)]
     fn xdg_config_home(&self, home: &std::path::Path) -> PathBuf {
         self.xdg_config_home
             .clone()
             .unwrap_or_else(|| home.join(".config"))
+    }
+
+    /// Goose's directory: `$GOOSE_PATH_ROOT/config`, else the XDG one on Linux and macOS (Goose
+    /// uses XDG paths on macOS too), `%APPDATA%/Block/goose/config` on Windows.
+    fn goose_config_dir(&self, home: &std::path::Path) -> PathBuf {
+        match &self.goose_path_root {
+            Some(root) => root.join("config"),
+            None if cfg!(windows) => home.join("AppData/Roaming/Block/goose/config"),
+            None => self.xdg_config_home(home).join("goose"),
+        }
+    }
+}
+
+/// Which of a client's config files: the user's own, or the project's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ConfigScope {
+    /// The user's file, for every project.
+    User,
+    /// The project's file (in the working directory), shared with whoever checks it out.
+    Project,
+}
+
+impl ConfigScope {
+    /// The name used on the command line.
+    pub fn id(self) -> &'static str {
+        match self {
+            Self::User => "user",
+            Self::Project => "project",
+        }
     }
 }
 
@@ -288,6 +345,8 @@ impl ConfigDirs {
 pub struct ConfigLocation {
     /// When this location applies ("macOS", "project", ...).
     pub scope: &'static str,
+    /// Whether it is the user's or the project's file (`--scope`), where the client has both.
+    pub kind: Option<ConfigScope>,
     /// The file.
     pub path: PathBuf,
 }
@@ -312,6 +371,20 @@ pub struct ClientConfig {
 }
 
 impl ClientConfig {
+    /// Puts the `scope` file first (where `--write` writes); `false` when the client has none.
+    pub fn choose_scope(&mut self, scope: ConfigScope) -> bool {
+        let Some(index) = self
+            .locations
+            .iter()
+            .position(|location| location.kind == Some(scope))
+        else {
+            return false;
+        };
+        let chosen = self.locations.remove(index);
+        self.locations.insert(0, chosen);
+        true
+    }
+
     /// The entry itself (the snippet without its enclosing keys).
     pub fn entry(&self) -> &Value {
         self.entry_path
@@ -379,13 +452,154 @@ mod tests {
             }
             assert_eq!(client.id().parse::<Client>().unwrap(), client);
         }
-        assert!("zed".parse::<Client>().is_err());
+        assert!("emacs".parse::<Client>().is_err());
         assert_eq!(
             Client::Vscode.config(&values(), Registration::PreRegistered),
             Err(RegistrationUnsupported(
                 Client::Vscode,
                 Registration::PreRegistered
             ))
+        );
+    }
+
+    /// Each client's entry merged into a realistic file of its own format: the user's comments,
+    /// other entries and keys stay, an older entry of the same name is replaced whole, the entry
+    /// reads back as built, and a broken file is refused untouched.
+    #[test]
+    fn each_client_merges_into_its_own_file_format() {
+        let cases: [(Client, &str, &str, &[&str]); 5] = [
+            (
+                Client::Codex,
+                "# codex\nmodel = \"o3\" # mine\n\n[mcp_servers.other]\ncommand = \"x\"\n\n[mcp_servers.kcdev]\nurl = \"old\"\nstale = 1\n",
+                "[mcp_servers\n",
+                &[
+                    "[mcp_servers.kcdev.oauth]",
+                    "callback_port = 33422",
+                    "callback_url = \"http://localhost:33422/callback\"",
+                ],
+            ),
+            (
+                Client::GeminiCli,
+                "{\n  // gemini\n  \"theme\": \"x\",\n  \"mcpServers\": {\"other\": {\"command\": \"x\"}, \"kcdev\": {\"httpUrl\": \"old\", \"stale\": 1}}\n}\n",
+                "{\n  \"mcpServers\": {\n",
+                &[
+                    "\"redirectUri\": \"http://localhost:33423/oauth/callback\"",
+                    "\"type\": \"http\"",
+                ],
+            ),
+            (
+                Client::Goose,
+                "# goose\nGOOSE_MODEL: x # mine\nextensions:\n  other:\n    type: builtin\n  kcdev:\n    type: sse\n    stale: 1\n",
+                "extensions:\n  - [\n",
+                &["type: streamable_http", "client_id: kcdev-goose"],
+            ),
+            (
+                Client::Windsurf,
+                "{\"mcpServers\": {\"other\": {\"command\": \"x\"}, \"kcdev\": {\"url\": \"old\", \"stale\": 1}}, \"theme\": \"x\"}",
+                "{\"mcpServers\": ",
+                &["\"serverUrl\": \"http://localhost:8000/mcp\""],
+            ),
+            (
+                Client::Zed,
+                "// zed\n{\n  \"vim_mode\": true, // mine\n  \"context_servers\": {\"other\": {\"command\": \"x\"}, \"kcdev\": {\"url\": \"old\", \"stale\": 1},},\n}\n",
+                "{\"context_servers\": {,,}}",
+                &[
+                    "\"context_servers\"",
+                    "\"url\": \"http://localhost:8000/mcp\"",
+                ],
+            ),
+        ];
+        for (client, existing, broken, fragments) in cases {
+            let config = client.default_config(&values());
+            let dir = tempfile::tempdir().unwrap();
+            let file = dir.path().join("config");
+            std::fs::write(&file, existing).unwrap();
+            merge_entry(&file, config.format, &config.entry_path, config.entry())
+                .unwrap_or_else(|err| panic!("{client}: {err}"));
+            let text = std::fs::read_to_string(&file).unwrap();
+            let comment = existing.lines().next().unwrap();
+            if comment.starts_with('#') || comment.starts_with("//") {
+                assert!(text.contains(comment), "{client}: comment lost:\n{text}");
+                assert!(
+                    text.contains("# mine") || text.contains("// mine"),
+                    "{client}:\n{text}"
+                );
+            }
+            assert!(
+                text.contains("other"),
+                "{client}: other entry lost:\n{text}"
+            );
+            assert!(!text.contains("stale"), "{client}: old entry kept:\n{text}");
+            for fragment in fragments {
+                assert!(text.contains(fragment), "{client}: no {fragment}:\n{text}");
+            }
+            assert_eq!(
+                merge_entry(&file, config.format, &config.entry_path, config.entry()).unwrap(),
+                MergeOutcome::Unchanged,
+                "{client}"
+            );
+            std::fs::write(&file, broken).unwrap();
+            assert!(
+                merge_entry(&file, config.format, &config.entry_path, config.entry()).is_err(),
+                "{client}"
+            );
+            assert_eq!(std::fs::read_to_string(&file).unwrap(), broken, "{client}");
+        }
+    }
+
+    #[test]
+    fn config_files_follow_home_and_each_clients_variable() {
+        let mut values = values();
+        let path = |values: &ConnectionValues, client: Client| {
+            client.default_config(values).locations[0].path.clone()
+        };
+        assert_eq!(
+            path(&values, Client::Codex),
+            PathBuf::from("/home/dev/.codex/config.toml")
+        );
+        assert_eq!(
+            path(&values, Client::GeminiCli),
+            PathBuf::from("/home/dev/.gemini/settings.json")
+        );
+        assert_eq!(
+            path(&values, Client::Windsurf),
+            PathBuf::from("/home/dev/.codeium/windsurf/mcp_config.json")
+        );
+        if cfg!(unix) {
+            assert_eq!(
+                path(&values, Client::Goose),
+                PathBuf::from("/home/dev/.config/goose/config.yaml")
+            );
+            assert_eq!(
+                path(&values, Client::Zed),
+                PathBuf::from("/home/dev/.config/zed/settings.json")
+            );
+        }
+        values.dirs = ConfigDirs::from_env(|name| {
+            Some(format!("/env/{name}")).filter(|_| name != "GOOSE_PATH_ROOT")
+        });
+        assert_eq!(
+            path(&values, Client::Codex),
+            PathBuf::from("/env/CODEX_HOME/config.toml")
+        );
+        assert_eq!(
+            path(&values, Client::GeminiCli),
+            PathBuf::from("/env/GEMINI_CLI_HOME/.gemini/settings.json")
+        );
+        if cfg!(unix) {
+            assert_eq!(
+                path(&values, Client::Goose),
+                PathBuf::from("/env/XDG_CONFIG_HOME/goose/config.yaml")
+            );
+            assert_eq!(
+                path(&values, Client::Zed),
+                PathBuf::from("/env/XDG_CONFIG_HOME/zed/settings.json")
+            );
+        }
+        values.dirs.goose_path_root = Some("/goose".into());
+        assert_eq!(
+            path(&values, Client::Goose),
+            PathBuf::from("/goose/config/config.yaml")
         );
     }
 

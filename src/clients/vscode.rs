@@ -28,6 +28,7 @@ pub(super) fn config(values: &ConnectionValues) -> ClientConfig {
         entry_path,
         locations: vec![ConfigLocation {
             scope: "workspace",
+            kind: Some(super::ConfigScope::Project),
             path: ".vscode/mcp.json".into(),
         }],
         commands: vec![],

@@ -22,6 +22,7 @@ pub fn run(ctx: &Ctx, args: ClientConfigArgs) -> anyhow::Result<ExitStatus> {
         registration: args.registration.map(Into::into),
         server_url: args.server_url,
         write: args.write,
+        scope: args.scope.map(Into::into),
     };
     let report = ops::client_config(options)
         .with_context(|| format!("cannot configure {}", client.title()))?;

@@ -6,7 +6,8 @@ use super::OpsError;
 use super::env::ServerScopes;
 use super::settings::InstanceContext;
 use crate::clients::{
-    Client, ClientConfig, ConfigDirs, ConnectionValues, MergeOutcome, Registration, merge_entry,
+    Client, ClientConfig, ConfigDirs, ConfigScope, ConnectionValues, MergeOutcome, Registration,
+    merge_entry,
 };
 use crate::realm::{RealmSpec, RealmVariables};
 
@@ -25,6 +26,9 @@ pub struct ClientConfigOptions {
     pub server_url: Option<String>,
     /// Merge the entry into this file (`Some(None)`: the client's usual file).
     pub write: Option<Option<PathBuf>>,
+    /// The user's or the project's file, for clients that have both (`None`: the client's
+    /// default).
+    pub scope: Option<ConfigScope>,
 }
 
 /// A client's configuration, and what `--write` did.
@@ -98,10 +102,19 @@ pub fn client_config(options: ClientConfigOptions) -> Result<ClientConfigReport,
         home: etcetera::home_dir().map_err(crate::state::StateError::from)?,
         dirs: ConfigDirs::from_env(|name| std::env::var(name).ok()),
     };
-    let config = match options.registration {
+    let mut config = match options.registration {
         Some(registration) => options.client.config(&values, registration)?,
         None => options.client.default_config(&values),
     };
+    if let Some(scope) = options.scope
+        && !config.choose_scope(scope)
+    {
+        return Err(OpsError::InvalidOption {
+            flag: "--scope",
+            value: scope.id().to_owned(),
+            expected: "a scope this client has a file for (see the locations kcdev prints)",
+        });
+    }
     let written = match options.write {
         None => None,
         Some(path) => {
