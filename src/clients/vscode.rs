@@ -1,4 +1,5 @@
-//! VS Code (Copilot agent mode) reads `.vscode/mcp.json`, whose top-level key is `servers`.
+//! VS Code (Copilot agent mode) reads `.vscode/mcp.json`, whose top-level key is `servers`; like
+//! its other settings files it takes comments, which `--write` keeps.
 
 use serde_json::json;
 
@@ -23,7 +24,7 @@ pub(super) fn config(values: &ConnectionValues) -> ClientConfig {
     ClientConfig {
         client: Client::Vscode,
         registration: Registration::Dynamic,
-        format: super::ConfigFormat::Json,
+        format: super::ConfigFormat::JsonWithComments,
         snippet,
         entry_path,
         locations: vec![ConfigLocation {
