@@ -131,6 +131,24 @@ pub async fn reconcile(
     keys: Option<&PreparedKeys>,
     marks: &PasswordMarks,
 ) -> Result<ReconcileReport, RealmError> {
+    reconcile_with(
+        session,
+        spec,
+        reset,
+        keys,
+        observe::Passwords::Marked(marks),
+    )
+    .await
+}
+
+/// [`reconcile`], knowing what it knows of the test users' passwords.
+async fn reconcile_with(
+    session: &AdminSession,
+    spec: &RealmSpec,
+    reset: bool,
+    keys: Option<&PreparedKeys>,
+    passwords: observe::Passwords<'_>,
+) -> Result<ReconcileReport, RealmError> {
     let realm = spec.realm_name();
     if reset {
         match session.api().realm_delete(realm).await {
@@ -138,7 +156,7 @@ pub async fn reconcile(
             Err(err) => return Err(api_error("delete the realm", err)),
         }
     }
-    let mut observed = observe(session, spec, marks).await?;
+    let mut observed = observe::observe_with(session, spec, passwords).await?;
     let mut realm_created = None;
     if observed.realm.is_none() {
         let create = Change::create_realm(spec, keys)?;
@@ -150,7 +168,7 @@ pub async fn reconcile(
     let removed = plan::cimd_removal(spec, &observed);
     if !removed.is_empty() {
         apply::apply(session, realm, &observed, &removed).await?;
-        observed = observe(session, spec, marks).await?;
+        observed = observe::observe_with(session, spec, passwords).await?;
     }
     let mut plan = plan(spec, &observed);
     apply::apply(session, realm, &observed, &plan.changes).await?;

@@ -6,8 +6,9 @@
 //! the plan right after finds nothing to do. What must not be the same in every instance made
 //! from one image is replaced at the instance's first `up`: the realm's keys, the secrets of its
 //! confidential clients, and the test users' password credentials (each with a salt of its own).
-//! Settings that differ from the defaults are reconciled on top by the usual plan; another realm
-//! name makes the seeded realm useless, and it goes.
+//! Settings that differ from the defaults are reconciled on top by the usual plan; for another
+//! realm name, the seeded realm is renamed first (Keycloak renames the master realm's client for
+//! it too), which costs far less than creating one.
 
 use std::collections::BTreeSet;
 
@@ -15,6 +16,7 @@ use futures_util::future::try_join_all;
 use keycloak::types::{ComponentRepresentation, CredentialRepresentation};
 use serde_json::{Value, json};
 
+use super::observe::Passwords;
 use super::{
     PasswordMarks, RealmError, RealmSpec, RealmVariables, ReconcileReport, api_error, export,
     field, password, reconcile,
@@ -50,9 +52,8 @@ fn default_spec() -> Result<RealmSpec, RealmError> {
 }
 
 /// `reconcile` on the first `up` of a database from a seeded image, which holds the default
-/// realm: gives that realm what must be this instance's own, then reconciles it as usual (a
-/// no-op for default settings). For another realm name, the seeded realm is deleted beside the
-/// realm's creation.
+/// realm: gives that realm what must be this instance's own (and the instance's realm name), and
+/// beside that reconciles it as usual (nothing to do for default settings).
 pub async fn reconcile_seeded(
     session: &AdminSession,
     spec: &RealmSpec,
@@ -60,39 +61,65 @@ pub async fn reconcile_seeded(
     marks: &PasswordMarks,
 ) -> Result<ReconcileReport, RealmError> {
     let seed = default_spec()?;
-    if spec.realm_name() != seed.realm_name() {
-        let (removed, report) = tokio::join!(
-            delete_realm(session, seed.realm_name()),
-            reconcile(session, spec, false, keys, marks)
-        );
-        removed?;
-        return report;
-    }
-    let Some(realm_id) = realm_id(session, spec.realm_name()).await? else {
-        // Not the image kcdev seeded after all (a database initialized some other way).
+    let (seeded, taken) = tokio::try_join!(realm_id(session, seed.realm_name()), async {
+        if spec.realm_name() == seed.realm_name() {
+            Ok(None)
+        } else {
+            realm_id(session, spec.realm_name()).await
+        }
+    })?;
+    let Some(realm_id) = seeded.filter(|_| taken.is_none()) else {
+        // Not the image kcdev seeded after all (a database initialized some other way), or a
+        // realm of that name exists already (`master`).
         return reconcile(session, spec, false, keys, marks).await;
     };
+    if spec.realm_name() != seed.realm_name() {
+        rename_realm(session, seed.realm_name(), spec.realm_name()).await?;
+    }
     let clients = async {
         remove_undeclared_clients(session, &seed, spec).await?;
         renew_client_secrets(session, spec.realm_name()).await
     };
-    let (_, _, own_marks) = tokio::try_join!(
+    let converge = async {
+        if *spec == seed {
+            // The seed imported the realm from this very spec: what `reconcile` would create,
+            // whose plan is empty. Not looking saves a Keycloak that has just started most of
+            // the work (tests/boot.rs holds `plan` clean after).
+            Ok(ReconcileReport::new(
+                spec.realm_name(),
+                super::Plan::default(),
+                PasswordMarks::new(),
+            ))
+        } else {
+            // The plan touches none of what goes on beside it; it takes the test users'
+            // passwords as set (they are being set to the spec's).
+            super::reconcile_with(session, spec, false, keys, Passwords::JustSet).await
+        }
+    };
+    let (_, _, own_marks, mut report) = tokio::try_join!(
         replace_keys(session, spec.realm_name(), &realm_id, keys),
         clients,
         reset_passwords(session, spec),
+        converge,
     )?;
-    let mut marks = marks.clone();
-    marks.extend(own_marks);
-    let mut report = reconcile(session, spec, false, keys, &marks).await?;
+    report.password_marks.extend(own_marks);
     report.from_seed = true;
     Ok(report)
 }
 
-async fn delete_realm(session: &AdminSession, realm: &str) -> Result<(), RealmError> {
-    match session.api().realm_delete(realm).await {
-        Ok(_) | Err(keycloak::KeycloakError::HttpFailure { status: 404, .. }) => Ok(()),
-        Err(err) => Err(api_error(format!("delete the seeded realm {realm}"), err)),
-    }
+async fn rename_realm(session: &AdminSession, from: &str, to: &str) -> Result<(), RealmError> {
+    session
+        .api()
+        .realm_put(
+            from,
+            keycloak::types::RealmRepresentation {
+                realm: Some(to.to_owned()),
+                ..Default::default()
+            },
+        )
+        .await
+        .map_err(|err| api_error(format!("rename the seeded realm {from} to {to}"), err))?;
+    Ok(())
 }
 
 async fn realm_id(session: &AdminSession, realm: &str) -> Result<Option<String>, RealmError> {
