@@ -46,13 +46,17 @@ async fn fixture() -> &'static Fixture {
         .get_or_init(|| async {
             let port = free_port();
             let base = format!("http://localhost:{port}");
-            let kcdev = shared("clis", &["--server-url", &base]);
+            let fastmcp_port = free_port();
+            let fastmcp_base = format!("http://localhost:{fastmcp_port}");
+            // Both servers on the realm: its tokens carry both audiences.
+            let kcdev = shared(
+                "clis",
+                &["--server-url", &base, "--server-url", &fastmcp_base],
+            );
             let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
                 .join(format!("clis-server-{}", std::process::id()));
             generate(kcdev, &dir);
             let server = RunningServer::start(kcdev, &dir, None, &base).await;
-            let fastmcp_port = free_port();
-            let fastmcp_base = format!("http://localhost:{fastmcp_port}");
             let issuer = format!("{}/realms/{REALM}", kcdev.base_url());
             let fastmcp = FastMcpServer::start(&issuer, &fastmcp_base, fastmcp_port).await;
             let namespace = NetNs::create("clis");
@@ -381,12 +385,14 @@ struct Login {
 
 /// Checks what a client did on one path: it registered (DCR) or did not (pre-registered), it
 /// logged in through the fake browser with `client_id`, and the access token it stored is for
-/// `resource` and that client.
+/// `resource` and that client. `registers_anyway`: the client registers dynamically even when
+/// it logs in with a client id (Gemini CLI's start-up login does).
 fn check_login(
     fixture: &Fixture,
     home: &ClientHome,
     mark: usize,
     expected_client_id: Option<&str>,
+    registers_anyway: bool,
     resource: &str,
     context: &str,
 ) -> Login {
@@ -401,25 +407,22 @@ fn check_login(
         .map(|(_, value)| value.into_owned())
         .unwrap_or_else(|| panic!("no client_id in {authorization}"));
     let registered = registrations(&fixture.namespace.requests_since(mark));
-    let registration = match expected_client_id {
+    match expected_client_id {
         Some(expected) => {
             assert_eq!(client_id, expected, "pre-registered client id\n{}", story());
             assert!(
-                registered.is_empty(),
+                registered.is_empty() || registers_anyway,
                 "a pre-registered client registered anyway: {registered:?}\n{}",
                 story()
             );
-            None
         }
-        None => {
-            assert!(
-                !registered.is_empty(),
-                "no dynamic registration seen\n{}",
-                story()
-            );
-            Some(registered.last().unwrap().clone())
-        }
-    };
+        None => assert!(
+            !registered.is_empty(),
+            "no dynamic registration seen\n{}",
+            story()
+        ),
+    }
+    let registration = registered.last().cloned();
     let tokens = home.stored_access_tokens();
     let token = tokens
         .iter()
@@ -517,6 +520,7 @@ async fn claude_code(registration: &str, expected_client_id: Option<&str>) {
         &home,
         mark,
         expected_client_id,
+        false,
         &resource,
         &context,
     );
@@ -640,6 +644,7 @@ async fn codex(registration: &str, expected_client_id: Option<&str>) {
         &home,
         mark,
         expected_client_id,
+        false,
         &resource,
         &context,
     );
@@ -774,21 +779,22 @@ async fn gemini(
     .unwrap();
     let gemini = node_bin("gemini");
     let mark = namespace.mark();
-    let prompt = match how {
-        GeminiLogin::McpAuth => "/mcp auth kcdev",
-        GeminiLogin::AtStartUp => "/mcp list",
-    };
+    // `/mcp auth` is the one command that needs no model; in the start-up case it only keeps
+    // Gemini CLI busy until the automatic login has finished, and is then declined.
+    let prompt = "/mcp auth kcdev";
     let mut command = home.terminal(namespace, &[&gemini, "-p", prompt]);
     command.env("GEMINI_API_KEY", "placeholder-never-used");
     let mut login = Session::spawn(command, &format!("gemini -p '{prompt}'"));
-    // First the automatic login at start-up asks.
+    // First the automatic login at start-up asks, then `/mcp auth`.
+    let (at_start_up, mcp_auth) = match how {
+        GeminiLogin::McpAuth => ("n\r", "y\r"),
+        GeminiLogin::AtStartUp => ("y\r", "n\r"),
+    };
     login.wait_for(GEMINI_QUESTION, STEP);
-    if how == GeminiLogin::McpAuth {
-        login.send("n\r");
-        login.wait_for("Starting OAuth authentication for MCP server 'kcdev'", STEP);
-        login.wait_for_nth(GEMINI_QUESTION, 2, STEP);
-    }
-    login.send("y\r");
+    login.send(at_start_up);
+    login.wait_for("Starting OAuth authentication for MCP server 'kcdev'", STEP);
+    login.wait_for_nth(GEMINI_QUESTION, 2, STEP);
+    login.send(mcp_auth);
     let status = login.wait(STEP);
     let login_output = login.output();
     drop(login);
@@ -803,13 +809,25 @@ async fn gemini(
         "gemini -p '{prompt}' did not finish\n{context}\n{}",
         home.browser_story()
     );
+    // Its start-up login registers before it asks, even when declined.
     let login = check_login(
         fixture,
         &home,
         mark,
         expected_client_id,
+        true,
         &resource,
         &context,
+    );
+    let asked_for = login
+        .authorization
+        .query_pairs()
+        .find(|(name, _)| name == "resource")
+        .map(|(_, value)| value.into_owned());
+    assert_eq!(
+        asked_for.as_deref(),
+        Some(resource.as_str()),
+        "Gemini CLI's resource indicator"
     );
     login.describe(
         "Gemini CLI",
