@@ -4,9 +4,10 @@
 # test image, RUNS times, alternating:
 #   - default settings: the realm comes with the seeded database, and gets keys, client secrets and
 #     test-user passwords of its own (`provisioning.from_seed`); `plan` right after must be clean;
-#   - another realm name (--realm): created through the Admin API as before the seeded realm
-#     existed (one POST /admin/realms), the seeded realm deleted beside it;
-#   - another server URL (--server-url): the seeded realm, with the plan's changes on top.
+#   - another realm name (--realm): the seeded realm renamed, the plan's changes on top;
+#   - another server URL (--server-url): the seeded realm, with the plan's changes on top;
+#   - with KCDEV_BASELINE_BINARY (a kcdev built before the seeded realm): its default up, which
+#     creates the realm through the Admin API (one POST /admin/realms) on its own seeded image.
 # Each figure as min / median / max.
 # Usage: scripts/bench-provisioning.sh [RUNS]   (default 3; KCDEV_BINARY to use a built kcdev)
 set -euo pipefail
@@ -34,7 +35,7 @@ up() { # instance, extra flags...
   local instance=$1
   shift
   instances+=("$instance")
-  "$kcdev" up --instance "$instance" --image "$KCDEV_TEST_IMAGE" --pull never --port auto \
+  "${binary:-$kcdev}" up --instance "$instance" --image "$KCDEV_TEST_IMAGE" --pull never --port auto \
     --management-port auto --json "$@" 2>/dev/null
 }
 down() { "$kcdev" down --instance "$1" --volumes -q; }
@@ -42,13 +43,21 @@ field() { python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
 
 # The seeded image: derived and seeded by a first up if missing, committed by the next one.
 echo "Keycloak $(tr -d '[:space:]' <scripts/keycloak-version), image $KCDEV_TEST_IMAGE, $(nproc) cores, $runs runs"
-for attempt in 1 2 3 4 5 6; do
-  boot=$(up "$prefix-warm$attempt" | field 'd["boot"]')
-  down "$prefix-warm$attempt"
-  [ "$boot" = seeded ] && break
-  while docker ps --filter "name=kcdev-seed-" --filter status=running -q | grep -q .; do sleep 2; done
-done
-[ "$boot" = seeded ] || { echo "error: no seeded image after $attempt ups" >&2; exit 1; }
+warm() {
+  local attempt boot
+  for attempt in 1 2 3 4 5 6; do
+    boot=$(up "$prefix-warm$attempt" | field 'd["boot"]')
+    "${binary:-$kcdev}" down --instance "$prefix-warm$attempt" --volumes -q
+    [ "$boot" = seeded ] && return
+    while docker ps --filter "name=kcdev-seed-" --filter status=running -q | grep -q .; do sleep 2; done
+  done
+  echo "error: no seeded image for ${binary:-$kcdev} after $attempt ups" >&2
+  exit 1
+}
+warm
+if [ -n "${KCDEV_BASELINE_BINARY:-}" ]; then
+  binary=$KCDEV_BASELINE_BINARY warm
+fi
 
 for i in $(seq 1 "$runs"); do
   report=$(up "$prefix-default$i")
@@ -69,6 +78,12 @@ for i in $(seq 1 "$runs"); do
   plan=$("$kcdev" plan --instance "$prefix-server$i" --json 2>/dev/null)
   [ "$(field 'len(d["changes"])' <<<"$plan")" = 0 ] || echo "warning: run $i: plan after up --server-url is not clean: $plan" >&2
   down "$prefix-server$i"
+
+  if [ -n "${KCDEV_BASELINE_BINARY:-}" ]; then
+    report=$(binary=$KCDEV_BASELINE_BINARY up "$prefix-baseline$i")
+    echo "baseline $(field '"%.3f" % d["timings"]["provisioning_seconds"]' <<<"$report")" >>"$results"
+    "$KCDEV_BASELINE_BINARY" down --instance "$prefix-baseline$i" --volumes -q
+  fi
 done
 
 python3 - "$results" <<'EOF'
@@ -78,8 +93,9 @@ for line in open(sys.argv[1]):
     name, value = line.split()
     rows.setdefault(name, []).append(float(value))
 labels = {
+    "baseline": "new realm, default settings, created (before)",
     "default": "new realm, default settings (seeded realm)",
-    "other-realm": "new realm, another name (created as before)",
+    "other-realm": "new realm, another name (seeded, renamed + plan)",
     "other-server-url": "new realm, another server URL (seeded + plan)",
 }
 print(f"{'provisioning, Keycloak ready -> converged':48} {'min':>7} {'median':>7} {'max':>7}  (s)")

@@ -99,7 +99,7 @@ pub async fn reconcile_seeded(
     let (_, _, own_marks, mut report) = tokio::try_join!(
         replace_keys(session, spec.realm_name(), &realm_id, keys),
         clients,
-        reset_passwords(session, spec),
+        reset_passwords(session, &seed, spec),
         converge,
     )?;
     report.password_marks.extend(own_marks);
@@ -255,18 +255,24 @@ async fn remove_undeclared_clients(
     Ok(())
 }
 
-/// Sets each test user's password again (the instance's, which may be the default): a credential
-/// of its own, salted anew. Returns the marks of the credentials set, so the plan knows the
-/// passwords without logging in.
+/// Sets the password of each test user the seeded realm has again (the instance's, which may be
+/// the default): a credential of its own, salted anew. Returns the marks of the credentials set,
+/// so the plan knows the passwords without logging in. (The users the project declares beyond
+/// those, the plan creates.)
 async fn reset_passwords(
     session: &AdminSession,
+    seed: &RealmSpec,
     spec: &RealmSpec,
 ) -> Result<PasswordMarks, RealmError> {
     let realm = spec.realm_name();
-    let marks = try_join_all(spec.users.iter().map(|user| async move {
+    let seeded: BTreeSet<&str> = seed.users.iter().map(|user| user.username()).collect();
+    let users = spec
+        .users
+        .iter()
+        .filter(|user| seeded.contains(user.username()));
+    let marks = try_join_all(users.map(|user| async move {
         let username = user.username();
         let Some(found) = session.find_user(realm, username).await? else {
-            // Declared by the project, not in the default realm: the plan creates it.
             return Ok::<_, RealmError>(None);
         };
         let id = found.id.unwrap_or_default();
