@@ -112,7 +112,8 @@ async fn realm_secrets(kcdev: &Kcdev) -> (Vec<String>, String, String) {
         .realm_users_with_user_id_credentials_get("fastmcp", user.id.as_deref().unwrap())
         .await
         .unwrap();
-    let credential = format!("{:?}", credentials[0].id);
+    // A new password keeps the credential's id, with a new creation time (and salt).
+    let credential = format!("{:?}@{:?}", credentials[0].id, credentials[0].created_date);
     (public_keys, secret, credential)
 }
 
