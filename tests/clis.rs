@@ -422,7 +422,23 @@ fn check_login(
             story()
         ),
     }
-    let registration = registered.last().cloned();
+    // The registration this login used: the one with its redirect URI (Gemini CLI registers
+    // once more for `/mcp auth` before it asks).
+    let redirect_uri = authorization
+        .query_pairs()
+        .find(|(name, _)| name == "redirect_uri")
+        .map(|(_, value)| Value::String(value.into_owned()))
+        .unwrap_or_default();
+    let registration = registered
+        .iter()
+        .rev()
+        .find(|body| {
+            body["redirect_uris"]
+                .as_array()
+                .is_some_and(|uris| uris.contains(&redirect_uri))
+        })
+        .or(registered.last())
+        .cloned();
     let tokens = home.stored_access_tokens();
     let token = tokens
         .iter()
@@ -581,16 +597,26 @@ fn claude_mcp_status(home: &ClientHome, namespace: &NetNs, claude: &str) -> Vec<
         "the initialize answer",
         STEP,
     );
-    session.send(&request("status-1", "mcp_status"));
-    let answer = session.wait_for_line(
-        |line| answer_to(line, "status-1"),
-        "the mcp_status answer",
-        STEP,
-    );
-    answer["response"]["response"]["mcpServers"]
-        .as_array()
-        .cloned()
-        .unwrap_or_else(|| panic!("mcp_status answer without mcpServers: {answer}"))
+    // Servers connect in the background: ask until kcdev is no longer pending.
+    let started = std::time::Instant::now();
+    for attempt in 1.. {
+        let id = format!("status-{attempt}");
+        session.send(&request(&id, "mcp_status"));
+        let answer =
+            session.wait_for_line(|line| answer_to(line, &id), "the mcp_status answer", STEP);
+        let servers = answer["response"]["response"]["mcpServers"]
+            .as_array()
+            .cloned()
+            .unwrap_or_else(|| panic!("mcp_status answer without mcpServers: {answer}"));
+        let pending = servers
+            .iter()
+            .any(|server| server["name"] == "kcdev" && server["status"] == "pending");
+        if !pending || started.elapsed() > STEP {
+            return servers;
+        }
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    unreachable!()
 }
 
 /// A stream-json line answering the control request `id`.
