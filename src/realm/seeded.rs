@@ -231,20 +231,12 @@ async fn remove_undeclared_clients(
             .map(|client| field(client, "clientId"))
             .filter(|client_id| !wanted.contains(client_id))
             .map(|client_id| async move {
-                let found = api
-                    .realm_clients_get(
-                        realm,
-                        Some(client_id.to_owned()),
-                        None,
-                        None,
-                        None,
-                        None,
-                        None,
-                    )
-                    .await
-                    .map_err(|err| api_error(format!("look up client {client_id}"), err))?;
-                for id in found.iter().filter_map(|client| client.id.as_deref()) {
-                    api.realm_clients_with_client_uuid_delete(realm, id)
+                if let Some(id) = session
+                    .find_client(realm, client_id)
+                    .await?
+                    .and_then(|client| client.id)
+                {
+                    api.realm_clients_with_client_uuid_delete(realm, &id)
                         .await
                         .map_err(|err| api_error(format!("delete client {client_id}"), err))?;
                 }
