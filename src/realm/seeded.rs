@@ -4,13 +4,16 @@
 //!
 //! The realm in the image is the one `reconcile` would create with kcdev's default settings, so
 //! the plan right after finds nothing to do. What must not be the same in every instance made
-//! from one image is replaced at the instance's first `up`: the realm's keys, the secrets of its
-//! confidential clients, and the test users' password credentials (each with a salt of its own).
+//! from one image is replaced at the instance's first `up`: the realm's keys, the secrets of
+//! clients that log in with one, and the password of a test user whose password is not the
+//! default. Left as seeded: the secrets of bearer-only clients (the resource clients, Keycloak's
+//! `broker`), which no token request accepts, and the default password's credential, whose
+//! password is public anyway; hashing a new one costs a Keycloak that has just started a second.
 //! Settings that differ from the defaults are reconciled on top by the usual plan; for another
 //! realm name, the seeded realm is renamed first (Keycloak renames the master realm's client for
 //! it too), which costs far less than creating one.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use futures_util::future::try_join_all;
 use keycloak::types::{ComponentRepresentation, CredentialRepresentation};
@@ -184,8 +187,9 @@ fn generated_key_providers() -> Vec<Value> {
     .collect()
 }
 
-/// A new secret for every confidential client (the resource clients kcdev declares, Keycloak's
-/// own `broker`): Keycloak generated them once, when the seed imported the realm.
+/// A new secret for every client that logs in with one: Keycloak generated them once, when the
+/// seed imported the realm. (kcdev's default realm has none: its resource clients and Keycloak's
+/// `broker` are bearer-only.)
 async fn renew_client_secrets(session: &AdminSession, realm: &str) -> Result<(), RealmError> {
     let api = session.api();
     let clients = api
@@ -196,7 +200,11 @@ async fn renew_client_secrets(session: &AdminSession, realm: &str) -> Result<(),
         clients
             .iter()
             // Keycloak lists the secrets there are (`realm-management` has none, and refuses one).
-            .filter(|client| client.public_client != Some(true) && client.secret.is_some())
+            .filter(|client| {
+                client.public_client != Some(true)
+                    && client.bearer_only != Some(true)
+                    && client.secret.is_some()
+            })
             .filter_map(|client| Some((client.id.as_deref()?, client.client_id.as_deref()?)))
             .map(|(id, client_id)| async move {
                 api.realm_clients_with_client_uuid_client_secret_post(realm, id)
@@ -247,41 +255,47 @@ async fn remove_undeclared_clients(
     Ok(())
 }
 
-/// Sets the password of each test user the seeded realm has again (the instance's, which may be
-/// the default): a credential of its own, salted anew. Returns the marks of the credentials set,
-/// so the plan knows the passwords without logging in. (The users the project declares beyond
-/// those, the plan creates.)
+/// Sets the password of each test user the seeded realm has whose password is not the seed's (a
+/// credential of its own, salted anew). Returns the marks of every seeded user's credential, so
+/// the plan knows the passwords without logging in. (The users the project declares beyond those,
+/// the plan creates.)
 async fn reset_passwords(
     session: &AdminSession,
     seed: &RealmSpec,
     spec: &RealmSpec,
 ) -> Result<PasswordMarks, RealmError> {
     let realm = spec.realm_name();
-    let seeded: BTreeSet<&str> = seed.users.iter().map(|user| user.username()).collect();
-    let users = spec
+    let seeded: BTreeMap<&str, &str> = seed
         .users
         .iter()
-        .filter(|user| seeded.contains(user.username()));
-    let marks = try_join_all(users.map(|user| async move {
+        .map(|user| (user.username(), user.password.as_str()))
+        .collect();
+    let users = spec.users.iter().filter_map(|user| {
+        let seed_password = seeded.get(user.username())?;
+        Some((user, *seed_password == user.password))
+    });
+    let marks = try_join_all(users.map(|(user, as_seeded)| async move {
         let username = user.username();
         let Some(found) = session.find_user(realm, username).await? else {
             return Ok::<_, RealmError>(None);
         };
         let id = found.id.unwrap_or_default();
-        session
-            .api()
-            .realm_users_with_user_id_reset_password_put(
-                realm,
-                &id,
-                CredentialRepresentation {
-                    type_: Some("password".to_owned()),
-                    value: Some(user.password.clone()),
-                    temporary: Some(false),
-                    ..Default::default()
-                },
-            )
-            .await
-            .map_err(|err| api_error(format!("set the password of user {username}"), err))?;
+        if !as_seeded {
+            session
+                .api()
+                .realm_users_with_user_id_reset_password_put(
+                    realm,
+                    &id,
+                    CredentialRepresentation {
+                        type_: Some("password".to_owned()),
+                        value: Some(user.password.clone()),
+                        temporary: Some(false),
+                        ..Default::default()
+                    },
+                )
+                .await
+                .map_err(|err| api_error(format!("set the password of user {username}"), err))?;
+        }
         let credential = password::password_credential(session, realm, username, &id).await?;
         Ok(credential.map(|credential| {
             (
