@@ -2,8 +2,8 @@
 # Measures provisioning a new realm (Keycloak ready to realm converged: `up --json`'s
 # timings.provisioning_seconds) on new instances booted from the seeded image, with the Keycloak
 # test image, RUNS times, alternating:
-#   - default settings: the realm comes with the seeded database, and gets keys, client secrets and
-#     test-user passwords of its own (`provisioning.from_seed`); `plan` right after must be clean;
+#   - default settings: the realm comes with the seeded database and gets keys of its own
+#     (`provisioning.from_seed`); `plan` right after must be clean;
 #   - another realm name (--realm): the seeded realm renamed, the plan's changes on top;
 #   - another server URL (--server-url): the seeded realm, with the plan's changes on top;
 #   - with KCDEV_BASELINE_BINARY (a kcdev built before the seeded realm): its default up, which
