@@ -129,8 +129,10 @@ for i in $(seq 1 "$runs"); do
   wait_for_seeded_image
   boot=$(timed_up cold-up provisioning)
   [ "$boot" = seeded ] || echo "warning: cold up booted $boot" >&2
-  # The archive shows in the JVM's memory map when the JVM uses it.
-  if docker exec "$container" bash -c 'cat /proc/[0-9]*/maps 2>/dev/null' | grep -q 'kcdev-classes\.jsa'; then
+  # The archive shows in the JVM's memory map when the JVM uses it. (Read whole: grep -q at the
+  # end of the pipe would cut the writer short, and pipefail would count that as no match.)
+  maps=$(docker exec "$container" bash -c 'cat /proc/[0-9]*/maps 2>/dev/null' || true)
+  if grep -q 'kcdev-classes\.jsa' <<<"$maps"; then
     record archive-mapped 1
   else
     record archive-mapped 0
