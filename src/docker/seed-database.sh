@@ -18,8 +18,15 @@ until (answers 9000 /health/ready '^HTTP/[0-9.]* 200') 2>/dev/null; do
   fi
   sleep 0.5
 done
+# A few tries: on a loaded machine the first request may meet a server still warming up.
 imported=0
-(answers 8080 "/realms/$KCDEV_SEED_REALM" '^HTTP/[0-9.]* 200') 2>/dev/null && imported=1
+for _ in 1 2 3 4 5 6 7 8 9 10; do
+  if (answers 8080 "/realms/$KCDEV_SEED_REALM" '^HTTP/[0-9.]* 200') 2>/dev/null; then
+    imported=1
+    break
+  fi
+  sleep 1
+done
 kill -TERM "$keycloak"
 wait "$keycloak"
 rm -rf /opt/keycloak/data/import
