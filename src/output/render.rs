@@ -77,7 +77,12 @@ pub fn render_up(report: &UpReport, verbose: bool, instance: &str) -> String {
         report.timings.total_seconds
     );
     let p = &report.provisioning;
-    let realm_line = if p.up_to_date() {
+    let realm_line = if p.from_seed && p.up_to_date() {
+        format!(
+            "{} (came with the seeded image, with keys of its own)",
+            p.realm
+        )
+    } else if p.up_to_date() {
         format!("{} (realm up to date)", p.realm)
     } else {
         format!(
