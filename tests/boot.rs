@@ -21,24 +21,6 @@ fn up(kcdev: &Kcdev, image: &str, extra: &[&str]) -> (Value, String) {
     (run.json(), run.stderr)
 }
 
-async fn master_key_ids(kcdev: &Kcdev) -> Vec<String> {
-    let port = kcdev.state()["container"]["http_port"].as_u64().unwrap();
-    let jwks: Value = reqwest::get(format!(
-        "http://127.0.0.1:{port}/realms/master/protocol/openid-connect/certs"
-    ))
-    .await
-    .unwrap()
-    .json()
-    .await
-    .unwrap();
-    jwks["keys"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|key| key["kid"].as_str().unwrap().to_owned())
-        .collect()
-}
-
 /// Whether the JVM in `instance`'s Keycloak container has the class-data sharing archive of a
 /// seeded image mapped: it is in the process's memory map only when the JVM uses it (with
 /// `-Xshare:auto` an unusable archive is dropped without a word).
@@ -172,7 +154,10 @@ async fn the_optimized_image_is_derived_once_and_seeded_instances_are_their_own(
     let third = Kcdev::new("bootthird");
     let (report, _) = up(&third, &base.0, &[]);
     assert_eq!(report["boot"], "seeded");
-    let (second_keys, third_keys) = (master_key_ids(&second).await, master_key_ids(&third).await);
+    let (second_keys, third_keys) = (
+        realm_key_ids(&second, "master").await,
+        realm_key_ids(&third, "master").await,
+    );
     assert!(!second_keys.is_empty());
     assert!(
         second_keys.iter().all(|kid| !third_keys.contains(kid)),
