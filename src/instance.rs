@@ -69,6 +69,17 @@ impl Instance {
         ])
     }
 
+    /// Whether an object with these labels is this instance's. Podman's compatible API
+    /// matches a list filter of several labels by any one of them, where Docker wants all, so
+    /// what [`Instance::label_filter`] lists is checked again with this.
+    pub fn owns(&self, labels: Option<&HashMap<String, String>>) -> bool {
+        labels.is_some_and(|labels| {
+            self.labels()
+                .iter()
+                .all(|(key, value)| labels.get(key) == Some(value))
+        })
+    }
+
     /// Docker list filter selecting this instance's objects by label.
     pub fn label_filter(&self) -> HashMap<String, Vec<String>> {
         HashMap::from([(
@@ -124,6 +135,17 @@ impl fmt::Display for Instance {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_instance_owns_only_objects_with_both_of_its_labels() {
+        let instance: Instance = "dev".parse().unwrap();
+        assert!(instance.owns(Some(&instance.labels())));
+        let other: Instance = "other".parse().unwrap();
+        assert!(!instance.owns(Some(&other.labels())));
+        let unlabelled = HashMap::from([(LABEL_INSTANCE.to_owned(), "dev".to_owned())]);
+        assert!(!instance.owns(Some(&unlabelled)));
+        assert!(!instance.owns(None));
+    }
 
     #[test]
     fn names_contain_the_instance() {

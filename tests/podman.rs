@@ -74,6 +74,22 @@ fn limits_config(dir: &Path) -> PathBuf {
     path
 }
 
+/// A copy of the podman binary for the service, removed once it runs. When a container's
+/// process ends, Podman runs the binary that started it again to clean up (`podman container
+/// cleanup`); until then the container is `stopped`, a state the Docker API does not know. Where
+/// that cleanup cannot run (as on kcdev's CI machines) containers stay `stopped` for good, and
+/// with the binary gone the test meets that on every machine.
+fn podman_without_cleanup(dir: &Path) -> Result<PathBuf, String> {
+    let found = Command::new("sh")
+        .args(["-c", "command -v podman"])
+        .output()
+        .map_err(|err| format!("cannot look for podman: {err}"))?;
+    let installed = String::from_utf8_lossy(&found.stdout).trim().to_owned();
+    let copy = dir.join("podman");
+    std::fs::copy(&installed, &copy).map_err(|err| format!("cannot copy {installed}: {err}"))?;
+    Ok(copy)
+}
+
 /// Starts the service, or says why Podman cannot be tested here.
 fn start_podman() -> Result<PodmanService, String> {
     if Command::new("podman").arg("--version").output().is_err() {
@@ -106,7 +122,8 @@ fn start_podman() -> Result<PodmanService, String> {
         config = Some(path);
     }
     let socket = dir.path().join("podman.sock");
-    let mut command = Command::new("podman");
+    let service_binary = podman_without_cleanup(dir.path())?;
+    let mut command = Command::new(&service_binary);
     command
         .args(["system", "service", "--time=0"])
         .arg(format!("unix://{}", socket.display()))
@@ -130,6 +147,7 @@ fn start_podman() -> Result<PodmanService, String> {
         }
         std::thread::sleep(Duration::from_millis(100));
     }
+    std::fs::remove_file(&service_binary).unwrap();
     Ok(service)
 }
 
@@ -175,6 +193,23 @@ async fn the_lifecycle_works_on_podman() {
     let token = kcdev.run(&["token", "-q"]).ok();
     assert_eq!(token.stdout.trim().split('.').count(), 3);
 
+    // Keycloak ended behind kcdev's back. Podman keeps the container `stopped` here (see
+    // `podman_without_cleanup`); kcdev reads that as exited, and `up` starts it again.
+    let container = format!("kcdev-{}-keycloak", kcdev.instance);
+    assert!(podman(None, &["kill", &container]).status.success());
+    let started = Instant::now();
+    let stopped = loop {
+        let status = kcdev.run(&["status", "--json"]);
+        if status.code != 0 {
+            break status.failed_with(3).json();
+        }
+        assert!(started.elapsed() < Duration::from_secs(30), "still running");
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    assert_eq!(stopped["container"]["status"], "exited");
+    let restarted = kcdev.run(&up_args).ok().json();
+    assert_eq!(restarted["container_action"], "started");
+
     let down = kcdev.run(&["down", "--json"]).ok().json();
     assert_eq!(
         down["container_removed"],
@@ -186,16 +221,36 @@ async fn the_lifecycle_works_on_podman() {
     assert_eq!(back["container_action"], "created");
     assert_eq!(back["provisioning"]["changes"], serde_json::json!([]));
 
+    // Another instance's data, which Podman's volume list matches too when asked for this
+    // instance's labels (it takes any one of several label filters).
+    let other = format!("{}-other", kcdev.instance);
+    let other_volume = format!("kcdev-{other}-data");
+    let created = podman(
+        None,
+        &[
+            "volume",
+            "create",
+            "--label",
+            "dev.kcdev.managed-by=kcdev",
+            "--label",
+            &format!("dev.kcdev.instance={other}"),
+            &other_volume,
+        ],
+    );
+    assert!(created.status.success());
     let gone = kcdev.run(&["down", "--volumes", "--json"]).ok().json();
     assert_eq!(
         gone["volumes_removed"],
         serde_json::json!([format!("kcdev-{}-data", kcdev.instance)])
     );
     let volumes = podman(None, &["volume", "ls", "-q"]);
+    let volumes = String::from_utf8_lossy(&volumes.stdout);
     assert!(
-        !String::from_utf8_lossy(&volumes.stdout).contains(&kcdev.instance),
+        !volumes.contains(&format!("kcdev-{}-data", kcdev.instance)),
         "the volume is gone from Podman"
     );
+    assert!(volumes.contains(&other_volume), "the other instance's is kept");
+    podman(None, &["volume", "rm", &other_volume]);
     drop(kcdev);
     drop(service);
 }

@@ -9,8 +9,8 @@ use std::time::{Duration, Instant};
 
 use bollard::models::{ContainerConfig, ContainerCreateBody, ExecConfig, HostConfig};
 use bollard::query_parameters::{
-    CommitContainerOptionsBuilder, CreateContainerOptionsBuilder, ListContainersOptionsBuilder,
-    ListImagesOptionsBuilder, RemoveImageOptionsBuilder, UploadToContainerOptionsBuilder,
+    CommitContainerOptionsBuilder, CreateContainerOptionsBuilder, ListImagesOptionsBuilder,
+    RemoveImageOptionsBuilder, UploadToContainerOptionsBuilder,
 };
 use futures_util::StreamExt;
 use sha2::{Digest, Sha256};
@@ -452,10 +452,7 @@ impl Engine {
         }
         let filter = std::collections::HashMap::from([("label".to_owned(), labels)]);
         let containers = self
-            .docker
-            .list_containers(Some(
-                ListContainersOptionsBuilder::default().all(true).build(),
-            ))
+            .list_all_containers(&std::collections::HashMap::new())
             .await
             .map_err(DockerError::operation("list containers", "all"))?;
         // The derivations (kcdev-derive-*, kcdev-seed-*) of the images being pruned go, a seeding
@@ -492,8 +489,14 @@ impl Engine {
             ))
             .await
             .map_err(DockerError::operation("list images", DERIVED_REPOSITORY))?;
+        // Podman's compatible API matches several label filters by any one of them.
+        let derived_of_base = |labels: &std::collections::HashMap<String, String>| {
+            labels.get(LABEL_MANAGED_BY).is_some_and(|by| by == "kcdev")
+                && labels.contains_key(LABEL_DERIVED_KEY)
+                && base.is_none_or(|base| labels.get(LABEL_BASE_IMAGE).is_some_and(|b| b == base))
+        };
         for image in images {
-            if in_use.contains(&image.id) {
+            if in_use.contains(&image.id) || !derived_of_base(&image.labels) {
                 continue;
             }
             let name = image

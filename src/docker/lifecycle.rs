@@ -3,9 +3,8 @@ use std::pin::Pin;
 use bollard::container::LogOutput;
 use bollard::models::VolumeCreateRequest;
 use bollard::query_parameters::{
-    CreateContainerOptionsBuilder, ListContainersOptionsBuilder, ListVolumesOptionsBuilder,
-    LogsOptionsBuilder, RemoveContainerOptionsBuilder, RemoveVolumeOptionsBuilder,
-    StopContainerOptionsBuilder,
+    CreateContainerOptionsBuilder, ListVolumesOptionsBuilder, LogsOptionsBuilder,
+    RemoveContainerOptionsBuilder, RemoveVolumeOptionsBuilder, StopContainerOptionsBuilder,
 };
 use futures_util::{Stream, StreamExt, TryStreamExt};
 
@@ -56,19 +55,18 @@ impl Engine {
         &self,
         instance: &Instance,
     ) -> Result<Option<ObservedContainer>, DockerError> {
-        let options = ListContainersOptionsBuilder::default()
-            .all(true)
-            .filters(&instance.label_filter())
-            .build();
-        let listed =
-            self.docker
-                .list_containers(Some(options))
-                .await
-                .map_err(DockerError::operation(
-                    "list containers of instance",
-                    instance.name(),
-                ))?;
-        let Some(id) = listed.into_iter().find_map(|summary| summary.id) else {
+        let listed = self
+            .list_all_containers(&instance.label_filter())
+            .await
+            .map_err(DockerError::operation(
+                "list containers of instance",
+                instance.name(),
+            ))?;
+        let Some(id) = listed
+            .into_iter()
+            .filter(|summary| instance.owns(summary.labels.as_ref()))
+            .find_map(|summary| summary.id)
+        else {
             return Ok(None);
         };
         self.inspect_container(&id).await
@@ -79,20 +77,10 @@ impl Engine {
         &self,
         id: &str,
     ) -> Result<Option<ObservedContainer>, DockerError> {
-        let mut attempts = 0;
-        loop {
-            match self.docker.inspect_container(id, None).await {
-                Ok(inspect) => return Ok(Some(ObservedContainer::from_inspect(inspect))),
-                Err(err) if is_not_found(&err) => return Ok(None),
-                // Podman reports a container whose process just ended as `stopped` until its
-                // cleanup runs (then `exited`); the Docker API, and so bollard, knows no such
-                // state. It lasts moments: look again.
-                Err(err) if attempts < TRANSIENT_STATE_RETRIES && is_transient_state(&err) => {
-                    attempts += 1;
-                    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
-                }
-                Err(err) => return Err(DockerError::operation("inspect container", id)(err)),
-            }
+        match self.inspect(id).await {
+            Ok(inspect) => Ok(Some(ObservedContainer::from_inspect(inspect))),
+            Err(err) if is_not_found(&err) => Ok(None),
+            Err(err) => Err(DockerError::operation("inspect container", id)(err)),
         }
     }
 
@@ -193,7 +181,11 @@ impl Engine {
                     instance.name(),
                 ))?;
         let mut removed = Vec::new();
-        for volume in listed.volumes.unwrap_or_default() {
+        let volumes = listed.volumes.unwrap_or_default();
+        for volume in volumes
+            .into_iter()
+            .filter(|volume| instance.owns(Some(&volume.labels)))
+        {
             let options = RemoveVolumeOptionsBuilder::default().force(true).build();
             match self.docker.remove_volume(&volume.name, Some(options)).await {
                 Ok(()) => removed.push(volume.name),
@@ -280,13 +272,4 @@ impl Engine {
             .map(str::to_owned)
             .collect()
     }
-}
-
-/// How often an inspection that meets a state the Docker API does not know is repeated.
-const TRANSIENT_STATE_RETRIES: u32 = 25;
-
-/// A container state Podman reports between two of Docker's (`stopped`), which bollard cannot
-/// read.
-fn is_transient_state(err: &bollard::errors::Error) -> bool {
-    err.to_string().contains("unknown variant `stopped`")
 }
