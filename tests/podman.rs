@@ -249,7 +249,10 @@ async fn the_lifecycle_works_on_podman() {
         !volumes.contains(&format!("kcdev-{}-data", kcdev.instance)),
         "the volume is gone from Podman"
     );
-    assert!(volumes.contains(&other_volume), "the other instance's is kept");
+    assert!(
+        volumes.contains(&other_volume),
+        "the other instance's is kept"
+    );
     podman(None, &["volume", "rm", &other_volume]);
     drop(kcdev);
     drop(service);

@@ -38,8 +38,9 @@ const SEED_SCRIPT: &str = include_str!("seed-database.sh");
 const INITIAL_ADMIN_SCRIPT: &str = include_str!("initial-admin.sh");
 
 /// The realm the seeded database carries: a realm representation, which the seeding imports
-/// (`kc.sh start --import-realm`). Its digest is in the seeded image's name, so another realm
-/// (a kcdev with another default realm) seeds another image.
+/// (`kc.sh start --import-realm`). Its digest, with the seeding script's, is in the seeded image's
+/// name, so another realm or another way of seeding (a kcdev with another default realm, or one
+/// that leaves other things in the database) seeds another image.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SeedRealm {
     pub name: String,
@@ -49,7 +50,12 @@ pub struct SeedRealm {
 
 impl SeedRealm {
     pub fn new(name: String, document: Vec<u8>) -> Self {
-        let digest = Sha256::digest(&document)
+        let mut hasher = Sha256::new();
+        hasher.update(&document);
+        hasher.update([0]);
+        hasher.update(SEED_SCRIPT.as_bytes());
+        let digest = hasher
+            .finalize()
             .iter()
             .take(4)
             .map(|byte| format!("{byte:02x}"))

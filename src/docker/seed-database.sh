@@ -3,6 +3,7 @@
 # realm created without an admin user, and kcdev's default realm imported from data/import), waits
 # until it is ready, checks that the realm $KCDEV_SEED_REALM is there, and stops Keycloak cleanly
 # so that H2 closes its file. The import file goes: instances get the realm from the database.
+# So do the realms' keys (below).
 /opt/keycloak/bin/kc.sh "$@" &
 keycloak=$!
 answers() { # port, path, a pattern the response matches
@@ -34,4 +35,18 @@ if [ "$imported" -ne 1 ]; then
   echo "seed-database: the realm $KCDEV_SEED_REALM was not imported" >&2
   exit 1
 fi
+# The realms' keys go: every instance made from this image would share them. Keycloak makes a
+# realm's key the first time the realm needs one (its fallback keys), so each instance gets its
+# own; kcdev imports the default realm's signing key at the instance's first `up`. The master
+# realm signs with ES256 from now on: its key is made at the first admin login, and an EC key
+# takes a just-started JVM milliseconds where an RSA key takes a second. (Should this fail, the
+# keys stay, and kcdev replaces them at the instance's first `up`.)
+h2=$(ls /opt/keycloak/lib/lib/main/com.h2database.h2-*.jar 2>/dev/null | head -n 1)
+"${JAVA_HOME:+$JAVA_HOME/bin/}java" -cp "$h2" org.h2.tools.Shell \
+  -url 'jdbc:h2:file:/opt/keycloak/data/h2/keycloakdb;NON_KEYWORDS=VALUE' -user '' -password '' \
+  -sql "DELETE FROM COMPONENT_CONFIG WHERE COMPONENT_ID IN (SELECT ID FROM COMPONENT WHERE PROVIDER_TYPE = 'org.keycloak.keys.KeyProvider');
+        DELETE FROM COMPONENT WHERE PROVIDER_TYPE = 'org.keycloak.keys.KeyProvider';
+        UPDATE REALM_ATTRIBUTE SET VALUE = 'ES256' WHERE NAME = 'defaultSignatureAlgorithm'
+          AND REALM_ID = (SELECT ID FROM REALM WHERE NAME = 'master')" \
+  >/dev/null || echo "seed-database: the seeded keys stay (kcdev replaces them at first up)" >&2
 test -s /opt/keycloak/data/h2/keycloakdb.mv.db

@@ -1,6 +1,6 @@
-//! The master realm's signing and encryption keys of an instance booted from a seeded image.
-//! They were generated once, when the image's database was initialized, so every instance made
-//! from that image would share them: each instance replaces them with keys of its own.
+//! Keys kcdev prepares for the realms it provisions, and the master realm's keys of an instance
+//! booted from an image seeded with keys: generated once, when that image's database was
+//! initialized, every instance made from it would share them, so each replaces them.
 
 use std::collections::HashMap;
 
@@ -33,13 +33,14 @@ const SETTINGS: [&str; 7] = [
 ];
 const MASTER: &str = "master";
 
-/// RSA keys kcdev generates itself, for the key providers it creates (a new realm's, the master
-/// realm's replacements): generated while Keycloak boots, they cost nothing when the realm is
-/// created, where a freshly started Keycloak would spend most of a second generating its own.
+/// RSA keys kcdev generates itself, for the key providers it creates (a new realm's, a seeded
+/// realm's signing key): generated while Keycloak boots, they cost nothing when the realm is
+/// provisioned, where a freshly started Keycloak would spend most of a second generating its own.
 #[derive(Clone)]
 pub struct PreparedKeys {
     signing: String,
-    encryption: String,
+    /// None where the realm gets its encryption key from Keycloak when it first needs one.
+    encryption: Option<String>,
 }
 
 impl std::fmt::Debug for PreparedKeys {
@@ -54,47 +55,59 @@ impl std::fmt::Debug for PreparedKeys {
 pub struct KeyGenerationError(String);
 
 impl PreparedKeys {
-    /// Two 2048-bit RSA keys (a tenth of a second or so each): CPU work, for a blocking thread.
+    /// Two 2048-bit RSA keys, signing and encryption (a tenth of a second or so each): CPU
+    /// work, for a blocking thread.
     pub fn generate() -> Result<Self, KeyGenerationError> {
-        let pem = || {
-            RsaPrivateKey::new(&mut rsa::rand_core::OsRng, 2048)
-                .map_err(|err| KeyGenerationError(err.to_string()))?
-                .to_pkcs8_pem(LineEnding::LF)
-                .map(|pem| pem.to_string())
-                .map_err(|err| KeyGenerationError(err.to_string()))
-        };
         Ok(Self {
-            signing: pem()?,
-            encryption: pem()?,
+            signing: rsa_pem()?,
+            encryption: Some(rsa_pem()?),
+        })
+    }
+
+    /// The signing key alone, for a realm that has every other key made by Keycloak.
+    pub fn signing_only() -> Result<Self, KeyGenerationError> {
+        Ok(Self {
+            signing: rsa_pem()?,
+            encryption: None,
         })
     }
 
     /// The key providers Keycloak would generate for a realm (RS256 signing, RSA-OAEP
-    /// encryption, HS512, AES), with the two RSA keys imported from these.
+    /// encryption, HS512, AES), with the RSA keys imported from these.
     pub fn realm_key_providers(&self) -> Vec<Value> {
-        vec![
-            self.imported("kcdev rsa", "rsa", "RS256", &self.signing),
-            self.imported("kcdev rsa-enc", "rsa-enc", "RSA-OAEP", &self.encryption),
-            json!({"name": "hmac-generated-hs512", "providerId": "hmac-generated",
-                   "config": {"priority": ["100"], "algorithm": ["HS512"]}}),
-            json!({"name": "aes-generated", "providerId": "aes-generated",
-                   "config": {"priority": ["100"]}}),
-        ]
+        let encryption = self
+            .encryption
+            .as_deref()
+            .map(|pem| imported("kcdev rsa-enc", "rsa-enc", "RSA-OAEP", pem));
+        [self.signing_provider()]
+            .into_iter()
+            .chain(encryption)
+            .chain([
+                json!({"name": "hmac-generated-hs512", "providerId": "hmac-generated",
+                       "config": {"priority": ["100"], "algorithm": ["HS512"]}}),
+                json!({"name": "aes-generated", "providerId": "aes-generated",
+                       "config": {"priority": ["100"]}}),
+            ])
+            .collect()
     }
 
-    fn imported(&self, name: &str, provider: &str, algorithm: &str, pem: &str) -> Value {
-        json!({"name": name, "providerId": provider,
-               "config": {"priority": ["100"], "algorithm": [algorithm], "privateKey": [pem]}})
+    /// The RS256 provider that signs the realm's tokens, with the signing key imported.
+    pub fn signing_provider(&self) -> Value {
+        imported("kcdev rsa", "rsa", "RS256", &self.signing)
     }
+}
 
-    /// An imported provider in place of a generated RSA one, or `None` for the others.
-    fn replacement_for(&self, provider_id: &str) -> Option<(&'static str, &str)> {
-        match provider_id {
-            "rsa-generated" => Some(("rsa", &self.signing)),
-            "rsa-enc-generated" => Some(("rsa-enc", &self.encryption)),
-            _ => None,
-        }
-    }
+fn rsa_pem() -> Result<String, KeyGenerationError> {
+    RsaPrivateKey::new(&mut rsa::rand_core::OsRng, 2048)
+        .map_err(|err| KeyGenerationError(err.to_string()))?
+        .to_pkcs8_pem(LineEnding::LF)
+        .map(|pem| pem.to_string())
+        .map_err(|err| KeyGenerationError(err.to_string()))
+}
+
+fn imported(name: &str, provider: &str, algorithm: &str, pem: &str) -> Value {
+    json!({"name": name, "providerId": provider,
+           "config": {"priority": ["100"], "algorithm": [algorithm], "privateKey": [pem]}})
 }
 
 /// Key providers that came with a seeded image, on their way out: their replacements exist.
@@ -104,14 +117,12 @@ pub struct SeededKeys {
 }
 
 impl AdminSession {
-    /// Gives the master realm new key providers beside the seeded ones (same settings, new keys,
-    /// named `kcdev <name>`). The seeded ones go with [`AdminSession::retire_seeded_keys`], last:
-    /// the session's own token was signed with one of them. `None` when there is nothing to
-    /// replace, as on every run after the first.
-    pub async fn replace_seeded_master_keys(
-        &self,
-        keys: Option<&PreparedKeys>,
-    ) -> Result<Option<SeededKeys>, KeycloakApiError> {
+    /// Gives the master realm new key providers beside the seeded ones (same settings, new keys
+    /// that Keycloak generates, named `kcdev <name>`), for a database seeded with keys: kcdev's
+    /// seeding removes them, and Keycloak makes the instance's own at the first admin login. The
+    /// seeded ones go with [`AdminSession::retire_seeded_keys`], last: the session's own token
+    /// was signed with one of them. `None` when there is nothing to replace.
+    pub async fn replace_seeded_master_keys(&self) -> Result<Option<SeededKeys>, KeycloakApiError> {
         let providers = self
             .api()
             .realm_components_get(MASTER, None, None, None, Some(KEY_PROVIDER_TYPE.to_owned()))
@@ -130,24 +141,16 @@ impl AdminSession {
             return Ok(None);
         }
         let replacements = seeded.iter().map(|old| {
-            let mut settings: HashMap<String, Vec<String>> = old
+            let settings: HashMap<String, Vec<String>> = old
                 .config
                 .iter()
                 .flatten()
                 .filter(|(key, _)| SETTINGS.contains(&key.as_str()))
                 .map(|(key, values)| (key.clone(), values.to_vec()))
                 .collect();
-            let old_provider = old.provider_id.clone().unwrap_or_default();
-            let mut provider_id = old_provider.clone();
-            if let Some((imported, pem)) = keys.and_then(|keys| keys.replacement_for(&old_provider))
-            {
-                provider_id = imported.to_owned();
-                settings.remove("keySize");
-                settings.insert("privateKey".to_owned(), vec![pem.to_owned()]);
-            }
             ComponentRepresentation {
                 name: old.name.as_ref().map(|name| format!("kcdev {name}")),
-                provider_id: Some(provider_id),
+                provider_id: old.provider_id.clone(),
                 provider_type: Some(KEY_PROVIDER_TYPE.to_owned()),
                 parent_id: old.parent_id.clone(),
                 config: Some(settings.into_iter().collect()),
@@ -184,4 +187,33 @@ impl AdminSession {
 fn failed(operation: &str) -> impl Fn(keycloak::KeycloakError) -> KeycloakApiError {
     let operation = operation.to_owned();
     move |err| KeycloakApiError::from_crate(operation.clone(), err)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn provider_ids(providers: &[Value]) -> Vec<&str> {
+        providers
+            .iter()
+            .map(|provider| provider["providerId"].as_str().unwrap())
+            .collect()
+    }
+
+    #[test]
+    fn a_signing_key_alone_leaves_encryption_to_keycloak() {
+        let keys = PreparedKeys::signing_only().unwrap();
+        assert_eq!(
+            provider_ids(&keys.realm_key_providers()),
+            ["rsa", "hmac-generated", "aes-generated"]
+        );
+        let signing = keys.signing_provider();
+        assert_eq!(signing["config"]["algorithm"][0], "RS256");
+        assert!(
+            signing["config"]["privateKey"][0]
+                .as_str()
+                .unwrap()
+                .starts_with("-----BEGIN PRIVATE KEY-----")
+        );
+    }
 }

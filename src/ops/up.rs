@@ -414,14 +414,17 @@ async fn up_container(
     if !created && previous.as_ref() != Some(&state) {
         context.state.save(&state)?;
     }
-    // A new container most likely means a new realm (and, when seeded, new master keys): their
-    // RSA keys are made while Keycloak boots. Failing that, Keycloak makes its own.
+    // A new container most likely means a new realm: its RSA keys are made while Keycloak boots.
+    // Failing that, Keycloak makes its own. A new volume from the seeded image has the realm,
+    // and needs only the signing key (see `realm::reconcile_seeded`).
+    let seeded_realm = boot == SEEDED_LABEL && new_volume && !options.reset_realm;
     let key_job = (created || options.reset_realm).then(|| {
-        tokio::task::spawn_blocking(|| {
-            Some((
-                PreparedKeys::generate().ok()?,
-                PreparedKeys::generate().ok()?,
-            ))
+        tokio::task::spawn_blocking(move || {
+            if seeded_realm {
+                PreparedKeys::signing_only().ok()
+            } else {
+                PreparedKeys::generate().ok()
+            }
         })
     });
 
@@ -464,28 +467,29 @@ async fn up_container(
     // A container an older kcdev made runs without kcdev's provider until it is recreated.
     follow_registration_provider(context, &session, &mut settings, &mut spec, &mut state).await?;
 
-    let keys = match key_job {
+    let realm_keys = match key_job {
         Some(job) => job.await.ok().flatten(),
         None => None,
     };
-    let (realm_keys, master_keys) = keys.as_ref().map(|(a, b)| (a, b)).unzip();
+    let realm_keys = realm_keys.as_ref();
 
     reporter.step("Provisioning the realm");
     let provisioning_started = Instant::now();
-    // The seeded master realm's keys came with the image: every instance makes its own, while
-    // the realm is provisioned; the seeded ones go last.
+    // kcdev's seeding leaves the master realm without keys (Keycloak made this instance's own at
+    // the admin login); keys a database was seeded with would be every instance's, and are
+    // replaced while the realm is provisioned, the seeded ones last.
     let (replaced, provisioning) = tokio::join!(
         async {
             // Only a new volume holds the seeded database; an existing one has keys of its own.
             if seeded && new_volume {
-                session.replace_seeded_master_keys(master_keys).await
+                session.replace_seeded_master_keys().await
             } else {
                 Ok(None)
             }
         },
         async {
             // A new volume from a seeded image holds kcdev's default realm already.
-            if seeded && new_volume && !options.reset_realm {
+            if seeded_realm {
                 realm::reconcile_seeded(&session, &spec, realm_keys, &state.password_marks).await
             } else {
                 realm::reconcile(

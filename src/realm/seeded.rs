@@ -4,11 +4,13 @@
 //!
 //! The realm in the image is the one `reconcile` would create with kcdev's default settings, so
 //! the plan right after finds nothing to do. What must not be the same in every instance made
-//! from one image is replaced at the instance's first `up`: the realm's keys, the secrets of
-//! clients that log in with one, and the password of a test user whose password is not the
-//! default. Left as seeded: the secrets of bearer-only clients (the resource clients, Keycloak's
-//! `broker`), which no token request accepts, and the default password's credential, whose
-//! password is public anyway; hashing a new one costs a Keycloak that has just started a second.
+//! from one image is either not in the image or replaced at the instance's first `up`. The
+//! seeding removed the realms' keys: Keycloak makes an instance's own when it first needs them.
+//! `up` renews the secrets of clients that log in with one and the password of a test user whose
+//! password is not the default. Left as seeded: the secrets of bearer-only clients (the resource
+//! clients, Keycloak's `broker`), which no token request accepts, and the default password's
+//! credential, whose password is public anyway; hashing a new one costs a Keycloak that has just
+//! started a second.
 //! Settings that differ from the defaults are reconciled on top by the usual plan; for another
 //! realm name, the seeded realm is renamed first (Keycloak renames the master realm's client for
 //! it too), which costs far less than creating one.
@@ -133,8 +135,12 @@ async fn realm_id(session: &AdminSession, realm: &str) -> Result<Option<String>,
     }
 }
 
-/// New key providers (kcdev's RSA keys when given, else Keycloak generates them, as it does for
-/// a new realm) in place of the seed's, which every instance from the image would share.
+/// The seeding leaves the realm without keys, and Keycloak would make each one the first time
+/// the realm needs it (its fallback keys). All but the signing key cost nothing then; the
+/// signing key is imported now, so the realm's JWKS has it before any token (servers that load
+/// the keys at start need one), and a just-started Keycloak does not spend a second generating
+/// it at the first login. A database seeded with keys (by some other image) gets new key
+/// providers in place of the seed's, which every instance from that image would share.
 async fn replace_keys(
     session: &AdminSession,
     realm: &str,
@@ -146,7 +152,12 @@ async fn replace_keys(
         .realm_components_get(realm, None, None, None, Some(KEY_PROVIDER_TYPE.to_owned()))
         .await
         .map_err(|err| api_error("list the realm's keys", err))?;
-    let providers = keys.map_or_else(generated_key_providers, PreparedKeys::realm_key_providers);
+    let providers = match keys {
+        Some(keys) if seeded.is_empty() => vec![keys.signing_provider()],
+        None if seeded.is_empty() => generated_key_providers().into_iter().take(1).collect(),
+        Some(keys) => keys.realm_key_providers(),
+        None => generated_key_providers(),
+    };
     let created = try_join_all(providers.into_iter().map(|provider| async move {
         let mut component: ComponentRepresentation = serde_json::from_value(provider)
             .map_err(|err| RealmError::Spec(format!("key provider: {err}")))?;
