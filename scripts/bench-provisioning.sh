@@ -6,9 +6,10 @@
 #     (`provisioning.from_seed`); `plan` right after must be clean;
 #   - another realm name (--realm): the seeded realm renamed, the plan's changes on top;
 #   - another server URL (--server-url): the seeded realm, with the plan's changes on top;
-#   - with KCDEV_BASELINE_BINARY (a kcdev built before the seeded realm): its default up, which
-#     creates the realm through the Admin API (one POST /admin/realms) on its own seeded image.
-# Each figure as min / median / max.
+#   - with KCDEV_BASELINE_BINARY (another kcdev build, say the commit before a change): its
+#     default up, on its own seeded image.
+# Each figure as min / median / max; beside the default up's provisioning, its admin login (the
+# step before), so that work moved from one to the other shows.
 # Usage: scripts/bench-provisioning.sh [RUNS]   (default 3; KCDEV_BINARY to use a built kcdev)
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -65,6 +66,7 @@ for i in $(seq 1 "$runs"); do
   [ "$(field 'd["provisioning"].get("from_seed", False)' <<<"$report")" = True ] ||
     echo "warning: run $i: the default realm did not come from the seed" >&2
   echo "default $(field '"%.3f" % d["timings"]["provisioning_seconds"]' <<<"$report")" >>"$results"
+  echo "default-admin $(field '"%.3f" % d["timings"]["admin_seconds"]' <<<"$report")" >>"$results"
   plan=$("$kcdev" plan --instance "$prefix-default$i" --json 2>/dev/null)
   [ "$(field 'len(d["changes"])' <<<"$plan")" = 0 ] || echo "warning: run $i: plan after up is not clean: $plan" >&2
   down "$prefix-default$i"
@@ -82,6 +84,7 @@ for i in $(seq 1 "$runs"); do
   if [ -n "${KCDEV_BASELINE_BINARY:-}" ]; then
     report=$(binary=$KCDEV_BASELINE_BINARY up "$prefix-baseline$i")
     echo "baseline $(field '"%.3f" % d["timings"]["provisioning_seconds"]' <<<"$report")" >>"$results"
+    echo "baseline-admin $(field '"%.3f" % d["timings"]["admin_seconds"]' <<<"$report")" >>"$results"
     "$KCDEV_BASELINE_BINARY" down --instance "$prefix-baseline$i" --volumes -q
   fi
 done
@@ -93,8 +96,10 @@ for line in open(sys.argv[1]):
     name, value = line.split()
     rows.setdefault(name, []).append(float(value))
 labels = {
-    "baseline": "new realm, default settings, created (before)",
+    "baseline": "new realm, default settings, baseline binary",
     "default": "new realm, default settings (seeded realm)",
+    "baseline-admin": "  admin login before it, baseline binary",
+    "default-admin": "  admin login before it, this build",
     "other-realm": "new realm, another name (seeded, renamed + plan)",
     "other-server-url": "new realm, another server URL (seeded + plan)",
 }
