@@ -516,13 +516,11 @@ async fn claude_code(registration: &str, expected_client_id: Option<&str>) {
     );
     let claude = node_bin("claude");
     let mark = namespace.mark();
-    let mut login = Session::spawn(
+    let (status, login_output) = Session::spawn(
         home.terminal(namespace, &[&claude, "mcp", "login", "kcdev"]),
         "claude mcp login kcdev",
-    );
-    let status = login.wait(STEP);
-    let login_output = login.output();
-    drop(login);
+    )
+    .finish(STEP);
     let context = format!(
         "--- kcdev client-config\n{configured}\n--- claude mcp login kcdev ({status:?})\n{login_output}"
     );
@@ -648,13 +646,11 @@ async fn codex(registration: &str, expected_client_id: Option<&str>) {
     let configured = client_config(fixture, &home, "codex", registration, &fixture.base, None);
     let codex = node_bin("codex");
     let mark = namespace.mark();
-    let mut login = Session::spawn(
+    let (status, login_output) = Session::spawn(
         home.command(namespace, &codex, &["mcp", "login", "kcdev"]),
         "codex mcp login kcdev",
-    );
-    let status = login.wait(STEP);
-    let login_output = login.output();
-    drop(login);
+    )
+    .finish(STEP);
     let config =
         std::fs::read_to_string(home.home().join(".codex/config.toml")).unwrap_or_default();
     let context = format!(
@@ -821,9 +817,7 @@ async fn gemini(
     login.wait_for("Starting OAuth authentication for MCP server 'kcdev'", STEP);
     login.wait_for_nth(GEMINI_QUESTION, 2, STEP);
     login.send(mcp_auth);
-    let status = login.wait(STEP);
-    let login_output = login.output();
-    drop(login);
+    let (status, login_output) = login.finish(STEP);
     let settings =
         std::fs::read_to_string(home.home().join(".gemini/settings.json")).unwrap_or_default();
     let context = format!(

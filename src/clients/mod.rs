@@ -550,57 +550,59 @@ mod tests {
     #[test]
     fn config_files_follow_home_and_each_clients_variable() {
         let mut values = values();
-        let path = |values: &ConnectionValues, client: Client| {
-            client.default_config(values).locations[0].path.clone()
+        let check = |values: &ConnectionValues, expected: &[(Client, &str)]| {
+            for (client, path) in expected {
+                assert_eq!(
+                    client.default_config(values).locations[0].path,
+                    PathBuf::from(path),
+                    "{client}"
+                );
+            }
         };
-        assert_eq!(
-            path(&values, Client::Codex),
-            PathBuf::from("/home/dev/.codex/config.toml")
-        );
-        assert_eq!(
-            path(&values, Client::GeminiCli),
-            PathBuf::from("/home/dev/.gemini/settings.json")
-        );
-        assert_eq!(
-            path(&values, Client::Windsurf),
-            PathBuf::from("/home/dev/.codeium/windsurf/mcp_config.json")
+        check(
+            &values,
+            &[
+                (Client::Codex, "/home/dev/.codex/config.toml"),
+                (Client::GeminiCli, "/home/dev/.gemini/settings.json"),
+                (
+                    Client::Windsurf,
+                    "/home/dev/.codeium/windsurf/mcp_config.json",
+                ),
+            ],
         );
         if cfg!(unix) {
-            assert_eq!(
-                path(&values, Client::Goose),
-                PathBuf::from("/home/dev/.config/goose/config.yaml")
-            );
-            assert_eq!(
-                path(&values, Client::Zed),
-                PathBuf::from("/home/dev/.config/zed/settings.json")
+            check(
+                &values,
+                &[
+                    (Client::Goose, "/home/dev/.config/goose/config.yaml"),
+                    (Client::Zed, "/home/dev/.config/zed/settings.json"),
+                ],
             );
         }
         values.dirs = ConfigDirs::from_env(|name| {
             Some(format!("/env/{name}")).filter(|_| name != "GOOSE_PATH_ROOT")
         });
-        assert_eq!(
-            path(&values, Client::Codex),
-            PathBuf::from("/env/CODEX_HOME/config.toml")
-        );
-        assert_eq!(
-            path(&values, Client::GeminiCli),
-            PathBuf::from("/env/GEMINI_CLI_HOME/.gemini/settings.json")
+        check(
+            &values,
+            &[
+                (Client::Codex, "/env/CODEX_HOME/config.toml"),
+                (
+                    Client::GeminiCli,
+                    "/env/GEMINI_CLI_HOME/.gemini/settings.json",
+                ),
+            ],
         );
         if cfg!(unix) {
-            assert_eq!(
-                path(&values, Client::Goose),
-                PathBuf::from("/env/XDG_CONFIG_HOME/goose/config.yaml")
-            );
-            assert_eq!(
-                path(&values, Client::Zed),
-                PathBuf::from("/env/XDG_CONFIG_HOME/zed/settings.json")
+            check(
+                &values,
+                &[
+                    (Client::Goose, "/env/XDG_CONFIG_HOME/goose/config.yaml"),
+                    (Client::Zed, "/env/XDG_CONFIG_HOME/zed/settings.json"),
+                ],
             );
         }
         values.dirs.goose_path_root = Some("/goose".into());
-        assert_eq!(
-            path(&values, Client::Goose),
-            PathBuf::from("/goose/config/config.yaml")
-        );
+        check(&values, &[(Client::Goose, "/goose/config/config.yaml")]);
     }
 
     /// What `client-config` tells a client must be what the realm spec declares: the client id

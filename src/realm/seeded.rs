@@ -154,7 +154,10 @@ async fn replace_keys(
         .map_err(|err| api_error("list the realm's keys", err))?;
     let providers = match keys {
         Some(keys) if seeded.is_empty() => vec![keys.signing_provider()],
-        None if seeded.is_empty() => generated_key_providers().into_iter().take(1).collect(),
+        None if seeded.is_empty() => generated_key_providers()
+            .into_iter()
+            .filter(|provider| provider["providerId"] == "rsa-generated")
+            .collect(),
         Some(keys) => keys.realm_key_providers(),
         None => generated_key_providers(),
     };

@@ -173,6 +173,13 @@ impl Session {
         }
     }
 
+    /// Waits for it to exit (None if `timeout` passed first: it is killed then) and returns
+    /// that with what it printed; the session is over.
+    pub fn finish(mut self, timeout: Duration) -> (Option<ExitStatus>, String) {
+        let status = self.wait(timeout);
+        (status, self.output())
+    }
+
     /// Waits for it to exit and returns what it printed; panics (with that) unless it exited 0
     /// within `timeout`.
     pub fn success(mut self, timeout: Duration) -> String {
