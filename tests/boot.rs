@@ -149,8 +149,29 @@ async fn the_optimized_image_is_derived_once_and_seeded_instances_are_their_own(
     assert_eq!(plan["changes"], serde_json::json!([]), "{plan}");
     let token = second.run(&["token", "--decode"]).ok().json();
     assert_eq!(token["preferred_username"], "testuser");
-    // An admin of its own (kcdev's password), and master realm keys of its own.
-    second.admin().await;
+    // An admin of its own (kcdev's password), and master realm keys of its own. The admin the
+    // seeding's training boot made went with the copy of the database it ran on.
+    let master_users = second
+        .admin()
+        .await
+        .api()
+        .realm_users_get(
+            "master", None, None, None, None, None, None, None, None, None, None, None, None, None,
+            None, None, None,
+        )
+        .await
+        .unwrap();
+    let usernames: Vec<_> = master_users
+        .iter()
+        .map(|user| user.username.clone())
+        .collect();
+    assert_eq!(
+        usernames,
+        [second.state()["admin"]["username"]
+            .as_str()
+            .map(str::to_owned)],
+        "the master realm's users"
+    );
     let third = Kcdev::new("bootthird");
     let (report, _) = up(&third, &base.0, &[]);
     assert_eq!(report["boot"], "seeded");

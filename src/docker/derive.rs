@@ -31,14 +31,15 @@ const KEYCLOAK_HOME: &str = "/opt/keycloak";
 
 /// Initializes the database and stops: Keycloak starts without an admin user (none is created
 /// on an existing master realm later either; kcdev creates one per instance), and is stopped
-/// cleanly once ready, so H2 closes its file.
+/// cleanly once ready, so H2 closes its file. A second boot on a copy of it trains the class
+/// archive with an instance's first requests.
 const SEED_SCRIPT: &str = include_str!("seed-database.sh");
 /// Creates a master-realm admin through Keycloak's welcome page, which allows that only from
 /// inside the container and only while the master realm has no user.
 const INITIAL_ADMIN_SCRIPT: &str = include_str!("initial-admin.sh");
 
 /// The realm the seeded database carries: a realm representation, which the seeding imports
-/// (`kc.sh start --import-realm`). Its digest, with the seeding script's, is in the seeded image's
+/// (`kc.sh start --import-realm`). Its digest, with the seeding scripts', is in the seeded image's
 /// name, so another realm or another way of seeding (a kcdev with another default realm, or one
 /// that leaves other things in the database) seeds another image.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -54,6 +55,7 @@ impl SeedRealm {
         hasher.update(&document);
         hasher.update([0]);
         hasher.update(SEED_SCRIPT.as_bytes());
+        hasher.update(INITIAL_ADMIN_SCRIPT.as_bytes());
         let digest = hasher
             .finalize()
             .iter()
@@ -207,13 +209,14 @@ impl Engine {
                 ]
                 .into_iter()
                 .chain(runtime_args())
-                .chain(["--import-realm".to_owned()])
                 .collect(),
             ),
             env: Some(vec![
                 format!("KCDEV_SEED_REALM={}", seed.name),
                 format!("JAVA_OPTS_KC_HEAP={heap_options}"),
-                format!("JAVA_OPTS_APPEND={}", jvm::training_options()),
+                format!("KCDEV_SEEDING_JAVA_OPTS={}", jvm::runtime_options(false)),
+                format!("KCDEV_TRAINING_JAVA_OPTS={}", jvm::training_options()),
+                format!("KCDEV_CREATE_ADMIN={INITIAL_ADMIN_SCRIPT}"),
             ]),
             labels: Some(derivation_labels(names, base_image)),
             host_config: Some(HostConfig {

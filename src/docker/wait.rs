@@ -3,7 +3,9 @@ use std::time::{Duration, Instant};
 use super::{ContainerStatus, DockerError, Engine};
 use crate::progress::Reporter;
 
-const POLL_INTERVAL: Duration = Duration::from_millis(100);
+/// Keycloak becomes ready at an unknown moment and `up` waits for it: a probe is a cheap local
+/// request, and every interval is up to that much more waiting.
+const POLL_INTERVAL: Duration = Duration::from_millis(50);
 const PROBE_TIMEOUT: Duration = Duration::from_secs(2);
 const LOG_TAIL_LINES: usize = 30;
 

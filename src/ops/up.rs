@@ -464,8 +464,14 @@ async fn up_container(
         None => verify_running_version(&engine, &session, &container_id, &image).await?,
     };
     let admin_time = admin_started.elapsed();
-    // A container an older kcdev made runs without kcdev's provider until it is recreated.
-    follow_registration_provider(context, &session, &mut settings, &mut spec, &mut state).await?;
+    // A container an older kcdev made runs without kcdev's provider until it is recreated; one
+    // this up created has it (built into a derived image, copied in for `start-dev`).
+    let provider = if created {
+        RegisteredClientScopes::RealmOptional
+    } else {
+        registered_client_scopes(&session, &settings.realm.name).await?
+    };
+    follow_registration_provider(context, provider, &mut settings, &mut spec, &mut state)?;
 
     let realm_keys = match key_job {
         Some(job) => job.await.ok().flatten(),
@@ -569,7 +575,8 @@ async fn up_server(
     }
     let admin_time = admin_started.elapsed();
     let mut state = next_state(context, &settings, previous.as_ref());
-    follow_registration_provider(context, &session, &mut settings, &mut spec, &mut state).await?;
+    let provider = registered_client_scopes(&session, &settings.realm.name).await?;
+    follow_registration_provider(context, provider, &mut settings, &mut spec, &mut state)?;
     if previous.as_ref() != Some(&state) {
         context.state.save(&state)?;
     }
@@ -615,14 +622,13 @@ async fn up_server(
 /// lacks kcdev's provider: a server whose admins have not installed the jar `kcdev export
 /// --provider-jar` writes, or a container an older kcdev made. Keycloak refuses a policy whose
 /// provider it does not have.
-async fn follow_registration_provider(
+fn follow_registration_provider(
     context: &InstanceContext,
-    session: &AdminSession,
+    found: RegisteredClientScopes,
     settings: &mut ResolvedSettings,
     spec: &mut RealmSpec,
     state: &mut InstanceState,
 ) -> Result<(), OpsError> {
-    let found = registered_client_scopes(session, &settings.realm.name).await?;
     if found == settings.realm.registered_client_scopes {
         return Ok(());
     }
