@@ -13,7 +13,7 @@ use toml::Spanned;
 
 use crate::realm::{
     Assigned, ClaimSource, Declared, DeclaredClaim, DeclaredGroup, DeclaredRole, DeclaredScope,
-    DeclaredServer, DeclaredUser, RealmVariables, check_http_url,
+    DeclaredServer, DeclaredUser, RealmVariables, check_http_url, is_keycloak_scope,
 };
 
 pub const FILE_NAME: &str = "kcdev.toml";
@@ -25,24 +25,8 @@ pub const STARTER: &str = include_str!("../realm/kcdev.starter.toml");
 const BUILTIN_SCOPES: [&str; 2] = ["mcp:tools", "mcp:admin"];
 const BUILTIN_ROLES: [&str; 2] = ["user", "admin"];
 
-/// Keycloak's own client scopes and realm roles in every realm: not a project's to declare (and so
-/// never kcdev's to remove).
-const KEYCLOAK_SCOPES: [&str; 14] = [
-    "openid",
-    "basic",
-    "profile",
-    "email",
-    "roles",
-    "web-origins",
-    "acr",
-    "offline_access",
-    "microprofile-jwt",
-    "organization",
-    "address",
-    "phone",
-    "service_account",
-    "role_list",
-];
+/// Keycloak's own realm roles in every realm: not a project's to declare (and so never kcdev's to
+/// remove). Its own client scopes: [`is_keycloak_scope`].
 const KEYCLOAK_ROLES: [&str; 2] = ["offline_access", "uma_authorization"];
 
 /// A project file, read and checked.
@@ -441,7 +425,7 @@ pub fn parse(
     for (name, scope) in &document.scopes {
         if name.is_empty()
             || name.chars().any(|c| c.is_whitespace() || c.is_control())
-            || KEYCLOAK_SCOPES.contains(&name.as_str())
+            || is_keycloak_scope(name)
         {
             return Err(source.error(
                 scope.span(),

@@ -10,6 +10,8 @@
 //! in a new realm (`realm/keycloak-defaults.json`). The imported realm then has the same scopes,
 //! default scopes and policies as one kcdev provisions over the Admin API.
 
+use std::sync::LazyLock;
+
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
@@ -34,6 +36,22 @@ struct KeycloakDefaults {
     /// whose users have attributes (the owner mark, a project's own) needs from the start, since
     /// the import drops attributes the profile does not keep.
     user_profile: Value,
+}
+
+/// Whether `name` is one of the client scopes Keycloak gives every new realm, or `openid` (a scope
+/// value every OpenID Connect client may ask for, not a client scope): Keycloak's, never a
+/// project's to declare, nor kcdev's to remove.
+pub fn is_keycloak_scope(name: &str) -> bool {
+    static NAMES: LazyLock<Vec<String>> = LazyLock::new(|| {
+        // The file is kcdev's own; a unit test proves it reads.
+        let defaults = serde_json::from_str::<KeycloakDefaults>(KEYCLOAK_DEFAULTS).ok();
+        defaults
+            .into_iter()
+            .flat_map(|defaults| defaults.client_scopes)
+            .filter_map(|scope| Some(scope.get("name")?.as_str()?.to_owned()))
+            .collect()
+    });
+    name == "openid" || NAMES.iter().any(|scope| scope == name)
 }
 
 /// Component type of a realm's user profile.
@@ -456,6 +474,23 @@ mod tests {
         RealmVariables {
             additional_server_urls: vec!["http://localhost:8001".into()],
             ..crate::realm::test_variables()
+        }
+    }
+
+    #[test]
+    fn keycloak_scopes_come_from_its_defaults() {
+        for scope in [
+            "openid",
+            "profile",
+            "basic",
+            "offline_access",
+            "role_list",
+            "organization",
+        ] {
+            assert!(is_keycloak_scope(scope), "{scope}");
+        }
+        for scope in ["mcp:tools", "notes:read", ""] {
+            assert!(!is_keycloak_scope(scope), "{scope}");
         }
     }
 

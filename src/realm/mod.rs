@@ -17,7 +17,9 @@ pub use declared::{
     CLAIM_MAPPER_PREFIX, ClaimSource, Declared, DeclaredClaim, DeclaredGroup, DeclaredRole,
     DeclaredScope, DeclaredServer, DeclaredUser, OWNER_ATTRIBUTE, OWNER_VALUE,
 };
-pub use export::{Placeholder, RealmExport, export, kubernetes_name, operator_resource};
+pub use export::{
+    Placeholder, RealmExport, export, is_keycloak_scope, kubernetes_name, operator_resource,
+};
 pub use observe::{ObservedRealm, ObservedUser, observe};
 pub use password::PasswordMarks;
 pub use plan::{Change, ChangeKind, Plan, plan};
