@@ -33,6 +33,20 @@ fn maps_class_archive(kcdev: &Kcdev) -> bool {
     String::from_utf8_lossy(&output.stdout).contains("/opt/keycloak/lib/kcdev-classes.jsa")
 }
 
+/// The classes `image`'s class archive holds, as the JVM lists them (`-XX:+PrintSharedArchiveAndExit`
+/// maps the archive, checks it against the classpath and lists what it holds).
+fn archived_classes(image: &str) -> String {
+    let output = Command::new("docker")
+        .args(["run", "--rm", "--entrypoint", "bash", image, "-c"])
+        .arg(
+            "exec \"${JAVA_HOME:+$JAVA_HOME/bin/}java\" -XX:SharedArchiveFile=/opt/keycloak/lib/kcdev-classes.jsa \
+             -XX:+PrintSharedArchiveAndExit -cp /opt/keycloak/lib/quarkus-run.jar",
+        )
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
 /// The key ids of `realm`'s JWKS.
 async fn realm_key_ids(kcdev: &Kcdev, realm: &str) -> Vec<String> {
     let port = kcdev.state()["container"]["http_port"].as_u64().unwrap();
@@ -135,6 +149,20 @@ async fn the_optimized_image_is_derived_once_and_seeded_instances_are_their_own(
         maps_class_archive(&second),
         "the JVM of a seeded boot did not map the class archive"
     );
+    // Trained on a new instance's first requests, not only on a boot: the admin login (a
+    // password grant, then the admin API's bearer check) and the login page.
+    let seeded_image = report["run_image"].as_str().unwrap();
+    let archived = archived_classes(seeded_image);
+    for class in [
+        "org.keycloak.protocol.oidc.grants.ResourceOwnerPasswordCredentialsGrantType",
+        "org.keycloak.services.resources.admin.AdminAuth",
+        "org.keycloak.forms.login.freemarker.FreeMarkerLoginFormsProvider",
+    ] {
+        assert!(
+            archived.contains(&format!(" {class} ")),
+            "{class} is not in {seeded_image}'s class archive"
+        );
+    }
     assert!(
         report["run_image"]
             .as_str()
