@@ -19,10 +19,14 @@ stop() {
   kill -TERM "$keycloak"
   wait "$keycloak"
 }
-answers() { # port, path, a pattern the response matches
+request() { # port, method, path, extra header lines (with \r\n escapes), form body: prints the response
   exec 3<>"/dev/tcp/127.0.0.1/$1" &&
-    printf 'GET %s HTTP/1.0\r\n\r\n' "$2" >&3 &&
-    grep -q "$3" <&3
+    printf '%s %s HTTP/1.0\r\nHost: localhost\r\n%bContent-Type: application/x-www-form-urlencoded\r\nContent-Length: %d\r\n\r\n%s' \
+      "$2" "$3" "$4" "${#5}" "$5" >&3 &&
+    cat <&3
+}
+answers() { # port, path, a pattern the response matches
+  request "$1" GET "$2" '' '' | grep -q "$3"
 }
 wait_ready() {
   # By the status code: a body that says DOWN still has a check that says UP.
@@ -68,11 +72,8 @@ h2=$(ls /opt/keycloak/lib/lib/main/com.h2database.h2-*.jar 2>/dev/null | head -n
 test -s /opt/keycloak/data/h2/keycloakdb.mv.db || exit 1
 
 # The training boot. A request that fails only leaves its classes out of the archive.
-request() { # method, path, extra header lines (with \r\n escapes), form body: prints the response
-  exec 3<>/dev/tcp/127.0.0.1/8080 &&
-    printf '%s %s HTTP/1.0\r\nHost: localhost:8080\r\n%bContent-Type: application/x-www-form-urlencoded\r\nContent-Length: %d\r\n\r\n%s' \
-      "$1" "$2" "$3" "${#4}" "$4" >&3 &&
-    cat <&3
+status() { # path, extra header lines: the status code Keycloak answers a GET with
+  request 8080 GET "$1" "$2" '' 2>/dev/null | head -c 12 | cut -c10-12
 }
 # Contents, not the directory: Keycloak's home need not be writable by Keycloak's user.
 shopt -s dotglob
@@ -81,7 +82,7 @@ start "$KCDEV_TRAINING_JAVA_OPTS" "$@"
 wait_ready
 password="training$RANDOM$RANDOM"
 KCDEV_ADMIN_USERNAME=training KCDEV_ADMIN_PASSWORD=$password bash -c "$KCDEV_CREATE_ADMIN" >/dev/null 2>&1
-token=$(request POST /realms/master/protocol/openid-connect/token '' \
+token=$(request 8080 POST /realms/master/protocol/openid-connect/token '' \
   "grant_type=password&client_id=admin-cli&username=training&password=$password" 2>/dev/null |
   sed -n 's/.*"access_token":"\([^"]*\)".*/\1/p')
 realm=/admin/realms/$KCDEV_SEED_REALM
@@ -91,12 +92,12 @@ for path in "$realm" "$realm/roles?briefRepresentation=false&max=1000" "$realm/c
   "$realm/client-policies/profiles?include-global-profiles=false" \
   "$realm/client-policies/policies?include-global-policies=false" "$realm/groups?briefRepresentation=false" \
   "$realm/users/profile" "$realm/users?briefRepresentation=false" "$realm/clients" "$realm/keys"; do
-  answered+=" $(request GET "$path" "Authorization: Bearer $token\r\n" '' 2>/dev/null | head -c 12 | cut -c10-12)"
+  answered+=" $(status "$path" "Authorization: Bearer $token\r\n")"
 done
 for path in "/realms/$KCDEV_SEED_REALM/.well-known/openid-configuration" \
   "/realms/$KCDEV_SEED_REALM/protocol/openid-connect/certs" \
   "/realms/$KCDEV_SEED_REALM/protocol/openid-connect/auth?client_id=kcdev-claude-code&response_type=code&redirect_uri=http%3A%2F%2Flocalhost%3A33420%2Fcallback&code_challenge=E9Melhoa2OwvFrEMTJguCHaoeKt8URWbuWJUMIctO6I&code_challenge_method=S256&scope=openid"; do
-  answered+=" $(request GET "$path" '' '' 2>/dev/null | head -c 12 | cut -c10-12)"
+  answered+=" $(status "$path" '')"
 done
 echo "seed-database: the training requests were answered${answered:- not at all}"
 stop

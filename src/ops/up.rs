@@ -417,7 +417,8 @@ async fn up_container(
     // A new container most likely means a new realm: its RSA keys are made while Keycloak boots.
     // Failing that, Keycloak makes its own. A new volume from the seeded image has the realm,
     // and needs only the signing key (see `realm::reconcile_seeded`).
-    let seeded_realm = boot == SEEDED_LABEL && new_volume && !options.reset_realm;
+    let seeded = boot == SEEDED_LABEL;
+    let seeded_realm = seeded && new_volume && !options.reset_realm;
     let key_job = (created || options.reset_realm).then(|| {
         tokio::task::spawn_blocking(move || {
             if seeded_realm {
@@ -449,7 +450,6 @@ async fn up_container(
     let ready_wait = wait_started.elapsed();
 
     let admin_started = Instant::now();
-    let seeded = boot == SEEDED_LABEL;
     let session = admin_session(
         &engine,
         &container_id,

@@ -38,20 +38,26 @@ struct KeycloakDefaults {
     user_profile: Value,
 }
 
+/// `realm/keycloak-defaults.json`, read once.
+fn keycloak_defaults() -> Result<&'static KeycloakDefaults, RealmError> {
+    static DEFAULTS: LazyLock<Result<KeycloakDefaults, String>> =
+        LazyLock::new(|| serde_json::from_str(KEYCLOAK_DEFAULTS).map_err(|err| err.to_string()));
+    DEFAULTS
+        .as_ref()
+        .map_err(|err| RealmError::Spec(format!("realm/keycloak-defaults.json: {err}")))
+}
+
 /// Whether `name` is one of the client scopes Keycloak gives every new realm, or `openid` (a scope
 /// value every OpenID Connect client may ask for, not a client scope): Keycloak's, never a
 /// project's to declare, nor kcdev's to remove.
 pub fn is_keycloak_scope(name: &str) -> bool {
-    static NAMES: LazyLock<Vec<String>> = LazyLock::new(|| {
-        // The file is kcdev's own; a unit test proves it reads.
-        let defaults = serde_json::from_str::<KeycloakDefaults>(KEYCLOAK_DEFAULTS).ok();
-        defaults
-            .into_iter()
-            .flat_map(|defaults| defaults.client_scopes)
-            .filter_map(|scope| Some(scope.get("name")?.as_str()?.to_owned()))
-            .collect()
-    });
-    name == "openid" || NAMES.iter().any(|scope| scope == name)
+    name == "openid"
+        || keycloak_defaults().is_ok_and(|defaults| {
+            defaults
+                .client_scopes
+                .iter()
+                .any(|scope| scope.get("name").and_then(Value::as_str) == Some(name))
+        })
 }
 
 /// Component type of a realm's user profile.
@@ -248,11 +254,10 @@ pub fn export(
 /// The whole realm `spec` describes, as one `RealmRepresentation`: what `up` sends to create a
 /// realm in one call, and what `export` writes (with placeholders).
 pub fn representation(spec: &RealmSpec) -> Result<Map<String, Value>, RealmError> {
-    let defaults: KeycloakDefaults = serde_json::from_str(KEYCLOAK_DEFAULTS)
-        .map_err(|err| RealmError::Spec(format!("realm/keycloak-defaults.json: {err}")))?;
+    let defaults = keycloak_defaults()?;
     let mut realm = spec.realm.clone();
     realm.insert("roles".to_owned(), json!({ "realm": spec.roles }));
-    realm.insert("clientScopes".to_owned(), client_scopes(spec, &defaults));
+    realm.insert("clientScopes".to_owned(), client_scopes(spec, defaults));
     let assigned = |builtin: &[String], assigned: Assigned| {
         let mut names = builtin.to_vec();
         names.extend(
@@ -286,7 +291,7 @@ pub fn representation(spec: &RealmSpec) -> Result<Map<String, Value>, RealmError
     );
     realm.insert("scopeMappings".to_owned(), json!(scope_mappings));
     realm.insert("clients".to_owned(), json!(spec.clients));
-    let mut components = json!({ POLICY_TYPE: registration_policies(spec, &defaults) });
+    let mut components = json!({ POLICY_TYPE: registration_policies(spec, defaults) });
     if spec
         .users
         .iter()
